@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { expectedRevenue } from "./expected-revenue.ts";
+import type { DailyRevenue, OrgTruth } from "./ground-truth.ts";
+
+/** A fact with zeros where not given. */
+function fact(
+  day: string,
+  service: string,
+  region: string | null,
+  currency: string,
+  figures: Partial<DailyRevenue>,
+): DailyRevenue {
+  return { day, service, region, currency, bookings: 0, contractValue: 0, paymentsReceived: 0, refunds: 0, ...figures };
+}
+
+const truth = {
+  revenueDaily: [
+    fact("2026-06-28", "venue", "Tuscany", "EUR", { bookings: 1, contractValue: 900_000 }),
+    fact("2026-06-28", "venue", null, "GBP", { paymentsReceived: 50_000 }),
+    fact("2026-06-29", "catering", "Tuscany", "EUR", { paymentsReceived: 20_000 }),
+    fact("2026-07-01", "venue", "Cotswolds", "GBP", { refunds: 7_000 }),
+    fact("2026-07-02", "venue", "Cotswolds", "GBP", { bookings: 1, contractValue: 10 }),
+  ],
+} as OrgTruth;
+
+describe("expectedRevenue", () => {
+  it("buckets weeks from Monday and months from the first, per group and currency", () => {
+    expect(
+      expectedRevenue(truth, { from: "2026-06-01", to: "2026-07-01", interval: "week", groupBy: "region" }),
+    ).toEqual([
+      {
+        bucket: "2026-06-22",
+        group: null,
+        currency: "GBP",
+        bookings: 0,
+        contractValue: 0,
+        paymentsReceived: 50_000,
+        refunds: 0,
+      },
+      {
+        bucket: "2026-06-22",
+        group: "Tuscany",
+        currency: "EUR",
+        bookings: 1,
+        contractValue: 900_000,
+        paymentsReceived: 0,
+        refunds: 0,
+      },
+      {
+        bucket: "2026-06-29",
+        group: "Cotswolds",
+        currency: "GBP",
+        bookings: 0,
+        contractValue: 0,
+        paymentsReceived: 0,
+        refunds: 7_000,
+      },
+      {
+        bucket: "2026-06-29",
+        group: "Tuscany",
+        currency: "EUR",
+        bookings: 0,
+        contractValue: 0,
+        paymentsReceived: 20_000,
+        refunds: 0,
+      },
+    ]);
+    expect(
+      expectedRevenue(truth, { from: "2026-06-01", to: "2026-07-31", interval: "month", groupBy: "none" }),
+    ).toEqual([
+      {
+        bucket: "2026-06-01",
+        group: null,
+        currency: "EUR",
+        bookings: 1,
+        contractValue: 900_000,
+        paymentsReceived: 20_000,
+        refunds: 0,
+      },
+      {
+        bucket: "2026-06-01",
+        group: null,
+        currency: "GBP",
+        bookings: 0,
+        contractValue: 0,
+        paymentsReceived: 50_000,
+        refunds: 0,
+      },
+      {
+        bucket: "2026-07-01",
+        group: null,
+        currency: "GBP",
+        bookings: 1,
+        contractValue: 10,
+        paymentsReceived: 0,
+        refunds: 7_000,
+      },
+    ]);
+  });
+
+  it("keeps only days within from and to, both inclusive", () => {
+    const rows = expectedRevenue(truth, { from: "2026-06-29", to: "2026-07-01", interval: "day", groupBy: "service" });
+    expect(rows.map((row) => [row.bucket, row.group])).toEqual([
+      ["2026-06-29", "catering"],
+      ["2026-07-01", "venue"],
+    ]);
+  });
+});

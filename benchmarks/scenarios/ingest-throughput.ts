@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runCli, startChildApp } from "../../test/support/child-app.ts";
+import { freshnessMs } from "./ingest-freshness.ts";
+import type { IngestLoadReport } from "./ingest-load-generator.ts";
+import { averageCpuPercent, startProcessSampler } from "./ingest-process-sampler.ts";
+import { percentile, type ScenarioOptions, type ScenarioResult } from "./scenario.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const LOAD_GENERATOR = path.join(ROOT, "benchmarks", "scenarios", "ingest-load-generator.ts");
+
+/** Sizes of an ingest run; the runner uses the defaults, the command line may override them. */
+export interface IngestThroughputOptions extends ScenarioOptions {
+  seconds?: number;
+  connections?: number;
+  batchSize?: number;
+}
+
+/** Runs the load generator as its own process and resolves with its report, passing on each line as it arrives. */
+async function runLoadGenerator(
+  args: string[],
+  onLine: (line: { phase?: string }, atMs: number) => void,
+): Promise<IngestLoadReport> {
+  const child = spawn(process.execPath, ["--import", "tsx", LOAD_GENERATOR, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let last = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    last = line;
+    onLine(JSON.parse(line) as { phase?: string }, performance.now());
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`load generator exited ${code}: ${stderr}`);
+  return JSON.parse(last) as IngestLoadReport;
+}
+
+/** Stops the server: SIGTERM, then SIGKILL if it is still there after 10 s. */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Sustained ingest to queryable: `wedsync start` runs alone in a child process on the embedded
+ * defaults (fresh DATA_DIR, LOG_LEVEL=warn); a separate load-generating process posts chain-preset
+ * events in JSON batches (default 1000) over keep-alive lanes (default 4; a wedding's events stay in
+ * one lane, in order) for a fixed time (quick 10 s, full 60 s), then waits for lag 0 (cap 120 s).
+ *
+ * Accepted rate = events acknowledged ÷ load time. Processed rate = events processed ÷ time from
+ * the first ack to the first poll showing lag 0. Freshness: every 250 ms the load generator reads
+ * `meta.watermark` of GET /v1/analytics/revenue (a one-day range, cheap); an event acknowledged at
+ * t is visible once Σ processed ≥ the events accepted up to t (one org, a log that only grows), so
+ * freshness = that poll's answer time − t, an upper bound by up to one poll interval plus its latency.
+ * The parent reads the server's VmRSS and utime+stime from /proc every 250 ms: peak RSS, and the
+ * average CPU (% of one core) from the start of the load until lag 0.
+ */
+export async function run(options: IngestThroughputOptions): Promise<ScenarioResult> {
+  const seconds = options.seconds ?? (options.quick ? 10 : 60);
+  const connections = options.connections ?? 4;
+  const batchSize = options.batchSize ?? 1000;
+  const dataDir = path.join(options.workDir, "ingest-throughput-data");
+  await mkdir(dataDir, { recursive: true });
+  const created = await runCli(["org:create", "Ingest Benchmark Weddings"], { DATA_DIR: dataDir });
+  const { apiKey } = JSON.parse(created.trim()) as { apiKey: string };
+  const app = await startChildApp({ DATA_DIR: dataDir, LOG_LEVEL: "warn" });
+  try {
+    const sampler = startProcessSampler(app.process.pid!, 250);
+    const phases: Record<string, number> = {};
+    options.log(`ingest: ${seconds} s, ${connections} connections, ${batchSize} events per request`);
+    const args = [
+      ...["--base-url", app.baseUrl, "--api-key", apiKey, "--seed", "1"],
+      ...["--seconds", String(seconds), "--connections", String(connections), "--batch", String(batchSize)],
+    ];
+    const report = await runLoadGenerator(args, (line, atMs) => {
+      if (line.phase) {
+        phases[line.phase] = atMs;
+        options.log(`ingest: ${line.phase}`);
+      }
+    });
+    const endedAt = performance.now();
+    sampler.stop();
+
+    const freshness = freshnessMs(report.acks, report.polls, report.processedBefore);
+    const lastPoll = report.polls[report.polls.length - 1];
+    const processed = (lastPoll?.processed ?? report.processedBefore) - report.processedBefore;
+    const processedPerSecond = processed / ((report.caughtUpMs - report.firstAckMs) / 1000);
+    const loadStart = phases.load ?? Number.NaN;
+    const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+    const acceptedPerSecond = report.eventsAcknowledged / (report.loadMs / 1000);
+    const rssPeak = Math.max(...sampler.samples.map((s) => s.rssMiB));
+    const cpuAverage = averageCpuPercent(sampler.samples, loadStart, endedAt);
+    return {
+      scenario: "ingest",
+      setup: {
+        duration_seconds: seconds,
+        connections,
+        batch_size: batchSize,
+        events_acknowledged: report.eventsAcknowledged,
+        events_sent: report.eventsSent,
+        requests: report.requests,
+        errors: report.errors,
+        generator_exhausted: String(report.exhausted),
+        drain_seconds: round((report.caughtUpMs - report.loadMs) / 1000, 1),
+        freshness_samples: freshness.length,
+        request_latency_p50_ms: round(percentile(report.requestLatencyMs, 50)),
+        request_latency_p99_ms: round(percentile(report.requestLatencyMs, 99)),
+        watermark_poll_p50_ms: round(percentile(report.pollLatencyMs, 50)),
+      },
+      figures: [
+        { name: "accepted_events_per_second", value: round(acceptedPerSecond), unit: "events/s" },
+        { name: "processed_events_per_second", value: round(processedPerSecond), unit: "events/s" },
+        { name: "freshness_p50_ms", value: round(percentile(freshness, 50)), unit: "ms" },
+        { name: "freshness_p99_ms", value: round(percentile(freshness, 99)), unit: "ms" },
+        { name: "server_rss_peak_mib", value: round(rssPeak, 1), unit: "MiB" },
+        { name: "server_cpu_avg_percent", value: round(cpuAverage, 1), unit: "%" },
+      ],
+    };
+  } finally {
+    await stopServer(app.process);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      "work-dir": { type: "string" },
+      seconds: { type: "string" },
+      connections: { type: "string" },
+      batch: { type: "string" },
+    },
+  });
+  if (!values["work-dir"]) throw new Error("--work-dir is required");
+  const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+  const result = await run({
+    quick: values.quick,
+    workDir: path.resolve(values["work-dir"]),
+    log: (line) => process.stderr.write(line + "\n"),
+    seconds: number(values.seconds),
+    connections: number(values.connections),
+    batchSize: number(values.batch),
+  });
+  process.stdout.write(JSON.stringify(result) + "\n");
+}

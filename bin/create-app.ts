@@ -1,0 +1,164 @@
+import path from "node:path";
+import { mkdir } from "node:fs/promises";
+import type { ClickHouseClient } from "@clickhouse/client";
+import { createAcceptEvents, type AcceptEvents } from "../ingest/accept-events.ts";
+import { createIngestRoutes } from "../ingest/ingest-routes.ts";
+import { createLmdbDedupStore, createRedisDedupStore, type DedupStore } from "../platform/cache/dedup-store.ts";
+import { createClickHouse } from "../platform/clickhouse/create-clickhouse.ts";
+import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
+import type { Config } from "../platform/config.ts";
+import { createCrashHook, noCrash } from "../platform/crash-points.ts";
+import { createEventLog } from "../platform/event-log/create-event-log.ts";
+import type { EventLog } from "../platform/event-log/event-log.ts";
+import { createHttpApp, type Mount } from "../platform/http/create-http-app.ts";
+import type { Logger } from "../platform/logger.ts";
+import { createSqlClient } from "../platform/sql/create-sql-client.ts";
+import { migrateSql, POSTGRES_MIGRATIONS_DIR } from "../platform/sql/migrate.ts";
+import type { SqlClient } from "../platform/sql/sql-client.ts";
+import { createAuthenticator } from "../platform/tenants/authenticate.ts";
+import { createPipeline } from "../processors/pipeline.ts";
+import { createProcessor, readWatermark, type Processor, type Watermark } from "../processors/processor-runtime.ts";
+import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from-log.ts";
+import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
+import { loadMonthlyReport } from "../reports/monthly-report.ts";
+import { renderMonthlyReportPdf } from "../reports/render-pdf.ts";
+import { renderMonthlyReportXlsx } from "../reports/render-xlsx.ts";
+import { createReportJobs, type ReportJobs } from "../reports/report-jobs.ts";
+import { createReportRoutes } from "../reports/report-routes.ts";
+import { createReportScheduler, type ReportScheduler } from "../reports/report-schedules.ts";
+import { EVENTS_TOPIC } from "../schemas/index.ts";
+
+/** The roles one process can play; `all` is the default. */
+export const ROLES = ["ingest", "process", "api", "scheduler"] as const;
+/** One role of a process. */
+export type Role = (typeof ROLES)[number];
+
+/** The consumer group of the processors. */
+export const PROCESSOR_GROUP = "wedsync-processors";
+
+/** The wired application: stores, pipeline and HTTP app of one process. */
+export interface App {
+  config: Config;
+  sql: SqlClient;
+  ch: ClickHouseClient;
+  log: EventLog;
+  http: ReturnType<typeof createHttpApp>;
+  acceptEvents: AcceptEvents;
+  watermark(): Promise<Watermark>;
+  reports: ReportJobs;
+  /** Empties the derived stores and replays the log from offset 0 (processors must be stopped). */
+  rebuild(onProgress?: RebuildProgress): Promise<{ events: number; ms: number }>;
+  /** Starts the processor and the scheduler of the roles given; the HTTP server is the caller's. */
+  start(): Promise<void>;
+  /** Stops everything and closes every store, in dependency order. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: builds every adapter from configuration (each absent URL means its
+ * embedded default), runs migrations, and assembles the pipeline and the HTTP app.
+ */
+export async function createApp(config: Config, logger: Logger, roles: readonly Role[] = ROLES): Promise<App> {
+  await mkdir(config.dataDir, { recursive: true });
+  const sql = await createSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateSql(sql, POSTGRES_MIGRATIONS_DIR, logger);
+  const ch = createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
+  await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
+  const log = await createEventLog({ kafkaBrokers: config.kafkaBrokers, dataDir: config.dataDir, partitions: config.logPartitions, logger });
+  const dedup: DedupStore = config.redisUrl
+    ? await createRedisDedupStore({ url: config.redisUrl, windowMs: config.dedupWindowMs, keyPrefix: "wedsync:dedup:" })
+    : await createLmdbDedupStore({ path: path.join(config.dataDir, "dedup"), windowMs: config.dedupWindowMs });
+
+  const watermark = () => readWatermark({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
+  const crash = Object.keys(config.testCrashPoints).length > 0 ? createCrashHook(config.testCrashPoints) : noCrash;
+  const acceptEvents = createAcceptEvents({ log, dedup, crash });
+
+  const reportsDir = path.join(config.dataDir, "reports");
+  const reports = await createReportJobs({
+    sql,
+    reportsDir,
+    concurrency: config.reportConcurrency,
+    logger,
+    render: async (orgId, request) => {
+      const report = await loadMonthlyReport({ ch, sql }, { orgId, month: request.month });
+      return request.format === "pdf"
+        ? { buffer: await renderMonthlyReportPdf(report), extension: "pdf" }
+        : { buffer: await renderMonthlyReportXlsx(report), extension: "xlsx" };
+    },
+  });
+  const scheduler: ReportScheduler = createReportScheduler({ sql, jobs: reports, logger });
+
+  const mounts: Mount[] = [];
+  if (roles.includes("ingest")) {
+    mounts.push({ path: "/v1/events", app: createIngestRoutes({ acceptEvents, limits: config }) });
+  }
+  if (roles.includes("api")) {
+    mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark }) });
+    mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler }) });
+  }
+  const http = createHttpApp({
+    authenticate: createAuthenticator(sql),
+    mounts,
+    logger,
+    health: {
+      async ready() {
+        const checks: Record<string, string> = {};
+        const probe = async (name: string, fn: () => Promise<unknown>) => {
+          try {
+            await fn();
+            checks[name] = "ok";
+          } catch (error) {
+            checks[name] = (error as Error).message;
+          }
+        };
+        await Promise.all([
+          probe("postgres", () => sql.query("SELECT 1")),
+          probe("clickhouse", () => ch.query({ query: "SELECT 1", format: "JSONEachRow" }).then((r) => r.json())),
+          probe("log", () => log.endOffsets(EVENTS_TOPIC)),
+        ]);
+        return { ok: Object.values(checks).every((v) => v === "ok"), checks };
+      },
+    },
+  });
+
+  const processorDeps = {
+    log,
+    sql,
+    ch,
+    logger,
+    topic: EVENTS_TOPIC,
+    group: PROCESSOR_GROUP,
+    batchSize: config.processBatchSize,
+    crash,
+    processRecords: createPipeline({ sql, options: { duplicatePaymentWindowMs: 24 * 3_600_000 } }),
+  };
+  const processor: Processor | undefined = roles.includes("process") ? createProcessor(processorDeps) : undefined;
+
+  return {
+    config,
+    sql,
+    ch,
+    log,
+    http,
+    acceptEvents,
+    watermark,
+    reports,
+    rebuild: (onProgress) => rebuildFromLog(processorDeps, onProgress),
+    async start() {
+      await processor?.start();
+      if (roles.includes("scheduler")) {
+        const armed = await scheduler.armAll();
+        logger.info({ event: "scheduler.armed", schedules: armed }, "report schedules armed");
+      }
+    },
+    async close() {
+      scheduler.stop();
+      await processor?.stop();
+      await reports.close();
+      await log.close();
+      await dedup.close();
+      await ch.close();
+      await sql.close();
+    },
+  };
+}

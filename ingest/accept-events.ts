@@ -1,0 +1,91 @@
+import { encodeLogEnvelope, EVENTS_TOPIC, parseEvent, partitionKey, type Violation, type WedSyncEvent } from "../schemas/index.ts";
+import type { DedupStore } from "../platform/cache/dedup-store.ts";
+import { noCrash, type CrashHook } from "../platform/crash-points.ts";
+import type { EventLog, LogMessage } from "../platform/event-log/event-log.ts";
+import type { BodyItem } from "./parse-body.ts";
+
+/** Why one item of a request was not accepted. */
+export interface Rejection {
+  /** Position of the item in the request (array index or non-empty NDJSON line). */
+  index: number;
+  /** The item's `id` when it had a string one, else null. */
+  id: string | null;
+  errors: Violation[];
+}
+
+/** The per-request answer of ingest. */
+export interface IngestResult {
+  /** Events appended to the log by this request. */
+  accepted: number;
+  /** Valid events whose id was already accepted (earlier, or earlier in this request). */
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+/** Validates, deduplicates and durably appends one request's events for an organisation. */
+export type AcceptEvents = (orgId: string, items: BodyItem[]) => Promise<IngestResult>;
+
+/**
+ * The ingest step. The order matters for the guarantees:
+ * 1. every item is validated on its own, so one bad event never hurts its neighbours;
+ * 2. ids are claimed in the dedup window before appending, so concurrent retries of one event
+ *    cannot both be appended;
+ * 3. claims are confirmed only after the append is durable — a crash before that leaves the id
+ *    unclaimed, and a retry is appended (downstream stores are idempotent on the event id);
+ * 4. a failed append releases the claims and throws, so the caller answers 5xx and the producer
+ *    retries; nothing is acknowledged that is not in the log.
+ */
+export function createAcceptEvents({
+  log,
+  dedup,
+  now = () => new Date(),
+  crash = noCrash,
+}: {
+  log: EventLog;
+  dedup: DedupStore;
+  now?: () => Date;
+  crash?: CrashHook;
+}): AcceptEvents {
+  return async function acceptEvents(orgId, items) {
+    const rejected: Rejection[] = [];
+    const valid: WedSyncEvent[] = [];
+    items.forEach((item, index) => {
+      if (!item.ok) {
+        rejected.push({ index, id: null, errors: [{ path: "$", message: item.message }] });
+        return;
+      }
+      const outcome = parseEvent(item.value);
+      if (outcome.ok) valid.push(outcome.event);
+      else rejected.push({ index, id: idOf(item.value), errors: outcome.errors });
+    });
+    if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
+
+    const keys = valid.map((event) => `${orgId}:${event.id}`);
+    const fresh = await dedup.claim(keys);
+    const receivedAt = now().toISOString();
+    const messages: LogMessage[] = [];
+    const claimed: string[] = [];
+    valid.forEach((event, i) => {
+      if (!fresh[i]) return;
+      claimed.push(keys[i]!);
+      messages.push({ key: partitionKey(event), value: encodeLogEnvelope({ orgId, receivedAt, event }) });
+    });
+    if (messages.length > 0) {
+      try {
+        await log.append(EVENTS_TOPIC, messages);
+      } catch (error) {
+        await dedup.release(claimed);
+        throw error;
+      }
+      crash("ingest.after-append");
+      await dedup.confirm(claimed);
+    }
+    return { accepted: messages.length, duplicates: valid.length - messages.length, rejected };
+  };
+}
+
+function idOf(value: unknown): string | null {
+  if (typeof value !== "object" || value === null) return null;
+  const id = (value as Record<string, unknown>).id;
+  return typeof id === "string" ? id.slice(0, 100) : null;
+}

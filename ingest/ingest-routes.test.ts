@@ -1,0 +1,163 @@
+import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLmdbDedupStore, type DedupStore } from "../platform/cache/dedup-store.ts";
+import type { EventLog } from "../platform/event-log/event-log.ts";
+import { createLmdbEventLog } from "../platform/event-log/lmdb-event-log.ts";
+import { createHttpApp } from "../platform/http/create-http-app.ts";
+import { createLogger } from "../platform/logger.ts";
+import type { SqlClient } from "../platform/sql/sql-client.ts";
+import { createAuthenticator } from "../platform/tenants/authenticate.ts";
+import { createOrganisation } from "../platform/tenants/organisations.ts";
+import { decodeLogEnvelope, EVENTS_TOPIC } from "../schemas/index.ts";
+import { createTestPglite } from "../test/support/pglite-template.ts";
+import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
+import { createAcceptEvents } from "./accept-events.ts";
+import { createIngestRoutes } from "./ingest-routes.ts";
+
+const examples = JSON.parse(readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8")) as Record<string, any>[];
+const fresh = () => examples.map((e) => ({ ...structuredClone(e), id: randomUUID() }));
+
+let dir: TempDir;
+let sql: SqlClient;
+let log: EventLog;
+let dedup: DedupStore;
+let app: ReturnType<typeof createHttpApp>;
+let apiKey: string;
+let orgId: string;
+const MAX_BODY = 64 * 1024;
+
+beforeAll(async () => {
+  dir = await makeTempDir("wedsync-ingest");
+  sql = await createTestPglite(path.join(dir.path, "pg"));
+  log = await createLmdbEventLog({ path: path.join(dir.path, "log"), partitions: 4 });
+  dedup = await createLmdbDedupStore({ path: path.join(dir.path, "dedup"), windowMs: 3_600_000 });
+  ({ apiKey, orgId } = await createOrganisation(sql, "Ingest Test"));
+  app = createHttpApp({
+    authenticate: createAuthenticator(sql),
+    mounts: [{ path: "/v1/events", app: createIngestRoutes({ acceptEvents: createAcceptEvents({ log, dedup }), limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 } }) }],
+    health: { ready: async () => ({ ok: true, checks: {} }) },
+    logger: createLogger("silent"),
+  });
+});
+
+afterAll(async () => {
+  await log?.close();
+  await dedup?.close();
+  await sql?.close();
+  await dir?.cleanup();
+});
+
+function post(body: string | Uint8Array, headers: Record<string, string> = {}) {
+  return app.request("/v1/events", {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", ...headers },
+    body,
+  });
+}
+
+async function logged(): Promise<{ orgId: string; id: string }[]> {
+  const out: { orgId: string; id: string }[] = [];
+  const ends = await log.endOffsets(EVENTS_TOPIC);
+  for (let p = 0; p < ends.length; p++) {
+    for (const record of await log.read(EVENTS_TOPIC, p, 0, ends[p]!)) {
+      const decoded = decodeLogEnvelope(record.value);
+      if (decoded.ok) out.push({ orgId: decoded.envelope.orgId, id: (decoded.envelope.event as { id: string }).id });
+    }
+  }
+  return out;
+}
+
+describe("POST /v1/events", () => {
+  it("appends one event, an array, or NDJSON, stamped with the key's organisation", async () => {
+    const [one, ...rest] = fresh();
+    expect(await (await post(JSON.stringify(one))).json()).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    const arrayRes = await post(JSON.stringify(rest.slice(0, 3)));
+    expect(arrayRes.status).toBe(202);
+    expect(await arrayRes.json()).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+    const ndRes = await post(rest.slice(3).map((e) => JSON.stringify(e)).join("\n"), { "content-type": "application/x-ndjson" });
+    expect(await ndRes.json()).toEqual({ accepted: rest.length - 3, duplicates: 0, rejected: [] });
+    const ids = new Set((await logged()).filter((r) => r.orgId === orgId).map((r) => r.id));
+    for (const event of [one, ...rest]) expect(ids).toContain(event!.id);
+  });
+
+  it("keeps the good events of a batch and names every violation of the bad ones", async () => {
+    const events: Record<string, any>[] = fresh();
+    events[2]!.data.amount.amount = 12.5;
+    events[5]!.occurredAt = "yesterday";
+    const res = await post(JSON.stringify(events));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      accepted: events.length - 2,
+      duplicates: 0,
+      rejected: [
+        { index: 2, id: events[2]!.id, errors: [{ path: "$.data.amount.amount", message: "must be an integer number of minor units" }] },
+        { index: 5, id: events[5]!.id, errors: [{ path: "$.occurredAt", message: expect.stringContaining("ISO 8601") }] },
+      ],
+    });
+  });
+
+  it("answers 400 with the same body when nothing is valid", async () => {
+    const res = await post(JSON.stringify([{ nope: 1 }, 7]));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as Record<string, any>;
+    expect(body).toMatchObject({ accepted: 0, duplicates: 0, error: { code: "invalid_events" } });
+    expect(body.rejected.map((r: { index: number }) => r.index)).toEqual([0, 1]);
+  });
+
+  it("acknowledges a resent id as a duplicate without appending it again, within one request too", async () => {
+    const events = fresh();
+    await post(JSON.stringify(events));
+    const before = (await logged()).length;
+    const again = await post(JSON.stringify([...events, events[0]]));
+    expect(await again.json()).toEqual({ accepted: 0, duplicates: events.length + 1, rejected: [] });
+    const twice = fresh().slice(0, 1);
+    expect(await (await post(JSON.stringify([twice[0], twice[0]]))).json()).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
+    expect((await logged()).length).toBe(before + 1);
+  });
+
+  it("refuses oversized bodies and batches with 413, bad keys with 401, other media with 415", async () => {
+    const big = JSON.stringify(Array.from({ length: 400 }, () => fresh()[0]));
+    expect(big.length).toBeGreaterThan(MAX_BODY);
+    const tooBig = await post(big);
+    expect(tooBig.status).toBe(413);
+    expect(await tooBig.json()).toMatchObject({ error: { code: "payload_too_large" } });
+    const tooMany = await post(JSON.stringify(Array.from({ length: 101 }, () => 1)));
+    expect(tooMany.status).toBe(413);
+    const gz = await post(gzipSync(Buffer.from(JSON.stringify(fresh()))), { "content-encoding": "gzip" });
+    expect(gz.status).toBe(202);
+    const noKey = await app.request("/v1/events", { method: "POST", body: "{}" });
+    expect(noKey.status).toBe(401);
+    expect(await noKey.json()).toMatchObject({ error: { code: "unauthorized" } });
+    expect((await post("{}", { authorization: "Bearer wsk_wrong" })).status).toBe(401);
+    expect((await post("a,b", { "content-type": "text/csv" })).status).toBe(415);
+  });
+
+  it("for any mix of valid and mutated events, accepts exactly the valid ones and rejects the others by index", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ pick: fc.nat(examples.length - 1), breakIt: fc.boolean(), field: fc.constantFrom("id", "type", "occurredAt", "data", "source") }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        async (plan) => {
+          const events = plan.map(({ pick, breakIt, field }) => {
+            const event: Record<string, unknown> = { ...structuredClone(examples[pick]!), id: randomUUID() };
+            if (breakIt) event[field] = field === "data" ? { wrong: true } : 42;
+            return event;
+          });
+          const res = await post(JSON.stringify(events));
+          const body = (await res.json()) as { accepted: number; rejected: { index: number }[] };
+          const bad = plan.flatMap((p, i) => (p.breakIt ? [i] : []));
+          expect(body.rejected.map((r) => r.index)).toEqual(bad);
+          expect(body.accepted).toBe(plan.length - bad.length);
+          expect(res.status).toBe(bad.length === plan.length ? 400 : 202);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});

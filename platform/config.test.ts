@@ -1,0 +1,39 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.ts";
+
+describe("loadConfig", () => {
+  it("gives every default when nothing is set, each server URL meaning its embedded engine", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      dataDir: path.resolve("./data"),
+      port: 8080,
+      host: "0.0.0.0",
+      kafkaBrokers: undefined,
+      clickhouseUrl: undefined,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      logPartitions: 4,
+      maxBodyBytes: 10 * 1024 * 1024,
+      dedupWindowMs: 720 * 3_600_000,
+      testCrashPoints: {},
+    });
+  });
+
+  it("reads servers and numbers, treating empty values as unset", () => {
+    const config = loadConfig({ KAFKA_BROKERS: "k1:9092,k2:9092", DATABASE_URL: "postgres://db/x", PORT: "9000", REDIS_URL: "" });
+    expect(config.kafkaBrokers).toEqual(["k1:9092", "k2:9092"]);
+    expect(config.databaseUrl).toBe("postgres://db/x");
+    expect(config.port).toBe(9000);
+    expect(config.redisUrl).toBeUndefined();
+  });
+
+  it("names every bad variable in one error", () => {
+    const attempt = () => loadConfig({ CLICKHOUSE_URL: "not a url", PORT: "http", LOG_PARTITIONS: "0" });
+    expect(attempt).toThrow(ConfigError);
+    for (const problem of ['"CLICKHOUSE_URL" is not a URL', '"PORT" is not a number', '"LOG_PARTITIONS" must be at least 1']) {
+      expect(attempt).toThrow(problem);
+    }
+    expect(() => loadConfig({ WEDSYNC_TEST_CRASH_POINTS: "process.nowhere=0.5" })).toThrow(/unknown crash point "process.nowhere"/);
+  });
+});

@@ -1,0 +1,110 @@
+import path from "node:path";
+import { z } from "zod";
+import { parseCrashPoints, type CrashPoint } from "./crash-points.ts";
+
+const url = (name: string) =>
+  z
+    .string()
+    .refine((value) => URL.canParse(value), `"${name}" is not a URL`)
+    .optional();
+
+const integer = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ message: `"${name}" is not a number` })
+    .int(`"${name}" must be an integer`)
+    .min(min, `"${name}" must be at least ${min}`)
+    .max(max, `"${name}" must be at most ${max}`);
+
+const ConfigSchema = z.object({
+  /** Where embedded engines keep their files (log, ClickHouse, Postgres, reports). Default ./data. */
+  DATA_DIR: z.string().min(1).default("./data"),
+  /** HTTP port. Default 8080. */
+  PORT: integer("PORT", 0, 65_535).default(8080),
+  /** HTTP bind address. Default 0.0.0.0. */
+  HOST: z.string().min(1).default("0.0.0.0"),
+  /** Comma-separated Kafka brokers; absent means the embedded LMDB log. */
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+(,[^,\s]+)*$/, '"KAFKA_BROKERS" must be host:port[,host:port…]')
+    .optional(),
+  /** ClickHouse server URL; absent means embedded chDB. */
+  CLICKHOUSE_URL: url("CLICKHOUSE_URL"),
+  /** Postgres URL; absent means embedded PGlite. */
+  DATABASE_URL: url("DATABASE_URL"),
+  /** Redis URL; absent means in-process cache and dedup window. */
+  REDIS_URL: url("REDIS_URL"),
+  /** Partitions of the events topic (embedded log; Kafka topics are created with it). Default 4. */
+  LOG_PARTITIONS: integer("LOG_PARTITIONS", 1, 256).default(4),
+  /** Largest accepted request body, bytes. Default 10 MiB. */
+  MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** Largest number of events in one ingest request. Default 10000. */
+  MAX_BATCH_EVENTS: integer("MAX_BATCH_EVENTS", 1, 1_000_000).default(10_000),
+  /** How long an event id is remembered for duplicate detection, hours. Default 720 (30 days). */
+  DEDUP_WINDOW_HOURS: integer("DEDUP_WINDOW_HOURS", 1, 24 * 3650).default(720),
+  /** Most events a processor takes from one partition per batch. Default 5000. */
+  PROCESS_BATCH_SIZE: integer("PROCESS_BATCH_SIZE", 1, 100_000).default(5000),
+  /** Concurrent report jobs. Default 2. */
+  REPORT_CONCURRENCY: integer("REPORT_CONCURRENCY", 1, 64).default(2),
+  /** Test-only: `point=probability,…` where the process SIGKILLs itself (see crash-points.ts). Default none. */
+  WEDSYNC_TEST_CRASH_POINTS: z.string().default(""),
+  /** pino log level. Default info. */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** The validated configuration of one process; built once by the composition root. */
+export interface Config {
+  dataDir: string;
+  port: number;
+  host: string;
+  kafkaBrokers: string[] | undefined;
+  clickhouseUrl: string | undefined;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  logPartitions: number;
+  maxBodyBytes: number;
+  maxBatchEvents: number;
+  dedupWindowMs: number;
+  processBatchSize: number;
+  reportConcurrency: number;
+  logLevel: z.infer<typeof ConfigSchema>["LOG_LEVEL"];
+  /** Test-only crash points and their probabilities; empty in production. */
+  testCrashPoints: Partial<Record<CrashPoint, number>>;
+}
+
+/** Thrown when the environment does not describe a valid configuration. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads and validates configuration from an environment; every problem is named in one error. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration: ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
+  }
+  const c = parsed.data;
+  let testCrashPoints: Config["testCrashPoints"];
+  try {
+    testCrashPoints = parseCrashPoints(c.WEDSYNC_TEST_CRASH_POINTS);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: "WEDSYNC_TEST_CRASH_POINTS": ${(error as Error).message}`);
+  }
+  return {
+    dataDir: path.resolve(c.DATA_DIR),
+    port: c.PORT,
+    host: c.HOST,
+    kafkaBrokers: c.KAFKA_BROKERS?.split(","),
+    clickhouseUrl: c.CLICKHOUSE_URL,
+    databaseUrl: c.DATABASE_URL,
+    redisUrl: c.REDIS_URL,
+    logPartitions: c.LOG_PARTITIONS,
+    maxBodyBytes: c.MAX_BODY_BYTES,
+    maxBatchEvents: c.MAX_BATCH_EVENTS,
+    dedupWindowMs: c.DEDUP_WINDOW_HOURS * 3_600_000,
+    processBatchSize: c.PROCESS_BATCH_SIZE,
+    reportConcurrency: c.REPORT_CONCURRENCY,
+    logLevel: c.LOG_LEVEL,
+    testCrashPoints,
+  };
+}

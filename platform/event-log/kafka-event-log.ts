@@ -1,0 +1,405 @@
+import { randomUUID } from "node:crypto";
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Consumer as KafkaConsumer,
+  type KafkaMessage,
+  type logCreator,
+} from "kafkajs";
+import { InfrastructureError, LogUnavailableError, WedSyncError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { Consumer, EventLog, LogRecord } from "./event-log.ts";
+import { partitionFor } from "./partition-for.ts";
+
+/** Options of the Kafka log. */
+export interface KafkaEventLogOptions {
+  /** Bootstrap brokers, host:port. */
+  brokers: string[];
+  /** Client id the brokers see; also prefixes the throw-away groups of `read`. */
+  clientId: string;
+  /** Partitions a topic is created with when it does not exist yet; existing topics keep theirs. */
+  partitions: number;
+  logger?: Logger;
+}
+
+/** Longest a `read` waits for its throw-away consumer to fetch the range, ms. */
+const READ_TIMEOUT_MS = 30_000;
+
+/** A consumer of this process, kept so `commit` can go through the group's live member. */
+interface LiveConsumer {
+  kafka: KafkaConsumer;
+  consumer: Consumer;
+}
+
+/**
+ * Connects the event log to Kafka. Messages go to the partition `partitionFor` gives (the same as the
+ * embedded log), through an idempotent producer with acks=all, so a resolved append is on every in-sync
+ * replica and a retried send is written once.
+ */
+export async function createKafkaEventLog(options: KafkaEventLogOptions): Promise<EventLog> {
+  const { brokers, clientId, logger } = options;
+  const kafka = new Kafka({
+    clientId,
+    brokers,
+    logLevel: logger ? logLevel.INFO : logLevel.NOTHING,
+    logCreator: pinoLogCreator(logger),
+  });
+  const admin = kafka.admin();
+  // The explicit partition on every message bypasses the partitioner; naming one only silences kafkajs's
+  // warning about its v2 default.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    await admin.connect();
+    await producer.connect();
+  } catch (error) {
+    await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+    throw new InfrastructureError(`cannot connect to Kafka at ${brokers.join(",")}`, { cause: error });
+  }
+  const partitionCounts = new Map<string, Promise<number>>();
+  const consumers = new Map<string, LiveConsumer>();
+  let closing: Promise<void> | undefined;
+  logger?.info({ event: "event_log_opened", kind: "kafka", brokers }, "Kafka event log connected");
+
+  function ensureOpen(): void {
+    if (closing) throw new LogUnavailableError("the event log is closed");
+  }
+
+  function partitionsOf(topic: string): Promise<number> {
+    let count = partitionCounts.get(topic);
+    if (!count) {
+      count = (async () => {
+        try {
+          // Resolves false when the topic exists already; either way its metadata gives the real count.
+          await admin.createTopics({ topics: [{ topic, numPartitions: options.partitions }], waitForLeaders: true });
+          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+          const found = topics.find((metadata) => metadata.name === topic);
+          if (!found) throw new Error(`no metadata for topic ${topic}`);
+          return found.partitions.length;
+        } catch (error) {
+          partitionCounts.delete(topic);
+          throw new InfrastructureError(`cannot create or describe topic ${topic}`, { cause: error });
+        }
+      })();
+      partitionCounts.set(topic, count);
+    }
+    return count;
+  }
+
+  async function checkedPartition(topic: string, partition: number): Promise<void> {
+    const count = await partitionsOf(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+      throw new WedSyncError("unknown_partition", `topic ${topic} has no partition ${partition} (it has ${count})`);
+    }
+  }
+
+  async function endOffsetsOf(topic: string): Promise<number[]> {
+    const count = await partitionsOf(topic);
+    let offsets: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+    try {
+      offsets = await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      throw new InfrastructureError(`cannot fetch end offsets of ${topic}`, { cause: error });
+    }
+    const ends = new Array<number>(count).fill(0);
+    for (const { partition, high } of offsets) ends[partition] = Number(high);
+    return ends;
+  }
+
+  /**
+   * Kafka has no cheap "fetch this range" call in kafkajs's public API, so a read joins a throw-away group
+   * (no commits), seeks on assignment and stops once the range is fetched. That costs a group join
+   * (seconds): fine for replay tools and tests; the processors replay through `consume` with `startAt`.
+   */
+  async function readRange(topic: string, partition: number, offset: number, limit: number): Promise<LogRecord[]> {
+    await checkedPartition(topic, partition);
+    const stopAt = Math.min((await endOffsetsOf(topic))[partition] ?? 0, offset + limit);
+    if (limit <= 0 || offset >= stopAt) return [];
+    const found = new Map<number, LogRecord>();
+    const reader = kafka.consumer({ groupId: `${clientId}-read-${randomUUID()}`, allowAutoTopicCreation: false });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await reader.connect();
+      await reader.subscribe({ topics: [topic] });
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`range not fetched within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
+        // The group is new and alone, so it gets every partition; seeking here, before the first fetch,
+        // makes the first batch of `partition` start at `offset`.
+        reader.on(reader.events.GROUP_JOIN, () => reader.seek({ topic, partition, offset: String(offset) }));
+        reader.on(reader.events.CRASH, (event) => reject(event.payload.error));
+        reader
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              if (batch.partition !== partition) return;
+              for (const message of batch.messages) {
+                const at = Number(message.offset);
+                if (at >= offset && at < stopAt) found.set(at, toRecord(topic, partition, message));
+              }
+              if (Number(batch.lastOffset()) + 1 >= stopAt) resolve();
+            },
+          })
+          .catch(reject);
+      });
+    } catch (error) {
+      throw new InfrastructureError(`cannot read ${topic}/${partition} from ${offset}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      await reader.disconnect();
+    }
+    return [...found.values()].sort((a, b) => a.offset - b.offset);
+  }
+
+  return {
+    async partitions(topic) {
+      ensureOpen();
+      return partitionsOf(topic);
+    },
+
+    async append(topic, messages) {
+      ensureOpen();
+      if (messages.length === 0) return [];
+      const count = await partitionsOf(topic);
+      const placed = messages.map((message) => ({
+        key: message.key,
+        value: message.value,
+        partition: partitionFor(message.key, count),
+      }));
+      let written: Awaited<ReturnType<typeof producer.send>>;
+      try {
+        written = await producer.send({ topic, acks: -1, messages: placed });
+      } catch (error) {
+        throw new LogUnavailableError(`cannot append to topic ${topic}`, { cause: error });
+      }
+      // kafkajs sends all of one partition's messages of a send as one record batch, in order; the broker
+      // answers with the batch's base offset, so the n-th message of a partition sits at base + n.
+      const baseOffsets = new Map(written.map((result) => [result.partition, Number(result.baseOffset)]));
+      const seen = new Map<number, number>();
+      return placed.map(({ partition }) => {
+        const base = baseOffsets.get(partition);
+        if (base === undefined || Number.isNaN(base)) {
+          throw new InfrastructureError(`Kafka returned no offset for ${topic}/${partition}`);
+        }
+        const index = seen.get(partition) ?? 0;
+        seen.set(partition, index + 1);
+        return { partition, offset: base + index };
+      });
+    },
+
+    async read(topic, partition, offset, limit) {
+      ensureOpen();
+      return readRange(topic, partition, offset, limit);
+    },
+
+    async endOffsets(topic) {
+      ensureOpen();
+      return endOffsetsOf(topic);
+    },
+
+    /**
+     * Joins the group with a kafkajs consumer (autoCommit off). On each assignment it asks `startAt` for
+     * every assigned partition and seeks there; partitions without an answer resume from the group's
+     * committed offset (the beginning if none). It never commits by itself: the caller commits with
+     * `commit` once what it made of a batch is durable, so a crash replays, never skips.
+     */
+    async consume({ topic, group, maxBatchSize, startAt }, handler) {
+      ensureOpen();
+      if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
+        throw new WedSyncError("invalid_argument", `maxBatchSize must be a positive integer, got ${maxBatchSize}`);
+      }
+      const count = await partitionsOf(topic);
+      const id = JSON.stringify([group, topic]);
+      if (consumers.has(id)) {
+        throw new WedSyncError("consumer_group_busy", `group ${group} already consumes topic ${topic} in this process`);
+      }
+      const kafkaConsumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
+      // Next offset to hand over per assigned partition; filters out anything a fetch returns below it.
+      const positions = new Map<number, number>();
+      // Per partition of the current assignment: resolves true once its startAt answer is applied.
+      const starts = new Map<number, Promise<boolean>>();
+      let failure: { error: unknown } | undefined;
+      let stopping: Promise<void> | undefined;
+      let settle: () => void = () => undefined;
+      const done = new Promise<void>((resolve, reject) => {
+        settle = () => (failure ? reject(failure.error) : resolve());
+      });
+      // Reported through `done`; this keeps a caller that only calls stop() from an unhandled rejection.
+      done.catch(() => undefined);
+
+      function shutdown(): Promise<void> {
+        stopping ??= (async () => {
+          try {
+            // Waits for the batch in flight, then leaves the group.
+            await kafkaConsumer.disconnect();
+          } catch (error) {
+            failure ??= { error };
+          }
+          consumers.delete(id);
+          settle();
+        })();
+        return stopping;
+      }
+
+      function fail(error: unknown, partition?: number): void {
+        if (!failure) {
+          failure = { error };
+          logger?.error(
+            { event: "event_log_consumer_failed", topic, group, partition, err: error },
+            "consumer stopped by a failure",
+          );
+        }
+        // Not awaited: this runs inside eachBatch, and disconnect waits for eachBatch to return.
+        void shutdown();
+      }
+
+      async function applyStart(partition: number): Promise<boolean> {
+        try {
+          const wanted = await startAt?.(partition);
+          if (wanted !== undefined) {
+            positions.set(partition, wanted);
+            kafkaConsumer.seek({ topic, partition, offset: String(wanted) });
+          }
+          return true;
+        } catch (error) {
+          fail(error, partition);
+          return false;
+        }
+      }
+
+      kafkaConsumer.on(kafkaConsumer.events.GROUP_JOIN, (event) => {
+        positions.clear();
+        starts.clear();
+        for (const partition of event.payload.memberAssignment[topic] ?? []) {
+          starts.set(partition, applyStart(partition));
+        }
+      });
+      kafkaConsumer.on(kafkaConsumer.events.CRASH, (event) => {
+        if (!event.payload.restart) fail(event.payload.error);
+      });
+
+      const consumer: Consumer = { done, stop: shutdown };
+      consumers.set(id, { kafka: kafkaConsumer, consumer });
+      try {
+        await kafkaConsumer.connect();
+        await kafkaConsumer.subscribe({ topics: [topic], fromBeginning: true });
+        await kafkaConsumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: count,
+          eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+            const { partition } = batch;
+            if (!(await (starts.get(partition) ?? true))) return;
+            // A seek from startAt is pending: this batch came from the old position; the next fetch
+            // starts at the sought offset.
+            if (failure || !isRunning() || isStale()) return;
+            const from = positions.get(partition) ?? Number(batch.firstOffset() ?? batch.highWatermark);
+            const records = batch.messages
+              .filter((message) => Number(message.offset) >= from)
+              .map((message) => toRecord(topic, partition, message));
+            for (let start = 0; start < records.length; start += maxBatchSize) {
+              if (failure || !isRunning() || isStale()) return;
+              const slice = records.slice(start, start + maxBatchSize);
+              try {
+                await handler({ topic, partition, records: slice, highWatermark: Number(batch.highWatermark) });
+              } catch (error) {
+                fail(error, partition);
+                return;
+              }
+              const last = slice.at(-1)?.offset ?? from;
+              positions.set(partition, last + 1);
+              // Resolving moves kafkajs's fetch position only; with autoCommit off nothing is committed.
+              resolveOffset(String(last));
+              await heartbeat();
+            }
+            positions.set(partition, Math.max(positions.get(partition) ?? 0, Number(batch.lastOffset()) + 1));
+            resolveOffset(batch.lastOffset());
+          },
+        });
+      } catch (error) {
+        consumers.delete(id);
+        await kafkaConsumer.disconnect().catch(() => undefined);
+        throw new InfrastructureError(`cannot start consumer of group ${group} on ${topic}`, { cause: error });
+      }
+      return consumer;
+    },
+
+    /**
+     * Commits through this process's live consumer of the group when there is one (a group with members
+     * takes commits only from them). Otherwise through the admin client, which Kafka accepts only while
+     * the group has no running members: committing for a group consumed in another process fails.
+     */
+    async commit(group, topic, partition, offset) {
+      ensureOpen();
+      await checkedPartition(topic, partition);
+      const live = consumers.get(JSON.stringify([group, topic]));
+      try {
+        if (live) {
+          await live.kafka.commitOffsets([{ topic, partition, offset: String(offset) }]);
+        } else {
+          await admin.setOffsets({ groupId: group, topic, partitions: [{ partition, offset: String(offset) }] });
+        }
+      } catch (error) {
+        throw new InfrastructureError(`cannot commit offset of group ${group} on ${topic}/${partition}`, {
+          cause: error,
+        });
+      }
+    },
+
+    async committed(group, topic) {
+      ensureOpen();
+      const count = await partitionsOf(topic);
+      let fetched: Awaited<ReturnType<typeof admin.fetchOffsets>>;
+      try {
+        fetched = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      } catch (error) {
+        throw new InfrastructureError(`cannot fetch committed offsets of group ${group} on ${topic}`, {
+          cause: error,
+        });
+      }
+      const offsets = new Array<number>(count).fill(0);
+      for (const { partition, offset } of fetched.find((entry) => entry.topic === topic)?.partitions ?? []) {
+        // Kafka answers -1 for a partition the group never committed.
+        offsets[partition] = Math.max(0, Number(offset));
+      }
+      return offsets;
+    },
+
+    close() {
+      closing ??= (async () => {
+        await Promise.all([...consumers.values()].map(({ consumer }) => consumer.stop()));
+        await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+        logger?.info({ event: "event_log_closed", kind: "kafka" }, "Kafka event log disconnected");
+      })();
+      return closing;
+    },
+  };
+}
+
+function toRecord(topic: string, partition: number, message: KafkaMessage): LogRecord {
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    key: message.key?.toString("utf8") ?? "",
+    value: message.value ?? Buffer.alloc(0),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+/** Sends kafkajs's own log lines to pino, under one stable event name. */
+function pinoLogCreator(logger: Logger | undefined): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      if (!logger) return;
+      const { message, ...details } = log;
+      const entry = { event: "kafka_client", namespace, ...details };
+      if (level === logLevel.ERROR) logger.error(entry, message);
+      else if (level === logLevel.WARN) logger.warn(entry, message);
+      else if (level === logLevel.INFO) logger.info(entry, message);
+      else logger.debug(entry, message);
+    };
+}

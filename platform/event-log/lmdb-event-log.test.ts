@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { LogUnavailableError } from "../errors.ts";
+import { describeEventLogContract, readAll, waitFor } from "./event-log.contract.ts";
+import type { EventLog, LogRecord } from "./event-log.ts";
+import { createLmdbEventLog } from "./lmdb-event-log.ts";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const appendUntilKilled = fileURLToPath(new URL("./fixtures/append-until-killed.ts", import.meta.url));
+
+async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "wedsync-lmdb-log-"));
+  try {
+    await run(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describeEventLogContract("lmdb", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "wedsync-lmdb-log-"));
+  const opened: EventLog[] = [];
+  const openLog = async () => {
+    const log = await createLmdbEventLog({ path: dir, partitions: 4 });
+    opened.push(log);
+    return log;
+  };
+  return {
+    log: await openLog(),
+    reopen: openLog,
+    cleanup: async () => {
+      await Promise.all(opened.map((log) => log.close()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+/** Starts the fixture; `onValues` gets the values of every acknowledged append, as soon as it is printed. */
+function startAppender(dir: string, topic: string, prefix: string, onValues: (values: string[]) => void) {
+  const child = spawn(process.execPath, ["--import", "tsx", appendUntilKilled, dir, topic, prefix], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let pending = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = (pending + chunk).split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line.startsWith("appended ")) onValues(line.slice("appended ".length).split(","));
+    }
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  // "close" comes after the child's stdout is drained, so every acknowledgement it printed has been seen.
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_code, signal) => resolve(signal)));
+  return { child, exited, stderr: () => stderr };
+}
+
+async function kill(child: ChildProcess, exited: Promise<NodeJS.Signals | null>): Promise<NodeJS.Signals | null> {
+  child.kill("SIGKILL");
+  return exited;
+}
+
+function expectEachOnceAndDense(stored: LogRecord[][], values: Iterable<string>): void {
+  stored.forEach((records, partition) => {
+    expect(records.map((record) => record.offset)).toEqual(records.map((_, i) => i));
+    expect(records.every((record) => record.partition === partition)).toBe(true);
+  });
+  const counts = new Map<string, number>();
+  for (const record of stored.flat()) {
+    const value = record.value.toString();
+    counts.set(value, (counts.get(value) ?? 0) + 1);
+  }
+  for (const value of values) expect(counts.get(value), value).toBe(1);
+  expect([...counts.values()].every((count) => count === 1)).toBe(true);
+}
+
+describe("lmdb event log", () => {
+  it("keeps every append that resolved before a kill -9", async () => {
+    await withTempDir(async (dir) => {
+      const acknowledged: string[] = [];
+      let killed: Promise<NodeJS.Signals | null> | undefined;
+      const appender = startAppender(dir, "crash", "child", (values) => {
+        acknowledged.push(...values);
+        // Kill right after an acknowledgement, while the other loops' appends are in flight.
+        if (acknowledged.length >= 3000) killed ??= kill(appender.child, appender.exited);
+      });
+      try {
+        const signal = await Promise.race([
+          appender.exited.then((early) => {
+            if (!killed) throw new Error(`the appender exited before it was killed (${early}): ${appender.stderr()}`);
+            return killed;
+          }),
+          waitFor(() => killed !== undefined, 20_000, "3000 acknowledged appends").then(() => killed),
+        ]);
+        expect(signal).toBe("SIGKILL");
+      } finally {
+        appender.child.kill("SIGKILL");
+      }
+
+      const log = await createLmdbEventLog({ path: dir, partitions: 4 });
+      try {
+        const stored = await readAll(log, "crash", 1000);
+        expect(stored.flat().length).toBeGreaterThanOrEqual(acknowledged.length);
+        expectEachOnceAndDense(stored, acknowledged);
+      } finally {
+        await log.close();
+      }
+    });
+  }, 30_000);
+
+  it("shares one path between processes: no offset given twice, and a consumer sees the other's appends", async () => {
+    await withTempDir(async (dir) => {
+      const log = await createLmdbEventLog({ path: dir, partitions: 4 });
+      try {
+        await log.partitions("shared");
+        const delivered: LogRecord[] = [];
+        const consumer = await log.consume({ topic: "shared", group: "g", maxBatchSize: 500 }, async (batch) => {
+          delivered.push(...batch.records);
+        });
+        const fromChild: string[] = [];
+        const fromParent: string[] = [];
+        const appender = startAppender(dir, "shared", "child", (values) => fromChild.push(...values));
+        try {
+          await waitFor(() => fromChild.length > 0, 20_000, "the child's first append");
+          const childBefore = fromChild.length;
+          // Appends from this process to the same partitions while the child keeps appending.
+          for (let round = 0; round < 40; round++) {
+            const values = Array.from({ length: 25 }, (_, i) => `parent-${round}-${i}`);
+            const messages = values.map((value, i) => ({ key: `wedding-${i % 11}`, value: Buffer.from(value) }));
+            await log.append("shared", messages);
+            fromParent.push(...values);
+          }
+          await waitFor(() => fromChild.length > childBefore + 100, 20_000, "100 more appends from the child");
+        } finally {
+          await kill(appender.child, appender.exited);
+        }
+        const stored = await readAll(log, "shared", 1000);
+        expectEachOnceAndDense(stored, [...fromParent, ...fromChild]);
+        const total = stored.flat().length;
+        await waitFor(() => delivered.length >= total, 5_000, "the consumer to catch up with both processes");
+        await consumer.stop();
+
+        const deliveredValues = new Set(delivered.map((record) => record.value.toString()));
+        expect(deliveredValues.size).toBe(delivered.length);
+        for (const value of [...fromParent, ...fromChild]) expect(deliveredValues.has(value), value).toBe(true);
+      } finally {
+        await log.close();
+      }
+    });
+  }, 30_000);
+
+  it("keeps the stored partition count of an existing topic", async () => {
+    await withTempDir(async (dir) => {
+      const first = await createLmdbEventLog({ path: dir, partitions: 4 });
+      expect(await first.partitions("events")).toBe(4);
+      await first.close();
+      const second = await createLmdbEventLog({ path: dir, partitions: 8 });
+      try {
+        expect(await second.partitions("events")).toBe(4);
+        expect(await second.endOffsets("events")).toHaveLength(4);
+        expect(await second.partitions("newer")).toBe(8);
+      } finally {
+        await second.close();
+      }
+    });
+  });
+
+  it("answers LogUnavailableError once closed, and rejects unusable arguments", async () => {
+    await withTempDir(async (dir) => {
+      await expect(createLmdbEventLog({ path: dir, partitions: 0 })).rejects.toMatchObject({
+        code: "invalid_argument",
+      });
+      const log = await createLmdbEventLog({ path: dir, partitions: 2 });
+      await expect(log.read("events", 2, 0, 10)).rejects.toMatchObject({ code: "unknown_partition" });
+      await expect(log.append("bad\u0000topic", [{ key: "k", value: Buffer.from("v") }])).rejects.toMatchObject({
+        code: "invalid_argument",
+      });
+      await log.close();
+      await log.close();
+      await expect(log.append("events", [{ key: "k", value: Buffer.from("v") }])).rejects.toBeInstanceOf(
+        LogUnavailableError,
+      );
+    });
+  });
+});

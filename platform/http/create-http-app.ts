@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import type { Logger } from "../logger.ts";
+import type { Authenticator } from "../tenants/authenticate.ts";
+import { ApiError, ERROR_CODES } from "./api-error.ts";
+import type { AppEnv } from "./app-env.ts";
+import { requireApiKey } from "./auth-middleware.ts";
+
+/** A sub-app mounted under /v1 behind API-key authentication. */
+export interface Mount {
+  path: string;
+  app: Hono<AppEnv>;
+}
+
+/** Health probes: liveness is the process answering, readiness is the stores answering. */
+export interface HealthChecks {
+  ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+/**
+ * The one HTTP app of the product: health probes, then every /v1 route behind API-key auth, with
+ * every error turned into the one body shape `{ error: { code, message, details? } }` here.
+ */
+export function createHttpApp({
+  authenticate,
+  mounts,
+  health,
+  logger,
+}: {
+  authenticate: Authenticator;
+  mounts: Mount[];
+  health: HealthChecks;
+  logger: Logger;
+}) {
+  const app = new Hono<AppEnv>();
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    const { ok, checks } = await health.ready();
+    return c.json({ status: ok ? "ready" : "not_ready", checks }, ok ? 200 : 503);
+  });
+  app.use("/v1/*", requireApiKey(authenticate));
+  for (const { path, app: sub } of mounts) app.route(path, sub);
+
+  app.notFound((c) => c.json(new ApiError("not_found", `no route ${c.req.method} ${c.req.path}`).toBody(), 404));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return c.json(error.toBody(), error.status);
+    }
+    const code = (error as { code?: unknown }).code;
+    if (code === "log_unavailable") {
+      c.header("Retry-After", "5");
+      return c.json(new ApiError("log_unavailable", "the event log cannot take more right now").toBody(), ERROR_CODES.log_unavailable.status);
+    }
+    logger.error({ event: "http.unhandled_error", err: error, method: c.req.method, path: c.req.path }, "unhandled error");
+    return c.json(new ApiError("internal_error", "internal error").toBody(), 500);
+  });
+  return app;
+}

@@ -1,0 +1,115 @@
+import type { WedSyncEvent } from "../schemas/index.ts";
+import type { Booking } from "./booking-state.ts";
+import type { Anomaly, ProcessedEvent } from "./step-result.ts";
+
+/** Column order of `events` rows as written (JSONCompactEachRow). */
+export const EVENT_COLUMNS = [
+  "org_id", "id", "type", "occurred_at", "received_at", "source", "wedding_id", "booking_id", "payment_id",
+  "supplier_id", "service", "category", "region", "venue_id", "channel", "method", "kind", "wedding_date",
+  "guest_count", "amount", "currency", "data", "log_partition", "log_offset",
+] as const;
+
+/** Column order of `rejected_events` rows. */
+export const REJECTED_COLUMNS = [
+  "org_id", "id", "type", "received_at", "reasons", "message", "payload", "log_partition", "log_offset",
+] as const;
+
+/** Column order of `anomalies` rows. */
+export const ANOMALY_COLUMNS = [
+  "org_id", "id", "kind", "severity", "score", "event_id", "booking_id", "wedding_id", "evidence", "occurred_at",
+  "log_partition", "log_offset",
+] as const;
+
+/** An ISO instant as ClickHouse DateTime64(3) text in UTC. */
+export function toClickHouseTime(iso: string): string {
+  return new Date(iso).toISOString().replace("T", " ").replace("Z", "");
+}
+
+/** The money figure an event carries in the wide row, if any. */
+function moneyOf(event: WedSyncEvent): { amount: number; currency: string } | undefined {
+  switch (event.type) {
+    case "booking.created":
+      return event.data.contractValue;
+    case "booking.updated":
+      return event.data.contractValue;
+    case "booking.cancelled":
+      return event.data.cancellationFee;
+    case "inquiry.received":
+      return event.data.budget;
+    default:
+      return event.data.amount;
+  }
+}
+
+/**
+ * The wide `events` row of an accepted event. Payments and refunds carry no service or region of
+ * their own: they are enriched from their booking so revenue can be split by them.
+ */
+export function toEventRow(pe: ProcessedEvent, booking: Booking | undefined): unknown[] {
+  const { event } = pe;
+  const d = event.data as Record<string, unknown>;
+  const str = (value: unknown) => (typeof value === "string" ? value : "");
+  const money = moneyOf(event);
+  return [
+    pe.orgId,
+    event.id,
+    event.type,
+    toClickHouseTime(event.occurredAt),
+    toClickHouseTime(pe.receivedAt),
+    event.source,
+    str(d.weddingId),
+    str(d.bookingId),
+    str(d.paymentId),
+    str(d.supplierId) || (booking?.supplierId ?? ""),
+    str(d.service) || (booking?.service ?? ""),
+    str(d.category),
+    str(d.region) || (booking?.region ?? ""),
+    str(d.venueId) || (booking?.venueId ?? ""),
+    str(d.channel),
+    str(d.method),
+    str(d.kind),
+    str(d.weddingDate) || str(d.incurredOn) || null,
+    typeof d.guestCount === "number" ? d.guestCount : null,
+    money?.amount ?? 0,
+    money?.currency ?? "",
+    JSON.stringify(event.data),
+    pe.partition,
+    pe.offset,
+  ];
+}
+
+/** A dead-letter row: the original payload and why it was refused. */
+export function toRejectedRow(
+  record: { orgId: string; receivedAt: string; payload: string; partition: number; offset: number },
+  reasons: string[],
+  message: string,
+): unknown[] {
+  let id = "";
+  let type = "";
+  try {
+    const parsed = JSON.parse(record.payload) as { event?: { id?: unknown; type?: unknown } };
+    if (typeof parsed.event?.id === "string") id = parsed.event.id.slice(0, 100);
+    if (typeof parsed.event?.type === "string") type = parsed.event.type.slice(0, 100);
+  } catch {
+    // Undecodable payloads keep empty id and type; the payload itself is stored as is.
+  }
+  return [record.orgId, id, type, toClickHouseTime(record.receivedAt), reasons, message, record.payload, record.partition, record.offset];
+}
+
+/** The `anomalies` row of a flag. */
+export function toAnomalyRow(pe: ProcessedEvent, anomaly: Anomaly): unknown[] {
+  return [
+    pe.orgId,
+    anomaly.id,
+    anomaly.kind,
+    anomaly.severity,
+    anomaly.score,
+    pe.event.id,
+    anomaly.bookingId ?? "",
+    anomaly.weddingId ?? "",
+    JSON.stringify(anomaly.evidence),
+    toClickHouseTime(pe.event.occurredAt),
+    pe.partition,
+    pe.offset,
+  ];
+}

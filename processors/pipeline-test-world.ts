@@ -1,0 +1,125 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { ClickHouseClient } from "@clickhouse/client";
+import { createClickHouse } from "../platform/clickhouse/create-clickhouse.ts";
+import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
+import type { LogRecord } from "../platform/event-log/event-log.ts";
+import type { Row, SqlClient } from "../platform/sql/sql-client.ts";
+import { encodeLogEnvelope } from "../schemas/index.ts";
+import { createTestPglite } from "../test/support/pglite-template.ts";
+import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
+import { createPipeline, type BatchOutcome } from "./pipeline.ts";
+import { commitBatchState, insertBatchRows, recordPendingRange, type BatchRange } from "./write-batch.ts";
+
+/** Test support: a migrated PGlite and a chDB in a fresh temp directory, and batches run as the runtime runs them. */
+export interface PipelineTestWorld {
+  dir: TempDir;
+  sql: SqlClient;
+  ch: ClickHouseClient;
+  /**
+   * A fresh, migrated PGlite in the world's directory, for tests that compare databases. The caller closes it, which
+   * also removes its files.
+   */
+  openSql(): Promise<SqlClient>;
+  /**
+   * Runs one batch the way the processor runtime does: process, record the range as pending, insert the ClickHouse
+   * rows (unless `clickHouse` is false), commit the Postgres state and offset in one transaction.
+   */
+  runBatch(batch: LogRecord[], options?: { sql?: SqlClient; group?: string; clickHouse?: boolean }): Promise<BatchRun>;
+  /** Closes the stores and removes the directory. */
+  close(): Promise<void>;
+}
+
+/** What running one batch gave. */
+export interface BatchRun {
+  outcome: BatchOutcome;
+  range: BatchRange;
+}
+
+/** Opens a test world. One chDB data directory per process: the tests of a file share it, isolated by org id. */
+export async function openPipelineTestWorld(prefix: string): Promise<PipelineTestWorld> {
+  const dir = await makeTempDir(prefix);
+  const sql = await createTestPglite(path.join(dir.path, "pg"));
+  const ch = createClickHouse({ url: undefined, dataDir: dir.path });
+  await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
+  return {
+    dir,
+    sql,
+    ch,
+    async openSql() {
+      const dataDir = path.join(dir.path, `pg-${randomUUID()}`);
+      const extra = await createTestPglite(dataDir);
+      const close = async () => {
+        await extra.close();
+        await fs.rm(dataDir, { recursive: true, force: true });
+      };
+      return { ...extra, close };
+    },
+    async runBatch(batch, { sql: db = sql, group = "g", clickHouse = true } = {}) {
+      const processRecords = createPipeline({ sql: db, options: { duplicatePaymentWindowMs: 86_400_000 } });
+      const { topic, partition, offset: from } = batch[0]!;
+      const range: BatchRange = { group, topic, partition, from, to: batch.at(-1)!.offset + 1 };
+      const outcome = await processRecords(batch);
+      await recordPendingRange(db, range);
+      if (clickHouse) await insertBatchRows(ch, range, outcome);
+      await commitBatchState(db, range, outcome);
+      return { outcome, range };
+    },
+    async close() {
+      await ch.close();
+      await sql.close();
+      await dir.cleanup();
+    },
+  };
+}
+
+/** Where records sit in the log. */
+export interface RecordPlacement {
+  /**
+   * The topic; default one of the org's own, so that the ClickHouse dedup tokens, derived from topic, partition and
+   * offsets, of one test never collide with another's (tests share one chDB, isolated by org id).
+   */
+  topic?: string;
+  partition?: number;
+  firstOffset?: number;
+}
+
+/** Log records of the events, as the ingest edge appends them for orgId, at consecutive offsets. */
+export function toRecords(orgId: string, events: unknown[], placement: RecordPlacement = {}): LogRecord[] {
+  const { topic = `test.${orgId}`, partition = 0, firstOffset = 0 } = placement;
+  return events.map((event, i) => ({
+    topic,
+    partition,
+    offset: firstOffset + i,
+    key: "k",
+    value: encodeLogEnvelope({ orgId, receivedAt: "2026-06-01T00:00:00.000Z", event }),
+    timestamp: 0,
+  }));
+}
+
+/** Every projected table, its key, and the columns that record when a row was written rather than what it says. */
+const PROJECTED_TABLES: [table: string, key: string, volatile: string[]][] = [
+  ["bookings", "org_id, booking_id", []],
+  ["payments", "org_id, payment_id", []],
+  ["refunds", "org_id, refund_id", []],
+  ["budgets", "org_id, wedding_id, category, currency", []],
+  ["expenses", "org_id, expense_id", []],
+  ["inquiries", "org_id, inquiry_id", []],
+  ["anomalies", "id", ["detected_at"]],
+  ["consumer_offsets", "group_id, topic, partition", ["updated_at"]],
+];
+
+/**
+ * Full dumps of every projected table, ordered by key, without the columns that only say when a row was written, nor
+ * the columns named in omit.
+ */
+export async function dumpProjections(sql: SqlClient, omit: string[] = []): Promise<Record<string, Row[]>> {
+  const dump: Record<string, Row[]> = {};
+  for (const [table, key, volatile] of PROJECTED_TABLES) {
+    const query = `SELECT to_jsonb(t) - $1::text[] AS row FROM ${table} t ORDER BY ${key}`;
+    const rows = await sql.query<{ row: Row }>(query, [[...volatile, ...omit]]);
+    dump[table] = rows.map((r) => r.row);
+  }
+  return dump;
+}

@@ -1,0 +1,127 @@
+import type { SqlClient } from "../platform/sql/sql-client.ts";
+import type { LogRecord } from "../platform/event-log/event-log.ts";
+import { decodeLogEnvelope, parseEvent } from "../schemas/index.ts";
+import { bookingIdOf } from "./booking-state.ts";
+import { createCheckBookingRulesStep } from "./check-booking-rules.ts";
+import { createCheckBudgetRulesStep } from "./check-budget-rules.ts";
+import { createCheckInquiryRulesStep } from "./check-inquiry-rules.ts";
+import { toAnomalyRow, toEventRow, toRejectedRow } from "./clickhouse-rows.ts";
+import { createDetectDuplicatePaymentStep } from "./detect-duplicate-payment.ts";
+import { createDetectOverpaymentStep } from "./detect-overpayment.ts";
+import { createProjectBookingStateStep } from "./project-booking-state.ts";
+import { createProjectInquiriesStep } from "./project-inquiries.ts";
+import { createProjectWeddingBudgetsStep } from "./project-wedding-budgets.ts";
+import { ProjectionState } from "./projection-state.ts";
+import { ok, type Anomaly, type ProcessedEvent, type StepResult } from "./step-result.ts";
+
+/** Everything one batch produces, ready to be written. */
+export interface BatchOutcome {
+  eventRows: unknown[][];
+  rejectedRows: unknown[][];
+  anomalies: { event: ProcessedEvent; anomaly: Anomaly }[];
+  anomalyRows: unknown[][];
+  /** The batch's changed Postgres state, written in the batch's transaction. */
+  state: ProjectionState;
+  counts: { ok: number; dropped: number; deadLettered: number; flagged: number };
+}
+
+/** Options of the processing pipeline. */
+export interface PipelineOptions {
+  /** Two payments of the same amount to one booking closer than this are flagged. */
+  duplicatePaymentWindowMs: number;
+}
+
+/** Turns a batch of log records into rows and state changes; pure apart from reading state. */
+export type ProcessRecords = (records: LogRecord[]) => Promise<BatchOutcome>;
+
+/**
+ * The processing pipeline, top to bottom. Ordering constraints:
+ * - decoding and schema validation come first: events may reach the log from other producers;
+ * - the state every later step reads is loaded once for the whole batch (what its events refer to) and changed in
+ *   memory as each event is projected, so every event sees exactly what its predecessors in the log left, whether in
+ *   this batch or committed by an earlier one: the outcome does not depend on where batches begin and end;
+ * - the rules (booking, budget, inquiry) read the state as it was before the event, so they precede projection;
+ * - anomaly rules need the projected state (an overpayment is judged on the new paid total);
+ * - the ClickHouse row is built last, enriched with the booking's service and region.
+ */
+export function createPipeline({ sql, options }: { sql: SqlClient; options: PipelineOptions }): ProcessRecords {
+  const checkBookingRules = createCheckBookingRulesStep();
+  const checkBudgetRules = createCheckBudgetRulesStep();
+  const checkInquiryRules = createCheckInquiryRulesStep();
+  const projectBookingState = createProjectBookingStateStep();
+  const projectWeddingBudgets = createProjectWeddingBudgetsStep();
+  const projectInquiries = createProjectInquiriesStep();
+  const detectors = [createDetectOverpaymentStep(), createDetectDuplicatePaymentStep({ windowMs: options.duplicatePaymentWindowMs })];
+
+  return async function processRecords(records) {
+    const outcome: Omit<BatchOutcome, "state"> = {
+      eventRows: [],
+      rejectedRows: [],
+      anomalies: [],
+      anomalyRows: [],
+      counts: { ok: 0, dropped: 0, deadLettered: 0, flagged: 0 },
+    };
+    const reject = (record: LogRecord, orgId: string, receivedAt: string, reasons: string[], message: string) => {
+      outcome.rejectedRows.push(
+        toRejectedRow(
+          { orgId, receivedAt, payload: record.value.toString("utf8"), partition: record.partition, offset: record.offset },
+          reasons,
+          message,
+        ),
+      );
+      outcome.counts.deadLettered++;
+    };
+
+    const events: ProcessedEvent[] = [];
+    for (const record of records) {
+      const decoded = decodeLogEnvelope(record.value);
+      if (!decoded.ok) {
+        reject(record, "", new Date(record.timestamp).toISOString(), ["undecodable"], decoded.reason);
+        continue;
+      }
+      const { orgId, receivedAt, event } = decoded.envelope;
+      const parsed = parseEvent(event);
+      if (!parsed.ok) {
+        reject(record, orgId, receivedAt, ["schema_invalid"], parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
+        continue;
+      }
+      events.push({ orgId, receivedAt, event: parsed.event, partition: record.partition, offset: record.offset });
+    }
+
+    const byOffset = new Map(records.map((record) => [record.offset, record]));
+    const state = await ProjectionState.load(sql, events);
+    for (const pe of events) {
+      // Each rule answers ok for the event types it does not judge; the first refusal decides.
+      const verdicts = [
+        checkBookingRules(pe, state.bookings),
+        checkBudgetRules(pe, state.budgets),
+        checkInquiryRules(pe, state.inquiries),
+      ];
+      const verdict = verdicts.find((result) => result.kind !== "ok") ?? ok;
+      if (verdict.kind === "drop") {
+        outcome.counts.dropped++;
+        continue;
+      }
+      if (verdict.kind === "deadLetter") {
+        reject(byOffset.get(pe.offset)!, pe.orgId, pe.receivedAt, verdict.reasons, verdict.message);
+        continue;
+      }
+      projectBookingState(pe, state.bookings);
+      projectWeddingBudgets(pe, state.budgets);
+      projectInquiries(pe, state);
+      const flags = detectors
+        .map((detect) => detect(pe, state.bookings))
+        .filter((r): r is Extract<StepResult, { kind: "flag" }> => r.kind === "flag");
+      for (const anomaly of flags.flatMap((f) => f.anomalies)) {
+        outcome.anomalies.push({ event: pe, anomaly });
+        outcome.anomalyRows.push(toAnomalyRow(pe, anomaly));
+      }
+      if (flags.length > 0) outcome.counts.flagged++;
+      const bookingId = bookingIdOf(pe.event);
+      const booking = bookingId === undefined ? undefined : state.bookings.booking(pe.orgId, bookingId);
+      outcome.eventRows.push(toEventRow(pe, booking));
+      outcome.counts.ok++;
+    }
+    return { ...outcome, state };
+  };
+}

@@ -1,0 +1,102 @@
+import { WedSyncError } from "../platform/errors.ts";
+import type { Consumer } from "../platform/event-log/event-log.ts";
+import { createBatchHandler, type BatchHandlerDeps } from "./batch-handler.ts";
+import { loadOffsets } from "./write-batch.ts";
+
+/** A running processor of one consumer group. */
+export interface Processor {
+  /** Starts consuming; restarts with backoff after an infrastructure failure until stopped. */
+  start(): Promise<void>;
+  /** Stops after the batch in flight. */
+  stop(): Promise<void>;
+}
+
+/** What a processor needs. */
+export interface ProcessorDeps extends BatchHandlerDeps {
+  batchSize: number;
+}
+
+/** The consumer runtime: reads batches from the log and hands them to the batch handler. */
+export function createProcessor(deps: ProcessorDeps): Processor {
+  const { log, sql, logger, topic, group } = deps;
+  let consumer: Consumer | undefined;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  async function runOnce(): Promise<void> {
+    // Offsets live in Postgres beside the projections; the log's own committed offsets are advisory.
+    const offsets = await loadOffsets(sql, group, topic);
+    const ends = await log.endOffsets(topic);
+    for (const [partition, { next }] of offsets) {
+      if (next > (ends[partition] ?? 0)) {
+        // Postgres remembers more than this log holds: the two stores belong to different installations.
+        throw new WedSyncError(
+          "offsets_ahead_of_log",
+          `Postgres says partition ${partition} of ${topic} was processed up to ${next}, but the log ends at ${ends[partition] ?? 0}; ` +
+            "the database and the log do not belong together (check DATABASE_URL and DATA_DIR / KAFKA_BROKERS)",
+        );
+      }
+    }
+    const pendingEnds = new Map([...offsets].filter(([, o]) => o.pendingEnd !== null).map(([p, o]) => [p, o.pendingEnd!]));
+    consumer = await log.consume(
+      { topic, group, maxBatchSize: deps.batchSize, startAt: async (partition) => offsets.get(partition)?.next ?? 0 },
+      createBatchHandler(deps, pendingEnds),
+    );
+    if (stopped) await consumer.stop();
+    await consumer.done;
+  }
+
+  async function supervise(): Promise<void> {
+    let failures = 0;
+    while (!stopped) {
+      try {
+        await runOnce();
+        failures = 0;
+      } catch (error) {
+        if (stopped) break;
+        if (error instanceof WedSyncError && !error.retriable) {
+          logger.fatal({ event: "processor.fatal", err: error }, error.message);
+          throw error;
+        }
+        failures++;
+        const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2);
+        logger.error({ event: "processor.failed", err: error, failures, retryInMs: Math.round(delay) }, "processor stopped; restarting");
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, delay).unref();
+        });
+      }
+    }
+  }
+
+  return {
+    async start() {
+      stopped = false;
+      running = supervise();
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      await consumer?.stop();
+      await running;
+    },
+  };
+}
+
+/** How far processing has got: processed offsets, log end offsets and the difference. */
+export interface Watermark {
+  /** Next offset to process, per partition. */
+  processed: number[];
+  /** End of the log, per partition. */
+  end: number[];
+  /** Events appended but not yet processed. */
+  lag: number;
+}
+
+/** Reads the processing watermark of a group from Postgres and the log. */
+export async function readWatermark({ log, sql, topic, group }: Pick<BatchHandlerDeps, "log" | "sql" | "topic" | "group">): Promise<Watermark> {
+  const [end, offsets] = await Promise.all([log.endOffsets(topic), loadOffsets(sql, group, topic)]);
+  const processed = end.map((_, p) => offsets.get(p)?.next ?? 0);
+  return { processed, end, lag: end.reduce((sum, e, p) => sum + Math.max(0, e - processed[p]!), 0) };
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { SqlClient } from "../platform/sql/sql-client.ts";
+import { ANOMALY_COLUMNS, EVENT_COLUMNS, REJECTED_COLUMNS } from "./clickhouse-rows.ts";
+import type { BatchOutcome } from "./pipeline.ts";
+
+/** Identifies one batch: a consumer group's range [from, to) of one partition of a topic. */
+export interface BatchRange {
+  group: string;
+  topic: string;
+  partition: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Writes a batch's ClickHouse rows. Each insert carries a deduplication token derived from the
+ * batch range, so an insert repeated while the process lives (a client retry) is absorbed by
+ * ClickHouse. After a crash the token is not trusted: ClickHouse's deduplication log is written
+ * apart from the part it describes, and a kill between the two leaves a token whose rows were
+ * lost — the same token would then drop the replay. A `recovery` insert therefore gets a fresh
+ * token; rows the crashed attempt did keep are collapsed by the ReplacingMergeTree key, which
+ * every query reads with FINAL.
+ */
+export async function insertBatchRows(
+  ch: ClickHouseClient,
+  range: BatchRange,
+  outcome: BatchOutcome,
+  { recovery = false }: { recovery?: boolean } = {},
+): Promise<void> {
+  const token = `${range.topic}/${range.partition}/${range.from}-${range.to}${recovery ? `/recovery-${randomUUID()}` : ""}`;
+  const inserts: [string, readonly string[], unknown[][]][] = [
+    ["events", EVENT_COLUMNS, outcome.eventRows],
+    ["rejected_events", REJECTED_COLUMNS, outcome.rejectedRows],
+    ["anomalies", ANOMALY_COLUMNS, outcome.anomalyRows],
+  ];
+  await Promise.all(
+    inserts
+      .filter(([, , rows]) => rows.length > 0)
+      .map(([table, columns, rows]) =>
+        ch.insert({
+          table,
+          values: rows,
+          columns: columns as [string, ...string[]],
+          format: "JSONCompactEachRow",
+          clickhouse_settings: { insert_deduplication_token: `${table}:${token}` },
+        }),
+      ),
+  );
+}
+
+/**
+ * Records, before any ClickHouse insert, the end of the range about to be written. If the process
+ * dies between the inserts and the Postgres commit, the restart reads exactly this range again
+ * from the same Postgres state, so it produces the same rows and the same projections.
+ */
+export async function recordPendingRange(sql: SqlClient, range: BatchRange): Promise<void> {
+  await sql.query(
+    `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (group_id, topic, partition) DO UPDATE SET pending_end = excluded.pending_end, updated_at = now()`,
+    [range.group, range.topic, range.partition, range.from, range.to],
+  );
+}
+
+/**
+ * Commits the batch's Postgres side in one transaction: projected state, anomalies and the
+ * consumer offset move together, so a batch is never applied twice nor skipped.
+ */
+export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: BatchOutcome): Promise<void> {
+  await sql.transaction(async (tx) => {
+    await outcome.state.persist(tx);
+    if (outcome.anomalies.length > 0) {
+      const column = <T>(pick: (a: BatchOutcome["anomalies"][number]) => T) => outcome.anomalies.map(pick);
+      await tx.query(
+        `INSERT INTO anomalies (id, org_id, kind, severity, score, event_id, booking_id, wedding_id, evidence, occurred_at, log_partition, log_offset)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::uuid[], $7::text[], $8::text[],
+           $9::jsonb[], $10::timestamptz[], $11::int[], $12::bigint[])
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          column((a) => a.anomaly.id),
+          column((a) => a.event.orgId),
+          column((a) => a.anomaly.kind),
+          column((a) => a.anomaly.severity),
+          column((a) => a.anomaly.score),
+          column((a) => a.event.event.id),
+          column((a) => a.anomaly.bookingId),
+          column((a) => a.anomaly.weddingId),
+          column((a) => JSON.stringify(a.anomaly.evidence)),
+          column((a) => a.event.event.occurredAt),
+          column((a) => a.event.partition),
+          column((a) => a.event.offset),
+        ],
+      );
+    }
+    await tx.query(
+      `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end) VALUES ($1, $2, $3, $4, NULL)
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, pending_end = NULL, updated_at = now()`,
+      [range.group, range.topic, range.partition, range.to],
+    );
+  });
+}
+
+/** The group's offsets in Postgres: where each partition resumes, and any range left pending. */
+export async function loadOffsets(
+  sql: SqlClient,
+  group: string,
+  topic: string,
+): Promise<Map<number, { next: number; pendingEnd: number | null }>> {
+  const rows = await sql.query<{ partition: number; next_offset: number; pending_end: number | null }>(
+    "SELECT partition, next_offset, pending_end FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
+    [group, topic],
+  );
+  return new Map(rows.map((r) => [Number(r.partition), { next: Number(r.next_offset), pendingEnd: r.pending_end === null ? null : Number(r.pending_end) }]));
+}

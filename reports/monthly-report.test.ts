@@ -1,0 +1,197 @@
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClickHouse, type ClickHouseClient } from "../platform/clickhouse/create-clickhouse.ts";
+import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
+import type { SqlClient } from "../platform/sql/sql-client.ts";
+import { queryRevenue } from "../query-api/revenue-query.ts";
+import { createTestPglite } from "../test/support/pglite-template.ts";
+import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
+import { loadMonthlyReport, monthRange, sumTotals } from "./monthly-report.ts";
+
+describe("monthRange", () => {
+  it("spans the month's first to last UTC day, leap years included", () => {
+    expect(monthRange("2026-05")).toEqual({ from: "2026-05-01", to: "2026-05-31" });
+    expect(monthRange("2028-02")).toEqual({ from: "2028-02-01", to: "2028-02-29" });
+    expect(monthRange("2027-02")).toEqual({ from: "2027-02-01", to: "2027-02-28" });
+    expect(() => monthRange("2026-13")).toThrow(/not a YYYY-MM month/);
+  });
+});
+
+describe("sumTotals", () => {
+  it("sums per currency and never across currencies", () => {
+    const row = { bucket: "2026-05-01", group: null, bookings: 1, contractValue: 10, paymentsReceived: 7, refunds: 2 };
+    expect(
+      sumTotals([
+        { ...row, currency: "JPY" },
+        { ...row, currency: "GBP" },
+        { ...row, currency: "GBP" },
+      ]),
+    ).toEqual([
+      { currency: "GBP", bookings: 2, contractValue: 20, paymentsReceived: 14, refunds: 4, net: 10 },
+      { currency: "JPY", bookings: 1, contractValue: 10, paymentsReceived: 7, refunds: 2, net: 5 },
+    ]);
+  });
+});
+
+describe("loadMonthlyReport", () => {
+  let dir: TempDir;
+  let sql: SqlClient;
+  let ch: ClickHouseClient;
+
+  beforeAll(async () => {
+    dir = await makeTempDir("wedsync-monthly-report");
+    sql = await createTestPglite(path.join(dir.path, "postgres"));
+    ch = createClickHouse({ url: undefined, dataDir: dir.path });
+    await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
+
+    const event = (org: string, type: string, at: string, fields: Record<string, unknown>) => ({
+      org_id: org,
+      id: randomUUID(),
+      type,
+      occurred_at: at,
+      received_at: at,
+      ...fields,
+    });
+    await ch.insert({
+      table: "events",
+      format: "JSONEachRow",
+      values: [
+        event("org_a", "booking.created", "2026-05-02 10:00:00", {
+          booking_id: "b1",
+          service: "venue",
+          currency: "GBP",
+          amount: 500_000,
+          log_offset: 1,
+        }),
+        event("org_a", "payment.received", "2026-05-02 11:00:00", {
+          booking_id: "b1",
+          service: "venue",
+          currency: "GBP",
+          amount: 100_000,
+          log_offset: 2,
+        }),
+        event("org_a", "booking.updated", "2026-05-10 09:00:00", {
+          booking_id: "b1",
+          currency: "GBP",
+          amount: 600_000,
+          log_offset: 3,
+        }),
+        event("org_a", "payment.refunded", "2026-05-15 12:00:00", {
+          booking_id: "b1",
+          service: "venue",
+          currency: "GBP",
+          amount: 20_000,
+          log_offset: 4,
+        }),
+        event("org_a", "payment.received", "2026-05-31 23:59:59", {
+          booking_id: "b1",
+          service: "venue",
+          currency: "GBP",
+          amount: 50_000,
+          log_offset: 5,
+        }),
+        event("org_a", "payment.received", "2026-06-01 00:00:00", {
+          booking_id: "b1",
+          service: "venue",
+          currency: "GBP",
+          amount: 999,
+          log_offset: 6,
+        }),
+        event("org_a", "booking.created", "2026-05-20 08:00:00", {
+          booking_id: "b2",
+          service: "photography",
+          currency: "JPY",
+          amount: 300_000,
+          log_offset: 7,
+        }),
+        event("org_a", "payment.received", "2026-05-20 08:30:00", {
+          booking_id: "b2",
+          service: "photography",
+          currency: "JPY",
+          amount: 100_000,
+          log_offset: 8,
+        }),
+        event("org_b", "payment.received", "2026-05-20 08:30:00", {
+          booking_id: "x",
+          service: "venue",
+          currency: "GBP",
+          amount: 7,
+          log_offset: 9,
+        }),
+      ],
+    });
+
+    await sql.query("INSERT INTO organisations (id, name) VALUES ('org_a', 'Rosewood Weddings'), ('org_b', 'Other')");
+    const anomaly = (org: string, kind: string, severity: string, at: string) =>
+      sql.query(
+        `INSERT INTO anomalies
+           (id, org_id, kind, severity, score, event_id, evidence, occurred_at, log_partition, log_offset)
+         VALUES ($1, $2, $3, $4, 1, $5, '{}', $6, 0, 0)`,
+        [randomUUID(), org, kind, severity, randomUUID(), at],
+      );
+    await anomaly("org_a", "overpayment", "high", "2026-05-03T10:00:00Z");
+    await anomaly("org_a", "overpayment", "high", "2026-05-31T23:00:00Z");
+    await anomaly("org_a", "duplicate_payment", "medium", "2026-05-01T00:00:00Z");
+    await anomaly("org_a", "overpayment", "high", "2026-06-01T00:00:00Z");
+    await anomaly("org_b", "overpayment", "high", "2026-05-03T10:00:00Z");
+  });
+
+  afterAll(async () => {
+    try {
+      await ch?.close();
+      await sql?.close();
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it("reads the month through the query API's own functions, per currency, inside the month only", async () => {
+    const report = await loadMonthlyReport({ ch, sql }, { orgId: "org_a", month: "2026-05" });
+
+    expect(report).toMatchObject({ orgId: "org_a", orgName: "Rosewood Weddings", month: "2026-05" });
+    expect(Date.parse(report.generatedAt)).not.toBeNaN();
+    // The same question asked of the API's query gives the same figures.
+    expect(report.byDay).toEqual(
+      await queryRevenue(ch, {
+        orgId: "org_a",
+        from: "2026-05-01",
+        to: "2026-05-31",
+        interval: "day",
+        groupBy: "none",
+      }),
+    );
+    expect(report.byDay.map((row) => `${row.bucket} ${row.currency}`)).toEqual([
+      "2026-05-02 GBP",
+      "2026-05-15 GBP",
+      "2026-05-20 JPY",
+      "2026-05-31 GBP",
+    ]);
+    expect(report.totals).toEqual([
+      {
+        currency: "GBP",
+        bookings: 1,
+        contractValue: 600_000,
+        paymentsReceived: 150_000,
+        refunds: 20_000,
+        net: 130_000,
+      },
+      { currency: "JPY", bookings: 1, contractValue: 300_000, paymentsReceived: 100_000, refunds: 0, net: 100_000 },
+    ]);
+    expect(
+      report.byService.map(({ group, currency, paymentsReceived }) => ({ group, currency, paymentsReceived })),
+    ).toEqual([
+      { group: "photography", currency: "JPY", paymentsReceived: 100_000 },
+      { group: "venue", currency: "GBP", paymentsReceived: 150_000 },
+    ]);
+    expect(report.anomalies).toEqual([
+      { kind: "duplicate_payment", severity: "medium", count: 1 },
+      { kind: "overpayment", severity: "high", count: 2 },
+    ]);
+  });
+
+  it("gives an empty report for a month without activity", async () => {
+    const report = await loadMonthlyReport({ ch, sql }, { orgId: "org_a", month: "2026-02" });
+    expect(report).toMatchObject({ byDay: [], byService: [], totals: [], anomalies: [] });
+  });
+});

@@ -1,0 +1,218 @@
+import ExcelJS from "exceljs";
+import { PDFParse } from "pdf-parse";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../bin/create-app.ts";
+import { expectedRevenue, type RevenueQuestion } from "../benchmarks/expected-revenue.ts";
+import { generateWeddingData } from "../benchmarks/generate-wedding-data.ts";
+import type { GeneratedItem } from "../benchmarks/generated-item.ts";
+import { computeGroundTruth, type GroundTruth } from "../benchmarks/ground-truth.ts";
+import { makeSchemaInvalid } from "../benchmarks/mutate-events.ts";
+import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
+import { Rng } from "../benchmarks/random.ts";
+import { createOrganisation } from "../platform/tenants/organisations.ts";
+import type { RevenueRow } from "../query-api/revenue-query.ts";
+import { formatMoney, toMajorUnits } from "../reports/format-money.ts";
+import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
+import { startTestApp, waitUntilProcessed } from "./support/test-app.ts";
+import { waitFor } from "./support/wait-for.ts";
+
+const FROM = "2025-11-01";
+const TO = "2026-10-31";
+
+let dir: TempDir;
+let app: App;
+let items: GeneratedItem[];
+let truth: GroundTruth;
+const keys = new Map<string, string>();
+/** Each request as sent: the body and the indexes of the schema-invalid items in it. */
+const requests: { orgKey: string; body: string; ndjson: boolean; invalidIndexes: number[]; size: number }[] = [];
+
+async function call(path: string, apiKey: string, init: RequestInit = {}) {
+  const res = await app.http.request(path, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
+  return res;
+}
+
+async function revenue(orgKey: string, q: RevenueQuestion): Promise<RevenueRow[]> {
+  const params = new URLSearchParams({ from: q.from, to: q.to, interval: q.interval, groupBy: q.groupBy });
+  const res = await call(`/v1/analytics/revenue?${params}`, keys.get(orgKey)!);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { data: RevenueRow[] }).data;
+}
+
+async function postAll() {
+  const results = [];
+  for (const request of requests) {
+    const res = await call("/v1/events", keys.get(request.orgKey)!, {
+      method: "POST",
+      headers: { "content-type": request.ndjson ? "application/x-ndjson" : "application/json" },
+      body: request.body,
+    });
+    results.push({ request, status: res.status, body: (await res.json()) as { accepted: number; duplicates: number; rejected: { index: number }[] } });
+  }
+  return results;
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir("wedsync-e2e");
+  app = await startTestApp(dir.path);
+  const data = generateWeddingData({
+    seed: 42,
+    organisations: [ORG_PRESETS.soloFlorist, ORG_PRESETS.tokyoStudio],
+    from: FROM,
+    to: TO,
+    anomalyRate: 0.08,
+    invalidRate: 0.05,
+    duplicateRate: 0.03,
+    maxEvents: 700,
+  });
+  items = [...data];
+  truth = computeGroundTruth(items);
+  for (const orgKey of Object.keys(truth.orgs)) keys.set(orgKey, (await createOrganisation(app.sql, orgKey)).apiKey);
+
+  // Requests of 40 events per organisation, alternating JSON arrays and NDJSON, each with a
+  // schema-invalid event slipped in at a known position.
+  const rng = new Rng(7);
+  for (const orgKey of keys.keys()) {
+    const mine = items.filter((item) => item.orgKey === orgKey).map((item) => item.event);
+    for (let start = 0; start < mine.length; start += 40) {
+      const chunk: unknown[] = mine.slice(start, start + 40);
+      const at = rng.int(0, chunk.length);
+      chunk.splice(at, 0, makeSchemaInvalid(mine[start]!, rng).value);
+      const ndjson = requests.length % 2 === 1;
+      requests.push({
+        orgKey,
+        ndjson,
+        body: ndjson ? chunk.map((e) => JSON.stringify(e)).join("\n") : JSON.stringify(chunk),
+        invalidIndexes: [at],
+        size: chunk.length,
+      });
+    }
+  }
+});
+
+afterAll(async () => {
+  await app?.close();
+  await dir?.cleanup();
+});
+
+describe("the whole pipeline, end to end on embedded engines", () => {
+  it("accepts the valid events, names each bad one, and counts resent ids as duplicates", async () => {
+    const results = await postAll();
+    let accepted = 0;
+    let duplicates = 0;
+    for (const { request, status, body } of results) {
+      expect(status).toBe(202);
+      expect(body.rejected.map((r) => r.index)).toEqual(request.invalidIndexes);
+      expect(body.accepted + body.duplicates + body.rejected.length).toBe(request.size);
+      accepted += body.accepted;
+      duplicates += body.duplicates;
+    }
+    const unique = Object.values(truth.orgs).reduce((n, o) => n + o.events.unique, 0);
+    const resent = Object.values(truth.orgs).reduce((n, o) => n + o.exactDuplicates, 0);
+    expect(resent).toBeGreaterThan(0);
+    expect(accepted).toBe(unique);
+    expect(duplicates).toBe(resent);
+    await waitUntilProcessed(app);
+  });
+
+  it("answers revenue exactly as computed independently from the posted events, per organisation", async () => {
+    for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
+      for (const question of [
+        { from: FROM, to: TO, interval: "month", groupBy: "service" },
+        { from: FROM, to: TO, interval: "week", groupBy: "region" },
+        { from: "2026-05-01", to: "2026-06-30", interval: "day", groupBy: "none" },
+      ] as RevenueQuestion[]) {
+        expect(await revenue(orgKey, question)).toEqual(expectedRevenue(orgTruth, question));
+      }
+    }
+  });
+
+  it("dead-letters the semantically invalid events and flags the injected anomalies", async () => {
+    for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
+      const orgId = (await app.sql.query<{ org_id: string }>("SELECT org_id FROM api_keys k JOIN organisations o ON o.id = k.org_id WHERE o.name = $1", [orgKey]))[0]!.org_id;
+      const rs = await app.ch.query({ query: "SELECT id FROM rejected_events FINAL WHERE org_id = {org:String}", query_params: { org: orgId }, format: "JSONEachRow" });
+      const rejectedIds = (await rs.json<{ id: string }>()).map((r) => r.id).sort();
+      expect(rejectedIds).toEqual(orgTruth.rejected.map((r) => r.eventId).sort());
+
+      const res = await call("/v1/anomalies?limit=1000", keys.get(orgKey)!);
+      const flagged = ((await res.json()) as { data: { kind: string; eventId: string }[] }).data;
+      const flaggedKeys = new Set(flagged.map((a) => `${a.kind}:${a.eventId}`));
+      const injected = orgTruth.anomalies.filter((a) => a.kind === "overpayment" || a.kind === "duplicate-payment");
+      for (const anomaly of injected) expect(flaggedKeys).toContain(`${anomaly.kind.replace("-", "_")}:${anomaly.eventId}`);
+      const injectedIds = new Set(orgTruth.anomalies.map((a) => a.eventId));
+      for (const flag of flagged) expect(injectedIds).toContain(flag.eventId);
+    }
+  });
+
+  it("renders a monthly report whose every figure equals the API's", async () => {
+    // The organisation and month with the most activity.
+    const tally = new Map<string, number>();
+    for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
+      for (const d of orgTruth.revenueDaily) tally.set(`${orgKey} ${d.day.slice(0, 7)}`, (tally.get(`${orgKey} ${d.day.slice(0, 7)}`) ?? 0) + 1);
+    }
+    const [orgKey, month] = [...tally].sort((a, b) => b[1] - a[1])[0]![0].split(" ") as [string, string];
+    const apiKey = keys.get(orgKey)!;
+    const lastDay = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).toISOString().slice(0, 10);
+    const monthly = await revenue(orgKey, { from: `${month}-01`, to: lastDay, interval: "month", groupBy: "none" });
+    expect(monthly.length).toBeGreaterThan(0);
+
+    const files: Record<string, Buffer> = {};
+    for (const format of ["xlsx", "pdf"]) {
+      const started = await call("/v1/reports", apiKey, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ kind: "monthly", month, format }),
+      });
+      expect(started.status).toBe(202);
+      const { id } = (await started.json()) as { id: string };
+      await waitFor(async () => ((await (await call(`/v1/reports/${id}`, apiKey)).json()) as { status: string }).status === "succeeded", {
+        timeoutMs: 30_000,
+        message: `${format} report not done`,
+      });
+      const file = await call(`/v1/reports/${id}/file`, apiKey);
+      expect(file.status).toBe(200);
+      files[format] = Buffer.from(await file.arrayBuffer());
+    }
+
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(files.xlsx as unknown as ArrayBuffer);
+    const summary = workbook.getWorksheet("Summary")!;
+    const pdf = new PDFParse({ data: new Uint8Array(files.pdf!) });
+    const text = (await pdf.getText()).text;
+    await pdf.destroy();
+    monthly.forEach((row, i) => {
+      const cells = (summary.getRow(i + 2).values as unknown[]).slice(1, 7);
+      expect(cells).toEqual([
+        row.currency,
+        row.bookings,
+        toMajorUnits(row.contractValue, row.currency),
+        toMajorUnits(row.paymentsReceived, row.currency),
+        toMajorUnits(row.refunds, row.currency),
+        toMajorUnits(row.paymentsReceived - row.refunds, row.currency),
+      ]);
+      for (const amount of [row.contractValue, row.paymentsReceived, row.paymentsReceived - row.refunds]) {
+        expect(text).toContain(formatMoney(amount, row.currency));
+      }
+    });
+  });
+
+  it("changes no figure when the same requests are posted again", async () => {
+    const before = await revenue([...keys.keys()][0]!, { from: FROM, to: TO, interval: "month", groupBy: "service" });
+    for (const { body, request } of await postAll()) {
+      expect(body.accepted).toBe(0);
+      expect(body.duplicates).toBe(request.size - request.invalidIndexes.length);
+    }
+    await waitUntilProcessed(app);
+    expect(await revenue([...keys.keys()][0]!, { from: FROM, to: TO, interval: "month", groupBy: "service" })).toEqual(before);
+  });
+
+  it("finds nothing lost or doubled after a restart on the same data directory", async () => {
+    await app.close();
+    app = await startTestApp(dir.path);
+    await waitUntilProcessed(app);
+    for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
+      const question: RevenueQuestion = { from: FROM, to: TO, interval: "month", groupBy: "none" };
+      expect(await revenue(orgKey, question)).toEqual(expectedRevenue(orgTruth, question));
+    }
+  });
+});

@@ -1,0 +1,17 @@
+import { createApp, ROLES, type App, type Role } from "../../bin/create-app.ts";
+import { loadConfig } from "../../platform/config.ts";
+import { createLogger } from "../../platform/logger.ts";
+import { waitFor } from "./wait-for.ts";
+
+/** Builds and starts the app (every role by default) in this process on embedded engines in `dataDir`. */
+export async function startTestApp(dataDir: string, env: Record<string, string> = {}, roles: readonly Role[] = ROLES): Promise<App> {
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", LOG_PARTITIONS: "4", ...env });
+  const app = await createApp(config, createLogger(config.logLevel), roles);
+  await app.start();
+  return app;
+}
+
+/** Waits until every event appended so far is processed. */
+export async function waitUntilProcessed(app: App, timeoutMs = 60_000): Promise<void> {
+  await waitFor(async () => (await app.watermark()).lag === 0, { timeoutMs, intervalMs: 50, message: "events not processed in time" });
+}
