@@ -3,7 +3,6 @@ import { fileURLToPath } from "node:url";
 import { createClickHouse } from "../../platform/clickhouse/create-clickhouse.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../../platform/clickhouse/migrate.ts";
 import { createSqlClient } from "../../platform/sql/create-sql-client.ts";
-import { EVENT_COLUMNS } from "../../processors/clickhouse-rows.ts";
 import {
   queryRevenue,
   REVENUE_GROUPS,
@@ -17,10 +16,10 @@ import { queryPostgresRevenue } from "./query-postgres-revenue.ts";
 import { percentile, type Figure, type ScenarioOptions, type ScenarioResult } from "./scenario.ts";
 import { parseScenarioArgs } from "./sink-cli-args.ts";
 import { generateEventRows } from "./sink-event-rows.ts";
+import { loadGeneratedIntoClickHouse } from "./load-clickhouse.ts";
 
 const FROM = "2023-01-01";
 const TO = "2025-12-31";
-const CH_INSERT_ROWS = 50_000;
 
 /** Runs fn once to warm up, then `times` times; resolves with each run's milliseconds. */
 async function measure(times: number, fn: () => Promise<unknown>): Promise<number[]> {
@@ -52,7 +51,7 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
   const target = options.events ?? (options.quick ? 20_000 : 1_000_000);
   const repetitions = options.quick ? 5 : 20;
   options.log(`query-latency: generating ${target} events`);
-  const { rows, rowsByOrg } = generateEventRows(
+  const generated = generateEventRows(
     {
       seed: 11,
       organisations: [ORG_PRESETS.chain, ORG_PRESETS.venueGroup, ORG_PRESETS.soloFlorist],
@@ -61,6 +60,7 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
     },
     target,
   );
+  const { rows, rowsByOrg } = generated;
   const [orgId, orgRows] = [...rowsByOrg].reduce((a, b) => (b[1] > a[1] ? b : a));
 
   const databaseUrl = process.env.DATABASE_URL;
@@ -71,14 +71,7 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
   try {
     await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
     let start = performance.now();
-    for (let i = 0; i < rows.length; i += CH_INSERT_ROWS) {
-      await ch.insert({
-        table: "events",
-        values: rows.slice(i, i + CH_INSERT_ROWS),
-        columns: EVENT_COLUMNS as unknown as [string, ...string[]],
-        format: "JSONCompactEachRow",
-      });
-    }
+    await loadGeneratedIntoClickHouse(ch, generated);
     const chLoadSeconds = (performance.now() - start) / 1000;
     options.log(`query-latency: chDB loaded in ${chLoadSeconds.toFixed(1)} s`);
 
