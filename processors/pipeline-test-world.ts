@@ -107,6 +107,7 @@ const PROJECTED_TABLES: [table: string, key: string, volatile: string[]][] = [
   ["expenses", "org_id, expense_id", []],
   ["inquiries", "org_id, inquiry_id", []],
   ["anomalies", "id", ["detected_at"]],
+  ["revenue_daily", "org_id, day, service, region, currency, log_partition", []],
   ["consumer_offsets", "group_id, topic, partition", ["updated_at"]],
 ];
 

@@ -20,6 +20,8 @@ export interface BatchOutcome {
   rejectedRows: unknown[][];
   anomalies: { event: ProcessedEvent; anomaly: Anomaly }[];
   anomalyRows: unknown[][];
+  /** The revenue rollup's new totals for ClickHouse (`revenue_daily`). */
+  revenueRows: unknown[][];
   /** The batch's changed Postgres state, written in the batch's transaction. */
   state: ProjectionState;
   counts: { ok: number; dropped: number; deadLettered: number; flagged: number };
@@ -42,7 +44,8 @@ export type ProcessRecords = (records: LogRecord[]) => Promise<BatchOutcome>;
  *   this batch or committed by an earlier one: the outcome does not depend on where batches begin and end;
  * - the rules (booking, budget, inquiry) read the state as it was before the event, so they precede projection;
  * - anomaly rules need the projected state (an overpayment is judged on the new paid total);
- * - the ClickHouse row is built last, enriched with the booking's service and region.
+ * - the ClickHouse row is built last, enriched with the booking's service and region, and the revenue rollup takes
+ *   what the event changed; its totals are settled against Postgres once the whole batch is projected.
  */
 export function createPipeline({ sql, options }: { sql: SqlClient; options: PipelineOptions }): ProcessRecords {
   const checkBookingRules = createCheckBookingRulesStep();
@@ -54,7 +57,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   const detectors = [createDetectOverpaymentStep(), createDetectDuplicatePaymentStep({ windowMs: options.duplicatePaymentWindowMs })];
 
   return async function processRecords(records) {
-    const outcome: Omit<BatchOutcome, "state"> = {
+    const outcome: Omit<BatchOutcome, "state" | "revenueRows"> = {
       eventRows: [],
       rejectedRows: [],
       anomalies: [],
@@ -106,6 +109,8 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
         reject(byOffset.get(pe.offset)!, pe.orgId, pe.receivedAt, verdict.reasons, verdict.message);
         continue;
       }
+      const bookingId = bookingIdOf(pe.event);
+      const before = bookingId === undefined ? undefined : state.bookings.booking(pe.orgId, bookingId);
       projectBookingState(pe, state.bookings);
       projectWeddingBudgets(pe, state.budgets);
       projectInquiries(pe, state);
@@ -117,11 +122,11 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
         outcome.anomalyRows.push(toAnomalyRow(pe, anomaly));
       }
       if (flags.length > 0) outcome.counts.flagged++;
-      const bookingId = bookingIdOf(pe.event);
       const booking = bookingId === undefined ? undefined : state.bookings.booking(pe.orgId, bookingId);
+      state.revenue.add(pe, before, booking);
       outcome.eventRows.push(toEventRow(pe, booking));
       outcome.counts.ok++;
     }
-    return { ...outcome, state };
+    return { ...outcome, revenueRows: await state.revenue.settle(sql), state };
   };
 }

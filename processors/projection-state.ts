@@ -2,6 +2,7 @@ import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
 import { BookingState } from "./booking-state.ts";
 import { BudgetState } from "./budget-state.ts";
 import { InquiryState } from "./inquiry-state.ts";
+import { RevenueTotals } from "./revenue-totals.ts";
 import type { ProcessedEvent } from "./step-result.ts";
 
 /**
@@ -19,6 +20,8 @@ export class ProjectionState {
     readonly budgets: BudgetState,
     /** Inquiries and their conversion. */
     readonly inquiries: InquiryState,
+    /** The revenue rollup's running totals (read when the batch settles, not up front: its keys depend on the batch). */
+    readonly revenue: RevenueTotals,
   ) {}
 
   /** Loads what the given events need. */
@@ -28,7 +31,7 @@ export class ProjectionState {
       BudgetState.load(sql, events),
       InquiryState.load(sql, events),
     ]);
-    return new ProjectionState(bookings, budgets, inquiries);
+    return new ProjectionState(bookings, budgets, inquiries, new RevenueTotals());
   }
 
   /** Writes every change of the batch inside the caller's transaction: the one call that writes projected state. */
@@ -36,5 +39,6 @@ export class ProjectionState {
     await this.bookings.persist(tx);
     await this.budgets.persist(tx);
     await this.inquiries.persist(tx);
+    await this.revenue.persist(tx);
   }
 }

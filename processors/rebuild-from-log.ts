@@ -1,10 +1,10 @@
 import { createBatchHandler, type BatchHandlerDeps } from "./batch-handler.ts";
 
 /** ClickHouse tables derived from the log; a rebuild empties and refills them. */
-export const DERIVED_CLICKHOUSE_TABLES = ["events", "rejected_events", "anomalies"] as const;
+export const DERIVED_CLICKHOUSE_TABLES = ["events", "rejected_events", "anomalies", "revenue_daily"] as const;
 
 /** Postgres tables derived from the log; a rebuild empties and refills them. */
-export const DERIVED_POSTGRES_TABLES = ["bookings", "payments", "refunds", "budgets", "expenses", "inquiries", "anomalies"] as const;
+export const DERIVED_POSTGRES_TABLES = ["bookings", "payments", "refunds", "budgets", "expenses", "inquiries", "anomalies", "revenue_daily"] as const;
 
 /** Reports progress of a rebuild: events replayed so far and in all. */
 export type RebuildProgress = (done: number, total: number) => void;

@@ -3,6 +3,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { ANOMALY_COLUMNS, EVENT_COLUMNS, REJECTED_COLUMNS } from "./clickhouse-rows.ts";
 import type { BatchOutcome } from "./pipeline.ts";
+import { REVENUE_COLUMNS } from "./revenue-totals.ts";
 
 /** Identifies one batch: a consumer group's range [from, to) of one partition of a topic. */
 export interface BatchRange {
@@ -33,6 +34,7 @@ export async function insertBatchRows(
     ["events", EVENT_COLUMNS, outcome.eventRows],
     ["rejected_events", REJECTED_COLUMNS, outcome.rejectedRows],
     ["anomalies", ANOMALY_COLUMNS, outcome.anomalyRows],
+    ["revenue_daily", REVENUE_COLUMNS, outcome.revenueRows],
   ];
   await Promise.all(
     inserts

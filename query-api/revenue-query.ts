@@ -36,9 +36,9 @@ export interface RevenueRow {
 
 // Identifiers come from these whitelists only; user values are bound as {name:Type} parameters.
 const BUCKET_SQL: Record<RevenueQuery["interval"], string> = {
-  day: "toDate(t)",
-  week: "toMonday(t)",
-  month: "toStartOfMonth(t)",
+  day: "day",
+  week: "toMonday(day)",
+  month: "toStartOfMonth(day)",
 };
 const GROUP_SQL: Record<RevenueQuery["groupBy"], string> = {
   none: "''",
@@ -47,49 +47,22 @@ const GROUP_SQL: Record<RevenueQuery["groupBy"], string> = {
 };
 
 /**
- * Revenue per bucket, group and currency for one organisation. Bookings are bucketed by the day
- * they were created and valued at their latest contract value; payments and refunds by the day
- * they happened. FINAL collapses any replayed duplicates not yet merged away.
+ * Revenue per bucket, group and currency for one organisation, from the revenue rollup (`revenue_daily`, written by the
+ * processors): bookings count on the day they were created, at their latest contract value; payments and refunds on the
+ * day they happened. FINAL keeps each total's newest version, whatever replays wrote; partitions are summed.
  */
 export async function queryRevenue(ch: ClickHouseClient, q: RevenueQuery): Promise<RevenueRow[]> {
-  const bucket = BUCKET_SQL[q.interval];
-  const group = GROUP_SQL[q.groupBy];
   const query = `
-    WITH
-      bookings AS (
-        SELECT
-          booking_id,
-          minIf(occurred_at, type = 'booking.created') AS t,
-          anyIf(service, type = 'booking.created') AS b_service,
-          anyIf(region, type = 'booking.created') AS b_region,
-          anyIf(currency, type = 'booking.created') AS b_currency,
-          argMaxIf(amount, (occurred_at, log_offset), currency != '') AS b_value
-        FROM events FINAL
-        WHERE org_id = {orgId:String} AND type IN ('booking.created', 'booking.updated')
-        GROUP BY booking_id
-        HAVING countIf(type = 'booking.created') > 0
-           AND t >= {from:Date} AND t < {to:Date} + 1
-      ),
-      facts AS (
-        SELECT t, b_service AS service, b_region AS region, b_currency AS currency,
-               1 AS bookings, b_value AS contract_value, 0 AS received, 0 AS refunded
-        FROM bookings
-        UNION ALL
-        SELECT occurred_at AS t, service, region, currency, 0, 0,
-               if(type = 'payment.received', amount, 0), if(type = 'payment.refunded', amount, 0)
-        FROM events FINAL
-        WHERE org_id = {orgId:String} AND type IN ('payment.received', 'payment.refunded')
-          AND occurred_at >= {from:Date} AND occurred_at < {to:Date} + 1
-      )
     SELECT
-      toString(${bucket}) AS bucket,
-      ${group} AS grp,
+      toString(${BUCKET_SQL[q.interval]}) AS bucket,
+      ${GROUP_SQL[q.groupBy]} AS grp,
       currency,
       toString(sum(bookings)) AS bookings,
       toString(sum(contract_value)) AS contract_value,
-      toString(sum(received)) AS received,
-      toString(sum(refunded)) AS refunded
-    FROM facts
+      toString(sum(payments_received)) AS received,
+      toString(sum(refunds)) AS refunded
+    FROM revenue_daily FINAL
+    WHERE org_id = {orgId:String} AND day >= {from:Date} AND day <= {to:Date}
     GROUP BY bucket, grp, currency
     ORDER BY bucket, grp, currency`;
   const result = await ch.query({
