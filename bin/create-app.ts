@@ -20,6 +20,8 @@ import { createPipeline } from "../processors/pipeline.ts";
 import { createProcessor, readWatermark, type Processor, type Watermark } from "../processors/processor-runtime.ts";
 import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from-log.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
+import { createAnswerCache } from "../query-api/answer-cache.ts";
+import { createCache } from "../platform/cache/create-cache.ts";
 import { loadMonthlyReport } from "../reports/monthly-report.ts";
 import { renderMonthlyReportPdf } from "../reports/render-pdf.ts";
 import { renderMonthlyReportXlsx } from "../reports/render-xlsx.ts";
@@ -69,6 +71,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     ? await createRedisDedupStore({ url: config.redisUrl, windowMs: config.dedupWindowMs, keyPrefix: "wedsync:dedup:" })
     : await createLmdbDedupStore({ path: path.join(config.dataDir, "dedup"), windowMs: config.dedupWindowMs });
 
+  const cache = await createCache({ redisUrl: config.redisUrl });
   const watermark = () => readWatermark({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
   const crash = Object.keys(config.testCrashPoints).length > 0 ? createCrashHook(config.testCrashPoints) : noCrash;
   const acceptEvents = createAcceptEvents({ log, dedup, crash });
@@ -93,7 +96,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts.push({ path: "/v1/events", app: createIngestRoutes({ acceptEvents, limits: config }) });
   }
   if (roles.includes("api")) {
-    mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark }) });
+    mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark, answers: createAnswerCache(cache) }) });
     mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler }) });
   }
   const http = createHttpApp({
@@ -157,6 +160,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
       await reports.close();
       await log.close();
       await dedup.close();
+      await cache.close();
       await ch.close();
       await sql.close();
     },

@@ -6,6 +6,7 @@ import type { AppEnv } from "../platform/http/app-env.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { Watermark } from "../processors/processor-runtime.ts";
 import { CalendarDate } from "../schemas/index.ts";
+import type { AnswerCache } from "./answer-cache.ts";
 import { queryAnomalies } from "./anomalies-query.ts";
 import { queryRevenue, REVENUE_GROUPS, REVENUE_INTERVALS } from "./revenue-query.ts";
 
@@ -37,16 +38,29 @@ export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string,
   throw new ApiError("invalid_request", details.map((d) => `${d.path}: ${d.message}`).join("; "), details);
 }
 
+/** What the analytics routes read from. */
+export interface AnalyticsRouteDeps {
+  ch: ClickHouseClient;
+  sql: SqlClient;
+  watermark: () => Promise<Watermark>;
+  /** Answers of ClickHouse questions, keyed on the processed offsets; `X-Cache: hit|miss` says which it was. */
+  answers: AnswerCache;
+}
+
 /**
  * Analytics endpoints under /v1. Every query takes the organisation from the authenticated key,
  * never from the request.
  */
-export function createAnalyticsRoutes({ ch, sql, watermark }: { ch: ClickHouseClient; sql: SqlClient; watermark: () => Promise<Watermark> }) {
+export function createAnalyticsRoutes({ ch, sql, watermark, answers }: AnalyticsRouteDeps) {
   return new Hono<AppEnv>()
     .get("/analytics/revenue", async (c) => {
       const params = parseQuery(RevenueParams, c.req.query());
-      const [mark, data] = await Promise.all([watermark(), queryRevenue(ch, { orgId: c.var.auth.orgId, ...params })]);
-      return c.json({ data, meta: { ...params, watermark: mark } });
+      const orgId = c.var.auth.orgId;
+      // The watermark is read first: the answer then holds at least what it says, so it may be cached under it.
+      const mark = await watermark();
+      const answer = await answers({ orgId, name: "revenue", params }, mark.processed, () => queryRevenue(ch, { orgId, ...params }));
+      c.header("X-Cache", answer.hit ? "hit" : "miss");
+      return c.json({ data: answer.value, meta: { ...params, watermark: mark } });
     })
     .get("/anomalies", async (c) => {
       const params = parseQuery(AnomalyParams, c.req.query());

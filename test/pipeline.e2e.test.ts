@@ -206,6 +206,30 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     expect(await revenue([...keys.keys()][0]!, { from: FROM, to: TO, interval: "month", groupBy: "service" })).toEqual(before);
   });
 
+  it("answers a repeated question from the cache, and afresh once processing moves on", async () => {
+    const [orgKey] = [...keys.keys()];
+    const params = new URLSearchParams({ from: FROM, to: TO, interval: "month", groupBy: "none" });
+    const ask = async () => {
+      const res = await call(`/v1/analytics/revenue?${params}`, keys.get(orgKey!)!);
+      expect(res.status).toBe(200);
+      return { cache: res.headers.get("x-cache"), data: ((await res.json()) as { data: RevenueRow[] }).data };
+    };
+    const first = await ask();
+    expect(await ask()).toEqual({ cache: "hit", data: first.data });
+
+    // One more booking of the organisation: the next answer must include it, never the cached one.
+    const booking = items.find((item) => item.orgKey === orgKey && item.event.type === "booking.created")!.event;
+    const extra = { ...booking, id: crypto.randomUUID(), data: { ...booking.data, bookingId: "bk-cache-check" } };
+    const res = await call("/v1/events", keys.get(orgKey!)!, { method: "POST", body: JSON.stringify(extra), headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(202);
+    await waitUntilProcessed(app);
+    const after = await ask();
+    expect(after.cache).toBe("miss");
+    const bookings = (rows: RevenueRow[]) => rows.reduce((sum, row) => sum + row.bookings, 0);
+    expect(bookings(after.data)).toBe(bookings(first.data) + 1);
+    truth = computeGroundTruth([...items, { orgKey: orgKey!, event: extra as GeneratedItem["event"] }]);
+  });
+
   it("finds nothing lost or doubled after a restart on the same data directory", async () => {
     await app.close();
     app = await startTestApp(dir.path);

@@ -1,0 +1,56 @@
+import { createHash } from "node:crypto";
+import type { Cache } from "../platform/cache/cache.ts";
+
+/** Where processing stood when an answer was computed: the next offset to process, per log partition. */
+export type DataVersion = readonly number[];
+
+/** A question to the analytics store: which answer, for which organisation, with which (validated) parameters. */
+export interface Question {
+  orgId: string;
+  /** The kind of answer, e.g. "revenue"; part of the key, so two kinds never share an entry. */
+  name: string;
+  params: Record<string, unknown>;
+}
+
+/** An answer and whether it came from the cache. */
+export interface Answer<T> {
+  value: T;
+  hit: boolean;
+  /** Names the answer's content for the version it was computed at: the same for every equal question (an ETag). */
+  key: string;
+}
+
+/** Answers analytics questions from a cache, computing and storing them on a miss. */
+export type AnswerCache = <T>(question: Question, version: DataVersion, compute: () => Promise<T>) => Promise<Answer<T>>;
+
+/** Parameters with keys sorted at every level and undefined left out, so equal questions are equal text. */
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, normalise(v)]),
+  );
+}
+
+/**
+ * Caches answers under the organisation, the normalised question and the data version they were computed at. The
+ * version is read before computing, and the analytics store only ever holds at least what the version says (rows are
+ * written before offsets are committed), so an entry is never older than its key: once processing moves on, every
+ * later question carries a new version and misses. The TTL only bounds how long unused entries take space.
+ */
+export function createAnswerCache(cache: Cache, { ttlMs = 10 * 60_000 }: { ttlMs?: number } = {}): AnswerCache {
+  return async function answer<T>(question: Question, version: DataVersion, compute: () => Promise<T>): Promise<Answer<T>> {
+    const digest = createHash("sha256")
+      .update(JSON.stringify([question.name, normalise(question.params), version]))
+      .digest("base64url");
+    const key = `wedsync:answer:${question.orgId}:${digest}`;
+    const stored = await cache.get(key);
+    if (stored !== undefined) return { value: JSON.parse(stored) as T, hit: true, key: digest };
+    const value = await compute();
+    await cache.set(key, JSON.stringify(value), ttlMs);
+    return { value, hit: false, key: digest };
+  };
+}
