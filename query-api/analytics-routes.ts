@@ -60,7 +60,8 @@ export function createAnalyticsRoutes({ ch, sql, watermark, answers }: Analytics
       const mark = await watermark();
       const answer = await answers({ orgId, name: "revenue", params }, mark.processed, () => queryRevenue(ch, { orgId, ...params }));
       c.header("X-Cache", answer.hit ? "hit" : "miss");
-      return c.json({ data: answer.value, meta: { ...params, watermark: mark } });
+      c.header("Content-Type", "application/json");
+      return c.body(`{"data":${answer.json},"meta":${JSON.stringify({ ...params, watermark: mark })}}`);
     })
     .get("/anomalies", async (c) => {
       const params = parseQuery(AnomalyParams, c.req.query());

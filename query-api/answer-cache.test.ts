@@ -27,18 +27,18 @@ describe.each(caches)("answer cache on the %s cache", (_name, open) => {
     const compute = async () => ({ run: ++computed });
     const question = { orgId, name: "revenue", params: { from: "2026-01-01", to: "2026-03-31", interval: "month" } };
 
-    expect(await answers(question, [10, 4], compute)).toMatchObject({ value: { run: 1 }, hit: false });
+    expect(await answers(question, [10, 4], compute)).toMatchObject({ json: JSON.stringify({ run: 1 }), hit: false });
     // The same question with its parameters in another order, or an absent one spelled undefined, is the same question.
     const reordered = { ...question, params: { interval: "month", to: "2026-03-31", from: "2026-01-01", groupBy: undefined } };
     const again = await answers(reordered, [10, 4], compute);
-    expect(again).toMatchObject({ value: { run: 1 }, hit: true });
+    expect(again).toMatchObject({ json: JSON.stringify({ run: 1 }), hit: true });
     expect(again.key).toBe((await answers(question, [10, 4], compute)).key);
 
-    expect(await answers(question, [11, 4], compute)).toMatchObject({ value: { run: 2 }, hit: false });
-    expect(await answers({ ...question, orgId: `${orgId}-other` }, [11, 4], compute)).toMatchObject({ value: { run: 3 }, hit: false });
-    expect(await answers({ ...question, name: "payments" }, [11, 4], compute)).toMatchObject({ value: { run: 4 }, hit: false });
+    expect(await answers(question, [11, 4], compute)).toMatchObject({ json: JSON.stringify({ run: 2 }), hit: false });
+    expect(await answers({ ...question, orgId: `${orgId}-other` }, [11, 4], compute)).toMatchObject({ json: JSON.stringify({ run: 3 }), hit: false });
+    expect(await answers({ ...question, name: "payments" }, [11, 4], compute)).toMatchObject({ json: JSON.stringify({ run: 4 }), hit: false });
     expect(await answers({ ...question, params: { ...question.params, interval: "week" } }, [11, 4], compute)).toMatchObject({
-      value: { run: 5 },
+      json: JSON.stringify({ run: 5 }),
       hit: false,
     });
   });
@@ -49,6 +49,6 @@ describe.each(caches)("answer cache on the %s cache", (_name, open) => {
     const answers = createAnswerCache(cache);
     const question = { orgId: `org-${crypto.randomUUID()}`, name: "revenue", params: {} };
     await expect(answers(question, [1], async () => Promise.reject(new Error("ClickHouse is down")))).rejects.toThrow("ClickHouse is down");
-    expect(await answers(question, [1], async () => "fine")).toEqual(expect.objectContaining({ value: "fine", hit: false }));
+    expect(await answers(question, [1], async () => "fine")).toEqual(expect.objectContaining({ json: JSON.stringify("fine"), hit: false }));
   });
 });

@@ -12,16 +12,16 @@ export interface Question {
   params: Record<string, unknown>;
 }
 
-/** An answer and whether it came from the cache. */
-export interface Answer<T> {
-  value: T;
+/** An answer as JSON text (so a hit is sent on without parsing it again) and whether it came from the cache. */
+export interface Answer {
+  json: string;
   hit: boolean;
   /** Names the answer's content for the version it was computed at: the same for every equal question (an ETag). */
   key: string;
 }
 
 /** Answers analytics questions from a cache, computing and storing them on a miss. */
-export type AnswerCache = <T>(question: Question, version: DataVersion, compute: () => Promise<T>) => Promise<Answer<T>>;
+export type AnswerCache = (question: Question, version: DataVersion, compute: () => Promise<unknown>) => Promise<Answer>;
 
 /** Parameters with keys sorted at every level and undefined left out, so equal questions are equal text. */
 function normalise(value: unknown): unknown {
@@ -42,15 +42,15 @@ function normalise(value: unknown): unknown {
  * later question carries a new version and misses. The TTL only bounds how long unused entries take space.
  */
 export function createAnswerCache(cache: Cache, { ttlMs = 10 * 60_000 }: { ttlMs?: number } = {}): AnswerCache {
-  return async function answer<T>(question: Question, version: DataVersion, compute: () => Promise<T>): Promise<Answer<T>> {
+  return async function answer(question, version, compute) {
     const digest = createHash("sha256")
       .update(JSON.stringify([question.name, normalise(question.params), version]))
       .digest("base64url");
     const key = `wedsync:answer:${question.orgId}:${digest}`;
     const stored = await cache.get(key);
-    if (stored !== undefined) return { value: JSON.parse(stored) as T, hit: true, key: digest };
-    const value = await compute();
-    await cache.set(key, JSON.stringify(value), ttlMs);
-    return { value, hit: false, key: digest };
+    if (stored !== undefined) return { json: stored, hit: true, key: digest };
+    const json = JSON.stringify(await compute());
+    await cache.set(key, json, ttlMs);
+    return { json, hit: false, key: digest };
   };
 }

@@ -22,9 +22,15 @@ export async function createPostgresEvents(sql: SqlClient, table: string): Promi
 
 /**
  * Loads wide rows (EVENT_COLUMNS order, ClickHouse text for times) with multi-row INSERT … SELECT FROM unnest, one
- * array per column; the zone-less UTC times get an explicit Z so the session time zone plays no part. Analyzes after.
+ * array per column; the zone-less UTC times get an explicit Z so the session time zone plays no part. Analyzes after unless told not to
+ * (when loading in chunks).
  */
-export async function loadPostgresEvents(sql: SqlClient, table: string, rows: readonly unknown[][]): Promise<void> {
+export async function loadPostgresEvents(
+  sql: SqlClient,
+  table: string,
+  rows: readonly unknown[][],
+  { analyze = true }: { analyze?: boolean } = {},
+): Promise<void> {
   const casts = EVENT_COLUMNS.map((column, i) => `$${i + 1}::${PG_TYPES[column]}[]`).join(", ");
   const statement = `INSERT INTO ${table} (${EVENT_COLUMNS.join(", ")}) SELECT * FROM unnest(${casts})`;
   const times = new Set([EVENT_COLUMNS.indexOf("occurred_at"), EVENT_COLUMNS.indexOf("received_at")]);
@@ -35,5 +41,5 @@ export async function loadPostgresEvents(sql: SqlClient, table: string, rows: re
     );
     await sql.query(statement, arrays);
   }
-  await sql.exec(`ANALYZE ${table}`);
+  if (analyze) await sql.exec(`ANALYZE ${table}`);
 }

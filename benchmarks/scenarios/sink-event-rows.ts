@@ -27,33 +27,54 @@ function bookingAfter(pe: ProcessedEvent, before: Booking | undefined): Booking 
   return before;
 }
 
+/** How generated rows name their organisations: by the org key unless an id is given for it. */
+export type OrgIdOf = (orgKey: string) => string;
+
 /**
  * Exactly `events` generated events as the wide rows the processors write, built with the product's `toEventRow`,
- * and the revenue rollup's totals over them, built with the product's `RevenueTotals`. Instead of the pipeline's
- * Postgres state, a Map of bookings kept while generating supplies what the processor enriches payments and refunds
- * with (supplier, service, region, venue) and the contract values. The org key stands in for the org id; offsets are
- * consecutive on one partition; received = occurred.
+ * `chunkRows` rows at a time so that any count fits in memory, and the revenue rollup's totals over all of them, built
+ * with the product's `RevenueTotals` (in `summary` once the chunks are exhausted). Instead of the pipeline's Postgres
+ * state, a Map of bookings kept while generating supplies what the processor enriches payments and refunds with
+ * (supplier, service, region, venue) and the contract values. Offsets are consecutive on one partition; received =
+ * occurred.
  */
-export function generateEventRows(
+export function* eventRowChunks(
   options: Omit<GenerateOptions, "scale" | "maxEvents" | "invalidRate" | "duplicateRate">,
   events: number,
-): GeneratedEventRows {
+  { chunkRows = 100_000, orgIdOf = (key: string) => key }: { chunkRows?: number; orgIdOf?: OrgIdOf } = {},
+  summary: Omit<GeneratedEventRows, "rows"> = { revenueRows: [], rowsByOrg: new Map() },
+): Generator<unknown[][]> {
   const scale = scaleForEventCount(options, events);
   const bookings = new Map<string, Booking>();
   const revenue = new RevenueTotals();
-  const rows: unknown[][] = [];
-  const rowsByOrg = new Map<string, number>();
+  let chunk: unknown[][] = [];
+  let offset = 0;
   for (const { orgKey, event } of generateWeddingData({ ...options, scale, maxEvents: events })) {
-    const offset = rows.length;
-    const pe: ProcessedEvent = { orgId: orgKey, receivedAt: event.occurredAt, event, partition: 0, offset };
+    const orgId = orgIdOf(orgKey);
+    const pe: ProcessedEvent = { orgId, receivedAt: event.occurredAt, event, partition: 0, offset: offset++ };
     const bookingId = (event.data as { bookingId?: unknown }).bookingId;
-    const key = typeof bookingId === "string" ? `${orgKey}/${bookingId}` : undefined;
+    const key = typeof bookingId === "string" ? `${orgId}/${bookingId}` : undefined;
     const before = key === undefined ? undefined : bookings.get(key);
     const after = bookingAfter(pe, before);
     if (key !== undefined && after !== undefined) bookings.set(key, after);
     revenue.add(pe, before, after);
-    rows.push(toEventRow(pe, after));
-    rowsByOrg.set(orgKey, (rowsByOrg.get(orgKey) ?? 0) + 1);
+    chunk.push(toEventRow(pe, after));
+    summary.rowsByOrg.set(orgId, (summary.rowsByOrg.get(orgId) ?? 0) + 1);
+    if (chunk.length === chunkRows) {
+      yield chunk;
+      chunk = [];
+    }
   }
-  return { rows, revenueRows: revenue.settleFromNothing(), rowsByOrg };
+  if (chunk.length > 0) yield chunk;
+  summary.revenueRows = revenue.settleFromNothing();
+}
+
+/** Exactly `events` generated events as wide rows, all in memory, with the rollup over them (see eventRowChunks). */
+export function generateEventRows(
+  options: Omit<GenerateOptions, "scale" | "maxEvents" | "invalidRate" | "duplicateRate">,
+  events: number,
+): GeneratedEventRows {
+  const summary: Omit<GeneratedEventRows, "rows"> = { revenueRows: [], rowsByOrg: new Map() };
+  const rows = [...eventRowChunks(options, events, { chunkRows: events }, summary)].flat();
+  return { rows, ...summary };
 }
