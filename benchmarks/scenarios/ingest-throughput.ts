@@ -18,17 +18,33 @@ export interface IngestThroughputOptions extends ScenarioOptions {
   seconds?: number;
   connections?: number;
   batchSize?: number;
+  /** When set, the server and the load generator each write a V8 CPU profile into this directory. */
+  cpuProfileDir?: string;
+}
+
+/**
+ * Node flags that make a child write V8 CPU profiles into `dir/role` when it exits (`BENCH_CPU_PROF=dir`); none
+ * when profiling is off. Every thread writes its own file (node's default names, which hold pid and thread id):
+ * tsx's loader thread has one too, so the main thread's is the largest. The server writes its profile on its
+ * clean SIGTERM exit.
+ */
+function cpuProfileFlags(dir: string | undefined, role: string): string[] {
+  if (!dir) return [];
+  return ["--cpu-prof", `--cpu-prof-dir=${path.resolve(dir, role)}`];
 }
 
 /** Runs the load generator as its own process and resolves with its report, passing on each line as it arrives. */
 async function runLoadGenerator(
   args: string[],
   onLine: (line: { phase?: string }, atMs: number) => void,
+  options: { cpuProfileDir?: string; onSpawn?: (pid: number) => void } = {},
 ): Promise<IngestLoadReport> {
-  const child = spawn(process.execPath, ["--import", "tsx", LOAD_GENERATOR, ...args], {
+  const flags = cpuProfileFlags(options.cpuProfileDir, "load-generator");
+  const child = spawn(process.execPath, [...flags, "--import", "tsx", LOAD_GENERATOR, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  options.onSpawn?.(child.pid!);
   let stderr = "";
   let last = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -63,7 +79,11 @@ async function stopServer(child: ChildProcess): Promise<void> {
  * t is visible once Σ processed ≥ the events accepted up to t (one org, a log that only grows), so
  * freshness = that poll's answer time − t, an upper bound by up to one poll interval plus its latency.
  * The parent reads the server's VmRSS and utime+stime from /proc every 250 ms: peak RSS, and the
- * average CPU (% of one core) from the start of the load until lag 0.
+ * average CPU (% of one core) from the start of the load until lag 0. It samples the load generator
+ * too: on a 2-core machine the two share the cores, so a busy generator caps what the server is offered.
+ *
+ * `BENCH_CPU_PROF=dir` (or `cpuProfileDir`) makes the server and the load generator write V8 CPU
+ * profiles into dir; profiling slows both, so figures of such a run are not comparable to others.
  */
 export async function run(options: IngestThroughputOptions): Promise<ScenarioResult> {
   const seconds = options.seconds ?? (options.quick ? 10 : 60);
@@ -73,23 +93,31 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
   await mkdir(dataDir, { recursive: true });
   const created = await runCli(["org:create", "Ingest Benchmark Weddings"], { DATA_DIR: dataDir });
   const { apiKey } = JSON.parse(created.trim()) as { apiKey: string };
-  const app = await startChildApp({ DATA_DIR: dataDir, LOG_LEVEL: "warn" });
+  const cpuProfileDir = options.cpuProfileDir ?? process.env.BENCH_CPU_PROF;
+  if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+  const app = await startChildApp({ DATA_DIR: dataDir, LOG_LEVEL: "warn" }, 60_000, cpuProfileFlags(cpuProfileDir, "server"));
   try {
     const sampler = startProcessSampler(app.process.pid!, 250);
+    let generatorSampler: ReturnType<typeof startProcessSampler> | undefined;
     const phases: Record<string, number> = {};
     options.log(`ingest: ${seconds} s, ${connections} connections, ${batchSize} events per request`);
     const args = [
       ...["--base-url", app.baseUrl, "--api-key", apiKey, "--seed", "1"],
       ...["--seconds", String(seconds), "--connections", String(connections), "--batch", String(batchSize)],
     ];
-    const report = await runLoadGenerator(args, (line, atMs) => {
-      if (line.phase) {
-        phases[line.phase] = atMs;
-        options.log(`ingest: ${line.phase}`);
-      }
-    });
+    const report = await runLoadGenerator(
+      args,
+      (line, atMs) => {
+        if (line.phase) {
+          phases[line.phase] = atMs;
+          options.log(`ingest: ${line.phase}`);
+        }
+      },
+      { cpuProfileDir, onSpawn: (pid) => (generatorSampler = startProcessSampler(pid, 250)) },
+    );
     const endedAt = performance.now();
     sampler.stop();
+    generatorSampler?.stop();
 
     const freshness = freshnessMs(report.acks, report.polls, report.processedBefore);
     const lastPoll = report.polls[report.polls.length - 1];
@@ -100,6 +128,9 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
     const acceptedPerSecond = report.eventsAcknowledged / (report.loadMs / 1000);
     const rssPeak = Math.max(...sampler.samples.map((s) => s.rssMiB));
     const cpuAverage = averageCpuPercent(sampler.samples, loadStart, endedAt);
+    // The generator's own load phase only: while it drains it merely polls.
+    const loadEnd = phases.drain ?? endedAt;
+    const generatorCpu = averageCpuPercent(generatorSampler?.samples ?? [], loadStart, loadEnd);
     return {
       scenario: "ingest",
       setup: {
@@ -116,6 +147,8 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
         request_latency_p50_ms: round(percentile(report.requestLatencyMs, 50)),
         request_latency_p99_ms: round(percentile(report.requestLatencyMs, 99)),
         watermark_poll_p50_ms: round(percentile(report.pollLatencyMs, 50)),
+        load_generator_cpu_avg_percent: round(generatorCpu, 1),
+        ...(cpuProfileDir ? { cpu_profile_dir: path.resolve(cpuProfileDir) } : {}),
       },
       figures: [
         { name: "accepted_events_per_second", value: round(acceptedPerSecond), unit: "events/s" },
@@ -139,6 +172,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       seconds: { type: "string" },
       connections: { type: "string" },
       batch: { type: "string" },
+      "cpu-prof-dir": { type: "string" },
     },
   });
   if (!values["work-dir"]) throw new Error("--work-dir is required");
@@ -150,6 +184,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     seconds: number(values.seconds),
     connections: number(values.connections),
     batchSize: number(values.batch),
+    cpuProfileDir: values["cpu-prof-dir"],
   });
   process.stdout.write(JSON.stringify(result) + "\n");
 }

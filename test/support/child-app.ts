@@ -48,10 +48,13 @@ export interface ChildApp {
   output(): string;
 }
 
-/** Starts `wedsync start` and resolves once it prints where it listens. */
-export async function startChildApp(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildApp> {
+/**
+ * Starts `wedsync start` and resolves once it prints where it listens. `nodeArgs` go to node before
+ * the script, for flags NODE_OPTIONS refuses (such as `--cpu-prof`).
+ */
+export async function startChildApp(env: Record<string, string>, timeoutMs = 60_000, nodeArgs: string[] = []): Promise<ChildApp> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "start"], {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", CLI, "start"], {
     cwd: ROOT,
     env: childEnv({ LOG_LEVEL: "warn", ...env, PORT: String(port), HOST: "127.0.0.1" }),
     stdio: ["ignore", "pipe", "pipe"],
