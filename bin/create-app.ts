@@ -97,7 +97,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
   }
   if (roles.includes("api")) {
     mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark, answers: createAnswerCache(cache) }) });
-    mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler }) });
+    mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
   }
   const http = createHttpApp({
     authenticate: createAuthenticator(sql),

@@ -1,8 +1,11 @@
+import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import ExcelJS from "exceljs";
 import { Hono } from "hono";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createClickHouse, type ClickHouseClient } from "../platform/clickhouse/create-clickhouse.ts";
+import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
 import { ApiError } from "../platform/http/api-error.ts";
 import type { AppEnv } from "../platform/http/app-env.ts";
 import { createLogger } from "../platform/logger.ts";
@@ -28,6 +31,24 @@ const render: RenderReport = async (orgId, request) => {
     : { buffer: await renderMonthlyReportXlsx(report), extension: "xlsx" };
 };
 
+// One chDB per test process (it binds one directory), shared by the tests; each test has its own Postgres.
+let chDir: TempDir;
+let ch: ClickHouseClient;
+
+beforeAll(async () => {
+  chDir = await makeTempDir("wedsync-report-routes-ch");
+  ch = createClickHouse({ url: undefined, dataDir: chDir.path });
+  await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
+});
+
+afterAll(async () => {
+  try {
+    await ch?.close();
+  } finally {
+    await chDir?.cleanup();
+  }
+});
+
 let dir: TempDir;
 let sql: SqlClient;
 let jobs: ReportJobs;
@@ -46,7 +67,7 @@ beforeEach(async () => {
     c.set("auth", { orgId: c.req.header("x-test-org") ?? "org_a", keyId: "key_test" });
     await next();
   });
-  app.route("/v1/reports", createReportRoutes({ jobs, scheduler }));
+  app.route("/v1/reports", createReportRoutes({ jobs, scheduler, ch, logger }));
   app.onError((error, c) => {
     if (error instanceof ApiError) return c.json(error.toBody(), error.status);
     return c.json({ error: { code: "internal_error", message: String(error) } }, 500);
@@ -198,5 +219,75 @@ describe("report routes", () => {
     expect((await call("DELETE", `/v1/reports/schedules/${schedule.id}`, { org: "org_b" })).status).toBe(404);
     expect((await call("DELETE", `/v1/reports/schedules/${schedule.id}`)).status).toBe(204);
     expect((await call("DELETE", `/v1/reports/schedules/${schedule.id}`)).status).toBe(404);
+  });
+});
+
+describe("events export route", () => {
+  /** Inserts `count` events of an organisation, one an hour from the given instant. */
+  async function insertEvents(org: string, count: number, from: string): Promise<string[]> {
+    const start = Date.parse(from);
+    const values = Array.from({ length: count }, (_, i) => {
+      const at = new Date(start + i * 3_600_000).toISOString().replace("T", " ").replace("Z", "");
+      return {
+        org_id: org,
+        id: randomUUID(),
+        type: "payment.received",
+        occurred_at: at,
+        received_at: at,
+        booking_id: `bk-${i}`,
+        amount: 10_000 + i,
+        currency: "GBP",
+      };
+    });
+    await ch.insert({ table: "events", format: "JSONEachRow", values });
+    return values.map((value) => value.id);
+  }
+
+  it("streams the caller's events of the range as a workbook", async () => {
+    const mine = await insertEvents("org_export", 250, "2026-03-01T00:00:00Z");
+    const theirs = await insertEvents("org_other", 20, "2026-03-01T00:00:00Z");
+
+    const response = await call("GET", "/v1/reports/events.xlsx?from=2026-03-01&to=2026-03-31", { org: "org_export" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe(
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    );
+    expect(response.headers.get("content-disposition")).toBe(
+      'attachment; filename="wedsync-events-2026-03-01-to-2026-03-31.xlsx"',
+    );
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(await response.arrayBuffer());
+    const sheet = workbook.getWorksheet("Events")!;
+    const ids: string[] = [];
+    sheet.eachRow((row, number) => {
+      if (number > 1) ids.push(String(row.getCell(11).value));
+    });
+    // One an hour, so time order is insertion order.
+    expect(ids).toEqual(mine);
+    expect(ids.some((id) => theirs.includes(id))).toBe(false);
+    expect(sheet.getRow(2).getCell(9).value).toBe(100);
+  });
+
+  it("answers 400 naming the parameter for a missing, invalid or reversed range", async () => {
+    const problems = async (query: string) => {
+      const response = await call("GET", `/v1/reports/events.xlsx${query}`);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { error: { code: string; details: { path: string; message: string }[] } };
+      expect(body.error.code).toBe("invalid_request");
+      return body.error.details;
+    };
+    expect((await problems("?to=2026-03-31")).map((d) => d.path)).toEqual(["from"]);
+    expect((await problems("")).map((d) => d.path).sort()).toEqual(["from", "to"]);
+    expect((await problems("?from=2026-02-30&to=2026-03-31")).map((d) => d.path)).toEqual(["from"]);
+    expect((await problems("?from=2026-03-01&to=31/03/2026")).map((d) => d.path)).toEqual(["to"]);
+    expect(await problems("?from=2026-03-31&to=2026-03-01")).toEqual([
+      { path: "to", message: "must not be before from" },
+    ]);
+    expect(await problems("?from=2025-01-01&to=2026-01-02")).toEqual([
+      { path: "to", message: "must be less than 366 days after from" },
+    ]);
+    expect((await problems("?from=2026-03-01&to=2026-03-31&org=org_b")).map((d) => d.path)).toEqual(["$"]);
+    // A leap year's whole span is allowed.
+    expect((await call("GET", "/v1/reports/events.xlsx?from=2028-01-01&to=2028-12-31")).status).toBe(200);
   });
 });

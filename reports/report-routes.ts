@@ -1,10 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
+import type { ClickHouseClient } from "@clickhouse/client";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { ApiError } from "../platform/http/api-error.ts";
 import type { AppEnv } from "../platform/http/app-env.ts";
+import type { Logger } from "../platform/logger.ts";
+import { CalendarDate } from "../schemas/index.ts";
+import { ExportAbortedError, readEventPages, writeEventsXlsx } from "./export-events-xlsx.ts";
 import { MONTH_PATTERN } from "./monthly-report.ts";
 import { REPORT_FORMATS, REPORT_KINDS, type ReportFormat, type ReportJobs, type ReportRun } from "./report-jobs.ts";
 import type { FieldIssue, ReportScheduler } from "./report-schedules.ts";
@@ -25,6 +29,23 @@ const ScheduleBody = z.strictObject({
 const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+
+/** The longest range one events export may span, in days: a year, leap day included. */
+export const MAX_EXPORT_DAYS = 366;
+
+const DAY_MS = 86_400_000;
+
+// Each range check runs only while nothing else is wrong: it means nothing between dates that do not exist.
+const soFarValid = { when: (payload: z.core.ParsePayload) => payload.issues.length === 0 };
+
+const EventsExportQuery = z
+  .strictObject({ from: CalendarDate, to: CalendarDate })
+  .refine((q) => q.from <= q.to, { message: "must not be before from", path: ["to"], ...soFarValid })
+  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / DAY_MS < MAX_EXPORT_DAYS, {
+    message: `must be less than ${MAX_EXPORT_DAYS} days after from`,
+    path: ["to"],
+    ...soFarValid,
+  });
 
 const CONTENT_TYPES: Record<ReportFormat, string> = {
   pdf: "application/pdf",
@@ -63,22 +84,41 @@ function basePath(c: Context<AppEnv>, suffix: string): string {
   return suffix === "" ? requested : requested.slice(0, -suffix.length);
 }
 
+/**
+ * Reads the first item now and gives back an iterable of all of them: a store that fails at once is answered with an
+ * error response while there still is one to give, rather than with a file cut short.
+ */
+async function startNow<T>(items: AsyncGenerator<T>): Promise<AsyncIterable<T>> {
+  const first = await items.next();
+  return (async function* () {
+    if (first.done === true) return;
+    yield first.value;
+    yield* items;
+  })();
+}
+
 /** A run as the API shows it, with links to itself and its file. */
 function view(run: ReportRun, base: string) {
   return { ...run, links: { self: `${base}/${run.id}`, file: `${base}/${run.id}/file` } };
 }
 
 /**
- * Report routes, mounted at /v1/reports: submit and follow report runs, download their files, and
- * manage cron schedules. Every lookup is scoped to the caller's organisation: another
- * organisation's id is simply not found.
+ * Report routes, mounted at /v1/reports: submit and follow report runs, download their files,
+ * manage cron schedules, and export events as a spreadsheet. Every lookup is scoped to the
+ * caller's organisation: another organisation's id is simply not found.
  */
 export function createReportRoutes({
   jobs,
   scheduler,
+  ch,
+  logger,
 }: {
   jobs: ReportJobs;
   scheduler: ReportScheduler;
+  /** Where the events export reads from. */
+  ch: ClickHouseClient;
+  /** Where the outcome of each events export is logged (its response may already be under way when it fails). */
+  logger: Logger;
 }): Hono<AppEnv> {
   return (
     new Hono<AppEnv>()
@@ -95,7 +135,32 @@ export function createReportRoutes({
         const base = basePath(c, "");
         return c.json({ data: runs.map((run) => view(run, base)) });
       })
-      // Schedules before /:id, so "schedules" is never taken for a report id.
+      // The export and the schedules before /:id, so "events.xlsx" or "schedules" is never taken for a report id.
+      // The export: the caller's accepted events of `from`..`to` (UTC days, inclusive) as XLSX, sent as it is written.
+      .get("/events.xlsx", async (c) => {
+        const { from, to } = validate(EventsExportQuery, c.req.query());
+        const orgId = c.var.auth.orgId;
+        const pages = await startNow(readEventPages(ch, { orgId, from, to }));
+        const body = new PassThrough();
+        const about = { orgId, from, to };
+        writeEventsXlsx(pages, body).then(
+          ({ rows, sheets }) =>
+            logger.info({ event: "reports.events_exported", ...about, rows, sheets }, "events exported"),
+          (error: unknown) => {
+            // The status line is long gone: all that is left is to cut the response short, which the client sees as a
+            // failed download. A client that went away first is no failure of ours.
+            if (error instanceof ExportAbortedError) {
+              logger.info({ event: "reports.events_export_aborted", ...about, rows: error.rows }, "client went away");
+            } else {
+              logger.error({ event: "reports.events_export_failed", ...about, err: error }, "events export failed");
+            }
+            body.destroy(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+        c.header("Content-Type", CONTENT_TYPES.xlsx);
+        c.header("Content-Disposition", `attachment; filename="wedsync-events-${from}-to-${to}.xlsx"`);
+        return c.body(Readable.toWeb(body) as ReadableStream<Uint8Array>, 200);
+      })
       .post("/schedules", async (c) => {
         const input = validate(ScheduleBody, await jsonBody(c));
         const result = await scheduler.create(c.var.auth.orgId, input);
