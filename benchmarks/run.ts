@@ -16,6 +16,7 @@ export const SCENARIOS = {
   limit: "scenarios/sink-limit.ts",
   queries: "scenarios/query-latency.ts",
   "queries-10m": "scenarios/query-latency.ts",
+  reports: "scenarios/report-rendering.ts",
 } as const;
 
 type ScenarioName = keyof typeof SCENARIOS;
