@@ -45,80 +45,34 @@ describe("loadMonthlyReport", () => {
     ch = createClickHouse({ url: undefined, dataDir: dir.path });
     await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
 
-    const event = (org: string, type: string, at: string, fields: Record<string, unknown>) => ({
+    // The revenue rollup as the processors leave it after: b1 (venue, GBP) booked on 2 May at 500,000 and paid
+    // 100,000, raised to 600,000 on 10 May, refunded 20,000 on 15 May, paid 50,000 on 31 May and 999 on 1 June;
+    // b2 (photography, JPY) booked and paid on 20 May; another organisation's payment. The first row is an older
+    // version of the 2 May totals, which FINAL must ignore.
+    const total = (org: string, day: string, service: string, currency: string, figures: number[], version: number) => ({
       org_id: org,
-      id: randomUUID(),
-      type,
-      occurred_at: at,
-      received_at: at,
-      ...fields,
+      day,
+      service,
+      region: "",
+      currency,
+      log_partition: 0,
+      bookings: figures[0],
+      contract_value: figures[1],
+      payments_received: figures[2],
+      refunds: figures[3],
+      version,
     });
     await ch.insert({
-      table: "events",
+      table: "revenue_daily",
       format: "JSONEachRow",
       values: [
-        event("org_a", "booking.created", "2026-05-02 10:00:00", {
-          booking_id: "b1",
-          service: "venue",
-          currency: "GBP",
-          amount: 500_000,
-          log_offset: 1,
-        }),
-        event("org_a", "payment.received", "2026-05-02 11:00:00", {
-          booking_id: "b1",
-          service: "venue",
-          currency: "GBP",
-          amount: 100_000,
-          log_offset: 2,
-        }),
-        event("org_a", "booking.updated", "2026-05-10 09:00:00", {
-          booking_id: "b1",
-          currency: "GBP",
-          amount: 600_000,
-          log_offset: 3,
-        }),
-        event("org_a", "payment.refunded", "2026-05-15 12:00:00", {
-          booking_id: "b1",
-          service: "venue",
-          currency: "GBP",
-          amount: 20_000,
-          log_offset: 4,
-        }),
-        event("org_a", "payment.received", "2026-05-31 23:59:59", {
-          booking_id: "b1",
-          service: "venue",
-          currency: "GBP",
-          amount: 50_000,
-          log_offset: 5,
-        }),
-        event("org_a", "payment.received", "2026-06-01 00:00:00", {
-          booking_id: "b1",
-          service: "venue",
-          currency: "GBP",
-          amount: 999,
-          log_offset: 6,
-        }),
-        event("org_a", "booking.created", "2026-05-20 08:00:00", {
-          booking_id: "b2",
-          service: "photography",
-          currency: "JPY",
-          amount: 300_000,
-          log_offset: 7,
-        }),
-        event("org_a", "payment.received", "2026-05-20 08:30:00", {
-          booking_id: "b2",
-          service: "photography",
-          currency: "JPY",
-          amount: 100_000,
-          log_offset: 8,
-        }),
-        event("org_b", "payment.received", "2026-05-20 08:30:00", {
-          booking_id: "x",
-          service: "venue",
-          currency: "GBP",
-          amount: 7,
-          log_offset: 9,
-        }),
+        total("org_a", "2026-05-02", "venue", "GBP", [1, 500_000, 100_000, 0], 2),
+        total("org_a", "2026-05-02", "venue", "GBP", [1, 600_000, 100_000, 0], 3),
+        total("org_a", "2026-05-15", "venue", "GBP", [0, 0, 0, 20_000], 4),
+        total("org_a", "2026-05-31", "venue", "GBP", [0, 0, 50_000, 0], 5),
+        total("org_a", "2026-06-01", "venue", "GBP", [0, 0, 999, 0], 6),
+        total("org_a", "2026-05-20", "photography", "JPY", [1, 300_000, 100_000, 0], 8),
+        total("org_b", "2026-05-20", "venue", "GBP", [0, 0, 7, 0], 9),
       ],
     });
 
