@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../platform/http/api-error.ts";
 import type { AppEnv } from "../platform/http/app-env.ts";
+import { soFarValid } from "../platform/http/so-far-valid.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { Watermark } from "../processors/processor-runtime.ts";
 import { CalendarDate } from "../schemas/index.ts";
@@ -17,7 +18,7 @@ const RevenueParams = z
     interval: z.enum(REVENUE_INTERVALS).default("month"),
     groupBy: z.enum(REVENUE_GROUPS).default("none"),
   })
-  .refine((p) => p.from <= p.to, { message: "must not be before from", path: ["to"] });
+  .refine((p) => p.from <= p.to, { message: "must not be before from", path: ["to"], ...soFarValid });
 
 const AnomalyParams = z.strictObject({
   kind: z.enum(["overpayment", "duplicate_payment"]).optional(),

@@ -4,6 +4,7 @@ import { PassThrough, Readable } from "node:stream";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
+import { soFarValid } from "../platform/http/so-far-valid.ts";
 import { ApiError } from "../platform/http/api-error.ts";
 import type { AppEnv } from "../platform/http/app-env.ts";
 import type { Logger } from "../platform/logger.ts";
@@ -34,9 +35,6 @@ const ListQuery = z.strictObject({
 export const MAX_EXPORT_DAYS = 366;
 
 const DAY_MS = 86_400_000;
-
-// Each range check runs only while nothing else is wrong: it means nothing between dates that do not exist.
-const soFarValid = { when: (payload: z.core.ParsePayload) => payload.issues.length === 0 };
 
 const EventsExportQuery = z
   .strictObject({ from: CalendarDate, to: CalendarDate })

@@ -206,6 +206,19 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     expect(await revenue([...keys.keys()][0]!, { from: FROM, to: TO, interval: "month", groupBy: "service" })).toEqual(before);
   });
 
+  it("names each bad revenue parameter, and only the ones that are wrong", async () => {
+    const [orgKey] = [...keys.keys()];
+    const ask = async (query: string) => {
+      const res = await call(`/v1/analytics/revenue?${query}`, keys.get(orgKey!)!);
+      expect(res.status).toBe(400);
+      return ((await res.json()) as { error: { details: { path: string }[] } }).error.details.map((d) => d.path);
+    };
+    // A date that does not exist is named alone: no range complaint about it.
+    expect(await ask("from=2026-02-30&to=2026-01-01")).toEqual(["from"]);
+    expect(await ask("from=2026-03-01&to=2026-01-01")).toEqual(["to"]);
+    expect(await ask("from=2026-01-01&to=2026-02-01&interval=hour&colour=red")).toEqual(["interval", "$"]);
+  });
+
   it("answers a repeated question from the cache, and afresh once processing moves on", async () => {
     const [orgKey] = [...keys.keys()];
     const params = new URLSearchParams({ from: FROM, to: TO, interval: "month", groupBy: "none" });
