@@ -13,6 +13,7 @@ const ROOT = path.resolve(HERE, "..");
 /** The scenarios `npm run bench` knows, each run in a process of its own (chDB binds one directory per process). */
 export const SCENARIOS = {
   ingest: "scenarios/ingest-throughput.ts",
+  "ingest-postgres": "scenarios/ingest-throughput.ts",
   limit: "scenarios/sink-limit.ts",
   queries: "scenarios/query-latency.ts",
   "queries-10m": "scenarios/query-latency.ts",
@@ -22,7 +23,13 @@ export const SCENARIOS = {
 type ScenarioName = keyof typeof SCENARIOS;
 
 /** Arguments a scenario gets besides --quick and --work-dir. */
-const SCENARIO_ARGS: Partial<Record<ScenarioName, string[]>> = { "queries-10m": ["--events", "10000000"] };
+const SCENARIO_ARGS: Partial<Record<ScenarioName, string[]>> = {
+  "ingest-postgres": ["--postgres"],
+  "queries-10m": ["--events", "10000000"],
+};
+
+/** Scenarios that need a Postgres server (DATABASE_URL), skipped without one unless named with --only. */
+const NEEDS_POSTGRES: ReadonlySet<ScenarioName> = new Set(["ingest-postgres"]);
 
 /** Scenarios left out of --quick runs (unless named with --only): too big for a smoke test. */
 const FULL_ONLY: ReadonlySet<ScenarioName> = new Set(["queries-10m"]);
@@ -44,19 +51,21 @@ async function runScenario(file: string, args: string[]): Promise<ScenarioResult
   return JSON.parse(last) as ScenarioResult;
 }
 
-/** Adds to the ingest scenario our accepted rate as a fraction of the raw sink limit measured in the same run. */
+/** Adds to each ingest scenario its accepted rate as a fraction of the raw sink limit measured in the same run. */
 function addIngestShareOfLimit(results: ScenarioResult[]): void {
-  const ingest = results.find((r) => r.scenario === "ingest");
   const limit = results.find((r) => r.scenario === "limit")?.figures.find((f) => f.name === "rows_per_second_json_compact");
-  const accepted = ingest?.figures.find((f) => f.name === "accepted_events_per_second");
-  if (!ingest || !limit || !accepted) return;
-  ingest.figures.push({
-    name: "accepted_share_of_sink_limit",
-    value: accepted.value / limit.value,
-    unit: "fraction",
-    baseline: { name: "limit.rows_per_second_json_compact", value: limit.value },
-    ratio: accepted.value / limit.value,
-  });
+  if (!limit) return;
+  for (const ingest of results.filter((r) => r.scenario === "ingest" || r.scenario === "ingest-postgres")) {
+    const accepted = ingest.figures.find((f) => f.name === "accepted_events_per_second");
+    if (!accepted) continue;
+    ingest.figures.push({
+      name: "accepted_share_of_sink_limit",
+      value: accepted.value / limit.value,
+      unit: "fraction",
+      baseline: { name: "limit.rows_per_second_json_compact", value: limit.value },
+      ratio: accepted.value / limit.value,
+    });
+  }
 }
 
 async function main(): Promise<void> {
@@ -64,7 +73,9 @@ async function main(): Promise<void> {
     options: { quick: { type: "boolean", default: false }, only: { type: "string" }, out: { type: "string" } },
   });
   const all = (Object.keys(SCENARIOS) as ScenarioName[]).filter((n) => !(values.quick && FULL_ONLY.has(n)));
-  const names = (values.only?.split(",") ?? all) as ScenarioName[];
+  const skipped = process.env.DATABASE_URL ? [] : all.filter((n) => NEEDS_POSTGRES.has(n));
+  for (const name of skipped) console.error(`== ${name}: skipped, it needs a Postgres server (set DATABASE_URL)`);
+  const names = (values.only?.split(",") ?? all.filter((n) => !skipped.includes(n))) as ScenarioName[];
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}`);
 

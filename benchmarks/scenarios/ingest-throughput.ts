@@ -9,6 +9,7 @@ import { freshnessMs } from "./ingest-freshness.ts";
 import type { IngestLoadReport } from "./ingest-load-generator.ts";
 import { averageCpuPercent, startProcessSampler } from "./ingest-process-sampler.ts";
 import { percentile, type ScenarioOptions, type ScenarioResult } from "./scenario.ts";
+import { createScratchDatabase } from "./scratch-postgres-database.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const LOAD_GENERATOR = path.join(ROOT, "benchmarks", "scenarios", "ingest-load-generator.ts");
@@ -20,6 +21,11 @@ export interface IngestThroughputOptions extends ScenarioOptions {
   batchSize?: number;
   /** When set, the server and the load generator each write a V8 CPU profile into this directory. */
   cpuProfileDir?: string;
+  /**
+   * A Postgres server's URL: the app keeps its state in a scratch database there instead of in PGlite, everything
+   * else staying embedded. The scenario is then named `ingest-postgres`.
+   */
+  postgresUrl?: string;
 }
 
 /**
@@ -91,18 +97,23 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
   const batchSize = options.batchSize ?? 1000;
   const dataDir = path.join(options.workDir, "ingest-throughput-data");
   await mkdir(dataDir, { recursive: true });
-  const created = await runCli(["org:create", "Ingest Benchmark Weddings"], { DATA_DIR: dataDir });
-  const { apiKey } = JSON.parse(created.trim()) as { apiKey: string };
-  const cpuProfileDir = options.cpuProfileDir ?? process.env.BENCH_CPU_PROF;
-  if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
-  const app = await startChildApp({ DATA_DIR: dataDir, LOG_LEVEL: "warn" }, 60_000, cpuProfileFlags(cpuProfileDir, "server"));
+  const scratch = options.postgresUrl ? await createScratchDatabase(options.postgresUrl, "wedsync_bench_ingest") : undefined;
+  const env: Record<string, string> = { DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
+  const scenario = scratch ? "ingest-postgres" : "ingest";
+  let app: Awaited<ReturnType<typeof startChildApp>> | undefined;
   try {
-    const sampler = startProcessSampler(app.process.pid!, 250);
+    const created = await runCli(["org:create", "Ingest Benchmark Weddings"], env);
+    const { apiKey } = JSON.parse(created.trim()) as { apiKey: string };
+    const cpuProfileDir = options.cpuProfileDir ?? process.env.BENCH_CPU_PROF;
+    if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+    const server = await startChildApp({ ...env, LOG_LEVEL: "warn" }, 60_000, cpuProfileFlags(cpuProfileDir, "server"));
+    app = server;
+    const sampler = startProcessSampler(server.process.pid!, 250);
     let generatorSampler: ReturnType<typeof startProcessSampler> | undefined;
     const phases: Record<string, number> = {};
     options.log(`ingest: ${seconds} s, ${connections} connections, ${batchSize} events per request`);
     const args = [
-      ...["--base-url", app.baseUrl, "--api-key", apiKey, "--seed", "1"],
+      ...["--base-url", server.baseUrl, "--api-key", apiKey, "--seed", "1"],
       ...["--seconds", String(seconds), "--connections", String(connections), "--batch", String(batchSize)],
     ];
     const report = await runLoadGenerator(
@@ -132,8 +143,9 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
     const loadEnd = phases.drain ?? endedAt;
     const generatorCpu = averageCpuPercent(generatorSampler?.samples ?? [], loadStart, loadEnd);
     return {
-      scenario: "ingest",
+      scenario,
       setup: {
+        postgres: scratch ? "Postgres server (scratch database)" : "PGlite (embedded)",
         duration_seconds: seconds,
         connections,
         batch_size: batchSize,
@@ -160,8 +172,16 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
       ],
     };
   } finally {
-    await stopServer(app.process);
+    if (app) await stopServer(app.process);
+    await scratch?.drop();
   }
+}
+
+/** The server `--postgres` runs against. */
+function requiredDatabaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("--postgres needs DATABASE_URL: a Postgres server the benchmark may create a scratch database on");
+  return url;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -173,6 +193,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       connections: { type: "string" },
       batch: { type: "string" },
       "cpu-prof-dir": { type: "string" },
+      postgres: { type: "boolean", default: false },
     },
   });
   if (!values["work-dir"]) throw new Error("--work-dir is required");
@@ -185,6 +206,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     connections: number(values.connections),
     batchSize: number(values.batch),
     cpuProfileDir: values["cpu-prof-dir"],
+    postgresUrl: values.postgres ? requiredDatabaseUrl() : undefined,
   });
   process.stdout.write(JSON.stringify(result) + "\n");
 }
