@@ -20,8 +20,18 @@ export const ANOMALY_COLUMNS = [
   "log_partition", "log_offset",
 ] as const;
 
-/** An ISO instant as ClickHouse DateTime64(3) text in UTC. */
+// A UTC instant already in the shape ClickHouse wants but for the "T", the "Z" and perhaps the milliseconds: the form
+// toISOString writes and most producers send. Anything else (offsets, other fractions) goes through Date.
+const PLAIN_UTC_INSTANT = /^(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))T((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(\.\d{3})?Z$/;
+
+/**
+ * An ISO instant as ClickHouse DateTime64(3) text in UTC. The instants of events are valid (the schema checks that
+ * their day exists), so the common plain UTC form is rewritten as text: parsing it into a Date and out again cost
+ * about a fifth of building a row.
+ */
 export function toClickHouseTime(iso: string): string {
+  const plain = PLAIN_UTC_INSTANT.exec(iso);
+  if (plain) return `${plain[1]} ${plain[2]}${plain[3] ?? ".000"}`;
   return new Date(iso).toISOString().replace("T", " ").replace("Z", "");
 }
 

@@ -9,7 +9,7 @@ import type { Watermark } from "../processors/processor-runtime.ts";
 import { CalendarDate } from "../schemas/index.ts";
 import type { AnswerCache } from "./answer-cache.ts";
 import { queryAnomalies } from "./anomalies-query.ts";
-import { queryRevenue, REVENUE_GROUPS, REVENUE_INTERVALS } from "./revenue-query.ts";
+import { queryRevenueJson, REVENUE_GROUPS, REVENUE_INTERVALS } from "./revenue-query.ts";
 
 const RevenueParams = z
   .strictObject({
@@ -59,7 +59,7 @@ export function createAnalyticsRoutes({ ch, sql, watermark, answers }: Analytics
       const orgId = c.var.auth.orgId;
       // The watermark is read first: the answer then holds at least what it says, so it may be cached under it.
       const mark = await watermark();
-      const answer = await answers({ orgId, name: "revenue", params }, mark.processed, () => queryRevenue(ch, { orgId, ...params }));
+      const answer = await answers({ orgId, name: "revenue", params }, mark.processed, () => queryRevenueJson(ch, { orgId, ...params }));
       c.header("X-Cache", answer.hit ? "hit" : "miss");
       c.header("Content-Type", "application/json");
       return c.body(`{"data":${answer.json},"meta":${JSON.stringify({ ...params, watermark: mark })}}`);

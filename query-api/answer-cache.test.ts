@@ -24,7 +24,7 @@ describe.each(caches)("answer cache on the %s cache", (_name, open) => {
     const answers = createAnswerCache(cache);
     const orgId = `org-${crypto.randomUUID()}`;
     let computed = 0;
-    const compute = async () => ({ run: ++computed });
+    const compute = async () => JSON.stringify({ run: ++computed });
     const question = { orgId, name: "revenue", params: { from: "2026-01-01", to: "2026-03-31", interval: "month" } };
 
     expect(await answers(question, [10, 4], compute)).toMatchObject({ json: JSON.stringify({ run: 1 }), hit: false });
@@ -49,6 +49,6 @@ describe.each(caches)("answer cache on the %s cache", (_name, open) => {
     const answers = createAnswerCache(cache);
     const question = { orgId: `org-${crypto.randomUUID()}`, name: "revenue", params: {} };
     await expect(answers(question, [1], async () => Promise.reject(new Error("ClickHouse is down")))).rejects.toThrow("ClickHouse is down");
-    expect(await answers(question, [1], async () => "fine")).toEqual(expect.objectContaining({ json: JSON.stringify("fine"), hit: false }));
+    expect(await answers(question, [1], async () => JSON.stringify("fine"))).toEqual(expect.objectContaining({ json: JSON.stringify("fine"), hit: false }));
   });
 });

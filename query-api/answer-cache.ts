@@ -20,8 +20,8 @@ export interface Answer {
   key: string;
 }
 
-/** Answers analytics questions from a cache, computing and storing them on a miss. */
-export type AnswerCache = (question: Question, version: DataVersion, compute: () => Promise<unknown>) => Promise<Answer>;
+/** Answers analytics questions from a cache, computing (as JSON text) and storing them on a miss. */
+export type AnswerCache = (question: Question, version: DataVersion, computeJson: () => Promise<string>) => Promise<Answer>;
 
 /** Parameters with keys sorted at every level and undefined left out, so equal questions are equal text. */
 function normalise(value: unknown): unknown {
@@ -42,14 +42,14 @@ function normalise(value: unknown): unknown {
  * later question carries a new version and misses. The TTL only bounds how long unused entries take space.
  */
 export function createAnswerCache(cache: Cache, { ttlMs = 10 * 60_000 }: { ttlMs?: number } = {}): AnswerCache {
-  return async function answer(question, version, compute) {
+  return async function answer(question, version, computeJson) {
     const digest = createHash("sha256")
       .update(JSON.stringify([question.name, normalise(question.params), version]))
       .digest("base64url");
     const key = `wedsync:answer:${question.orgId}:${digest}`;
     const stored = await cache.get(key);
     if (stored !== undefined) return { json: stored, hit: true, key: digest };
-    const json = JSON.stringify(await compute());
+    const json = await computeJson();
     await cache.set(key, json, ttlMs);
     return { json, hit: false, key: digest };
   };

@@ -52,32 +52,46 @@ const GROUP_SQL: Record<RevenueQuery["groupBy"], string> = {
  * day they happened. FINAL keeps each total's newest version, whatever replays wrote; partitions are summed.
  */
 export async function queryRevenue(ch: ClickHouseClient, q: RevenueQuery): Promise<RevenueRow[]> {
+  return JSON.parse(await queryRevenueJson(ch, q)) as RevenueRow[];
+}
+
+/**
+ * The same answer as `queryRevenue`, as the JSON text of a RevenueRow[] written by ClickHouse itself: the API sends it
+ * on as it is. A daily answer by region over three years is some 10,000 rows (1.4 MB); parsing it into objects and
+ * writing it out again cost more than the query.
+ */
+export async function queryRevenueJson(ch: ClickHouseClient, q: RevenueQuery): Promise<string> {
+  // The inner query's names differ from the table's columns (an alias equal to a column it aggregates would refer to
+  // itself); the outer one gives each column its RevenueRow name, in RevenueRow order. Sums are exact integers below
+  // 2^53 (minor units), written as JSON numbers rather than the strings ClickHouse uses for 64-bit integers by default.
   const query = `
     SELECT
-      toString(${BUCKET_SQL[q.interval]}) AS bucket,
-      ${GROUP_SQL[q.groupBy]} AS grp,
+      bucket,
+      ${q.groupBy === "none" ? "CAST(NULL AS Nullable(String))" : "nullIf(grp, '')"} AS \`group\`,
       currency,
-      toString(sum(bookings)) AS bookings,
-      toString(sum(contract_value)) AS contract_value,
-      toString(sum(payments_received)) AS received,
-      toString(sum(refunds)) AS refunded
-    FROM revenue_daily FINAL
-    WHERE org_id = {orgId:String} AND day >= {from:Date} AND day <= {to:Date}
-    GROUP BY bucket, grp, currency
-    ORDER BY bucket, grp, currency`;
+      n AS bookings,
+      contract AS contractValue,
+      received AS paymentsReceived,
+      refunded AS refunds
+    FROM (
+      SELECT
+        toString(${BUCKET_SQL[q.interval]}) AS bucket,
+        ${GROUP_SQL[q.groupBy]} AS grp,
+        currency,
+        sum(bookings) AS n,
+        sum(contract_value) AS contract,
+        sum(payments_received) AS received,
+        sum(refunds) AS refunded
+      FROM revenue_daily FINAL
+      WHERE org_id = {orgId:String} AND day >= {from:Date} AND day <= {to:Date}
+      GROUP BY bucket, grp, currency
+    )
+    ORDER BY bucket, ifNull(\`group\`, ''), currency
+    SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_array_of_rows = 1`;
   const result = await ch.query({
     query,
     query_params: { orgId: q.orgId, from: q.from, to: q.to },
     format: "JSONEachRow",
   });
-  const rows = await result.json<Record<string, string>>();
-  return rows.map((row) => ({
-    bucket: row.bucket!,
-    group: q.groupBy === "none" || row.grp === "" ? null : row.grp!,
-    currency: row.currency!,
-    bookings: Number(row.bookings),
-    contractValue: Number(row.contract_value),
-    paymentsReceived: Number(row.received),
-    refunds: Number(row.refunded),
-  }));
+  return result.text();
 }

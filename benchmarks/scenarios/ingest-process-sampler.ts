@@ -7,19 +7,25 @@ const CLOCK_TICKS_PER_SECOND = 100;
 export interface ProcessSample {
   atMs: number;
   rssMiB: number;
+  /**
+   * The part of RSS that is file pages mapped into the process: LMDB maps its files, so the log and the dedup
+   * journal a run touches are counted here. The kernel may drop these pages under pressure; the rest (anonymous
+   * memory: heaps, PGlite's WebAssembly memory, chDB) it cannot.
+   */
+  rssFileMiB: number;
   cpuSeconds: number;
 }
 
-/** Reads VmRSS and utime+stime of a process (all its threads, chDB's included), or undefined once it is gone. */
+/** Reads VmRSS, RssFile and utime+stime of a process (all its threads, chDB's included), or undefined once it is gone. */
 export function sampleProcess(pid: number): ProcessSample | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const rssKiB = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+    const kiB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? Number.NaN);
     // The command name in parentheses may hold spaces, so fields are counted after its closing ")".
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return { atMs: performance.now(), rssMiB: rssKiB / 1024, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
+    return { atMs: performance.now(), rssMiB: kiB("VmRSS") / 1024, rssFileMiB: kiB("RssFile") / 1024, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
   } catch {
     return undefined;
   }

@@ -84,7 +84,8 @@ async function stopServer(child: ChildProcess): Promise<void> {
  * `meta.watermark` of GET /v1/analytics/revenue (a one-day range, cheap); an event acknowledged at
  * t is visible once Σ processed ≥ the events accepted up to t (one org, a log that only grows), so
  * freshness = that poll's answer time − t, an upper bound by up to one poll interval plus its latency.
- * The parent reads the server's VmRSS and utime+stime from /proc every 250 ms: peak RSS, and the
+ * The parent reads the server's VmRSS, RssFile and utime+stime from /proc every 250 ms: peak RSS, peak
+ * anonymous RSS (VmRSS − RssFile: what is left once the log's mapped file pages are set aside), and the
  * average CPU (% of one core) from the start of the load until lag 0. It samples the load generator
  * too: on a 2-core machine the two share the cores, so a busy generator caps what the server is offered.
  *
@@ -138,6 +139,7 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
     const round = (value: number, digits = 0) => Number(value.toFixed(digits));
     const acceptedPerSecond = report.eventsAcknowledged / (report.loadMs / 1000);
     const rssPeak = Math.max(...sampler.samples.map((s) => s.rssMiB));
+    const anonymousPeak = Math.max(...sampler.samples.map((s) => s.rssMiB - s.rssFileMiB));
     const cpuAverage = averageCpuPercent(sampler.samples, loadStart, endedAt);
     // The generator's own load phase only: while it drains it merely polls.
     const loadEnd = phases.drain ?? endedAt;
@@ -168,6 +170,7 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
         { name: "freshness_p50_ms", value: round(percentile(freshness, 50)), unit: "ms" },
         { name: "freshness_p99_ms", value: round(percentile(freshness, 99)), unit: "ms" },
         { name: "server_rss_peak_mib", value: round(rssPeak, 1), unit: "MiB" },
+        { name: "server_rss_anonymous_peak_mib", value: round(anonymousPeak, 1), unit: "MiB" },
         { name: "server_cpu_avg_percent", value: round(cpuAverage, 1), unit: "%" },
       ],
     };
