@@ -16,7 +16,10 @@ export interface Question {
 export interface Answer {
   json: string;
   hit: boolean;
-  /** Names the answer's content for the version it was computed at: the same for every equal question (an ETag). */
+  /**
+   * Names the answer's content for the organisation and the version it was computed at: the same for every equal
+   * question, different for any other organisation, question or version (an entity tag).
+   */
   key: string;
 }
 
@@ -44,7 +47,7 @@ function normalise(value: unknown): unknown {
 export function createAnswerCache(cache: Cache, { ttlMs = 10 * 60_000 }: { ttlMs?: number } = {}): AnswerCache {
   return async function answer(question, version, computeJson) {
     const digest = createHash("sha256")
-      .update(JSON.stringify([question.name, normalise(question.params), version]))
+      .update(JSON.stringify([question.orgId, question.name, normalise(question.params), version]))
       .digest("base64url");
     const key = `wedsync:answer:${question.orgId}:${digest}`;
     const stored = await cache.get(key);

@@ -220,15 +220,24 @@ describe("the whole pipeline, end to end on embedded engines", () => {
   });
 
   it("answers a repeated question from the cache, and afresh once processing moves on", async () => {
-    const [orgKey] = [...keys.keys()];
+    const [orgKey, otherKey] = [...keys.keys()];
     const params = new URLSearchParams({ from: FROM, to: TO, interval: "month", groupBy: "none" });
-    const ask = async () => {
-      const res = await call(`/v1/analytics/revenue?${params}`, keys.get(orgKey!)!);
-      expect(res.status).toBe(200);
-      return { cache: res.headers.get("x-cache"), data: ((await res.json()) as { data: RevenueRow[] }).data };
+    const ask = async (headers: Record<string, string> = {}, key = orgKey!) => {
+      const res = await call(`/v1/analytics/revenue?${params}`, keys.get(key)!, { headers });
+      const body = await res.text();
+      const data = res.status === 200 ? (JSON.parse(body) as { data: RevenueRow[] }).data : undefined;
+      return { status: res.status, cache: res.headers.get("x-cache"), etag: res.headers.get("etag"), body, data };
     };
     const first = await ask();
-    expect(await ask()).toEqual({ cache: "hit", data: first.data });
+    expect(first).toMatchObject({ status: 200, cache: "miss", etag: expect.stringMatching(/^W\/"[\w-]+"$/) });
+    expect(await ask()).toMatchObject({ status: 200, cache: "hit", etag: first.etag, data: first.data });
+    // The caller already holds this answer: 304 and no body.
+    expect(await ask({ "if-none-match": first.etag! })).toMatchObject({ status: 304, etag: first.etag, body: "" });
+    expect(await ask({ "if-none-match": `"stale", ${first.etag}` })).toMatchObject({ status: 304 });
+    // Another organisation's answer to the same question carries another tag, so one tag never stands for both.
+    const other = await ask({ "if-none-match": first.etag! }, otherKey!);
+    expect(other.status).toBe(200);
+    expect(other.etag).not.toBe(first.etag);
 
     // One more booking of the organisation: the next answer must include it, never the cached one.
     const booking = items.find((item) => item.orgKey === orgKey && item.event.type === "booking.created")!.event;
@@ -236,10 +245,11 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     const res = await call("/v1/events", keys.get(orgKey!)!, { method: "POST", body: JSON.stringify(extra), headers: { "content-type": "application/json" } });
     expect(res.status).toBe(202);
     await waitUntilProcessed(app);
-    const after = await ask();
-    expect(after.cache).toBe("miss");
+    const after = await ask({ "if-none-match": first.etag! });
+    expect(after).toMatchObject({ status: 200, cache: "miss" });
+    expect(after.etag).not.toBe(first.etag);
     const bookings = (rows: RevenueRow[]) => rows.reduce((sum, row) => sum + row.bookings, 0);
-    expect(bookings(after.data)).toBe(bookings(first.data) + 1);
+    expect(bookings(after.data!)).toBe(bookings(first.data!) + 1);
     truth = computeGroundTruth([...items, { orgKey: orgKey!, event: extra as GeneratedItem["event"] }]);
   });
 
