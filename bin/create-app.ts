@@ -11,6 +11,7 @@ import { createCrashHook, noCrash } from "../platform/crash-points.ts";
 import { createEventLog } from "../platform/event-log/create-event-log.ts";
 import type { EventLog } from "../platform/event-log/event-log.ts";
 import { createHttpApp, type Mount } from "../platform/http/create-http-app.ts";
+import { createHttpMetrics } from "../platform/http/http-metrics.ts";
 import type { Logger } from "../platform/logger.ts";
 import { createSqlClient } from "../platform/sql/create-sql-client.ts";
 import { migrateSql, POSTGRES_MIGRATIONS_DIR } from "../platform/sql/migrate.ts";
@@ -75,6 +76,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
   const watermark = () => readWatermark({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
   const crash = Object.keys(config.testCrashPoints).length > 0 ? createCrashHook(config.testCrashPoints) : noCrash;
   const acceptEvents = createAcceptEvents({ log, dedup, crash });
+  const metrics = createHttpMetrics({ readLag: async () => (await watermark()).lag });
 
   const reportsDir = path.join(config.dataDir, "reports");
   const reports = await createReportJobs({
@@ -96,12 +98,13 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts.push({ path: "/v1/events", app: createIngestRoutes({ acceptEvents, limits: config }) });
   }
   if (roles.includes("api")) {
-    mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark, answers: createAnswerCache(cache) }) });
+    mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark, answers: createAnswerCache(cache, { onServed: metrics.answerServed }) }) });
     mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
   }
   const http = createHttpApp({
     authenticate: createAuthenticator(sql),
     mounts,
+    metrics,
     logger,
     health: {
       async ready() {

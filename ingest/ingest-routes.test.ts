@@ -8,6 +8,7 @@ import { createLmdbDedupStore, type DedupStore } from "../platform/cache/dedup-s
 import type { EventLog } from "../platform/event-log/event-log.ts";
 import { createLmdbEventLog } from "../platform/event-log/lmdb-event-log.ts";
 import { createHttpApp } from "../platform/http/create-http-app.ts";
+import { createHttpMetrics } from "../platform/http/http-metrics.ts";
 import { createLogger } from "../platform/logger.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
@@ -40,6 +41,7 @@ beforeAll(async () => {
     authenticate: createAuthenticator(sql),
     mounts: [{ path: "/v1/events", app: createIngestRoutes({ acceptEvents: createAcceptEvents({ log, dedup }), limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 } }) }],
     health: { ready: async () => ({ ok: true, checks: {} }) },
+    metrics: createHttpMetrics({ readLag: async () => 0 }),
     logger: createLogger("silent"),
   });
 });

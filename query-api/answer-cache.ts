@@ -44,16 +44,23 @@ function normalise(value: unknown): unknown {
  * written before offsets are committed), so an entry is never older than its key: once processing moves on, every
  * later question carries a new version and misses. The TTL only bounds how long unused entries take space.
  */
-export function createAnswerCache(cache: Cache, { ttlMs = 10 * 60_000 }: { ttlMs?: number } = {}): AnswerCache {
+export function createAnswerCache(
+  cache: Cache,
+  { ttlMs = 10 * 60_000, onServed }: { ttlMs?: number; /** Told of every answer whether it was a hit. */ onServed?: (hit: boolean) => void } = {},
+): AnswerCache {
   return async function answer(question, version, computeJson) {
     const digest = createHash("sha256")
       .update(JSON.stringify([question.orgId, question.name, normalise(question.params), version]))
       .digest("base64url");
     const key = `wedsync:answer:${question.orgId}:${digest}`;
     const stored = await cache.get(key);
-    if (stored !== undefined) return { json: stored, hit: true, key: digest };
+    if (stored !== undefined) {
+      onServed?.(true);
+      return { json: stored, hit: true, key: digest };
+    }
     const json = await computeJson();
     await cache.set(key, json, ttlMs);
+    onServed?.(false);
     return { json, hit: false, key: digest };
   };
 }

@@ -253,6 +253,40 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     truth = computeGroundTruth([...items, { orgKey: orgKey!, event: extra as GeneratedItem["event"] }]);
   });
 
+  it("exports request counts and latency per route pattern, answer cache hits and consumer lag at /metrics", async () => {
+    const [orgKey] = [...keys.keys()];
+    const params = new URLSearchParams({ from: FROM, to: TO, interval: "week", groupBy: "service" });
+    for (let i = 0; i < 3; i++) expect((await call(`/v1/analytics/revenue?${params}`, keys.get(orgKey!)!)).status).toBe(200);
+    expect((await call("/v1/reports/rep_no-such-report", keys.get(orgKey!)!)).status).toBe(404);
+    await waitUntilProcessed(app);
+
+    const res = await app.http.request("/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    const sample = (name: string, labels: string) => {
+      const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}}`) || (labels === "" && l.startsWith(`${name} `)));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+    };
+    const revenueOk = sample("wedsync_http_requests_total", 'method="GET",route="/v1/analytics/revenue",status="200"');
+    expect(revenueOk).toBeGreaterThanOrEqual(3);
+    // Routes are labelled by pattern: the id in the path never becomes a label value.
+    expect(sample("wedsync_http_requests_total", 'method="GET",route="/v1/reports/:id",status="404"')).toBe(1);
+    expect(text).not.toContain("rep_no-such-report");
+    // Every revenue request is timed, whatever its status (the bad-parameter test's 400s too).
+    const revenueAll = text
+      .split("\n")
+      .filter((l) => l.startsWith('wedsync_http_requests_total{method="GET",route="/v1/analytics/revenue",'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+    expect(revenueAll).toBeGreaterThan(revenueOk!);
+    expect(sample("wedsync_http_request_duration_seconds_count", 'method="GET",route="/v1/analytics/revenue"')).toBe(revenueAll);
+    expect(sample("wedsync_http_request_duration_seconds_bucket", 'le="+Inf",method="GET",route="/v1/analytics/revenue"')).toBe(revenueAll);
+    // The same question three times at one watermark: one miss, then hits.
+    expect(sample("wedsync_answer_cache_requests_total", 'result="hit"')).toBeGreaterThanOrEqual(2);
+    expect(sample("wedsync_answer_cache_requests_total", 'result="miss"')).toBeGreaterThanOrEqual(1);
+    expect(sample("wedsync_consumer_lag_events", "")).toBe(0);
+  });
+
   it("finds nothing lost or doubled after a restart on the same data directory", async () => {
     await app.close();
     app = await startTestApp(dir.path);

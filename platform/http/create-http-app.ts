@@ -4,6 +4,7 @@ import type { Authenticator } from "../tenants/authenticate.ts";
 import { ApiError, ERROR_CODES } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requireApiKey } from "./auth-middleware.ts";
+import type { HttpMetrics } from "./http-metrics.ts";
 
 /** A sub-app mounted under /v1 behind API-key authentication. */
 export interface Mount {
@@ -17,21 +18,30 @@ export interface HealthChecks {
 }
 
 /**
- * The one HTTP app of the product: health probes, then every /v1 route behind API-key auth, with
+ * The one HTTP app of the product: health probes and Prometheus metrics (every request counted and timed), then every
+ * /v1 route behind API-key auth, with
  * every error turned into the one body shape `{ error: { code, message, details? } }` here.
  */
 export function createHttpApp({
   authenticate,
   mounts,
   health,
+  metrics,
   logger,
 }: {
   authenticate: Authenticator;
   mounts: Mount[];
   health: HealthChecks;
+  metrics: HttpMetrics;
   logger: Logger;
 }) {
   const app = new Hono<AppEnv>();
+  app.use("*", metrics.middleware);
+  app.get("/metrics", async (c) => {
+    const { body, contentType } = await metrics.render();
+    c.header("Content-Type", contentType);
+    return c.body(body);
+  });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     const { ok, checks } = await health.ready();

@@ -1,0 +1,76 @@
+import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { AppEnv } from "./app-env.ts";
+
+/** What /metrics reports and how the app feeds it. */
+export interface HttpMetrics {
+  /** Counts every request and times it, labelled by method, the route's pattern (never the raw path) and status. */
+  middleware: MiddlewareHandler<AppEnv>;
+  /** Records whether an analytics answer came from the answer cache. */
+  answerServed(hit: boolean): void;
+  /** The Prometheus text exposition of every metric, and its content type. */
+  render(): Promise<{ body: string; contentType: string }>;
+}
+
+/** Reads how many accepted events are not processed yet; called on each scrape. */
+export type ReadLag = () => Promise<number>;
+
+/**
+ * The app's Prometheus metrics, in a registry of its own (so two apps in one process, as in the tests, never share
+ * counters): request rate and latency per route, answer cache hits and misses, and the processors' consumer lag.
+ */
+export function createHttpMetrics({ readLag }: { readLag: ReadLag }): HttpMetrics {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: "wedsync_http_requests_total",
+    help: "HTTP requests answered, by method, route pattern and status.",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "wedsync_http_request_duration_seconds",
+    help: "Time from a request's arrival to its response, by method and route pattern.",
+    labelNames: ["method", "route"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const answers = new Counter({
+    name: "wedsync_answer_cache_requests_total",
+    help: "Analytics answers served, by whether the answer cache held them (result=hit|miss).",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  // Both results exist from the start, so a hit ratio is defined (0) before the first miss.
+  answers.inc({ result: "hit" }, 0);
+  answers.inc({ result: "miss" }, 0);
+  new Gauge({
+    name: "wedsync_consumer_lag_events",
+    help: "Events accepted into the log and not yet processed, read at scrape time.",
+    registers: [registry],
+    async collect() {
+      this.set(await readLag());
+    },
+  });
+
+  return {
+    async middleware(c, next) {
+      const started = performance.now();
+      try {
+        await next();
+      } finally {
+        // The last matched route's pattern (e.g. /v1/reports/:id): bounded, and free of ids.
+        const route = routePath(c, -1) || "unmatched";
+        const labels = { method: c.req.method, route };
+        requests.inc({ ...labels, status: String(c.res.status) });
+        duration.observe(labels, (performance.now() - started) / 1000);
+      }
+    },
+    answerServed(hit) {
+      answers.inc({ result: hit ? "hit" : "miss" });
+    },
+    async render() {
+      return { body: await registry.metrics(), contentType: registry.contentType };
+    },
+  };
+}
