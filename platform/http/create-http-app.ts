@@ -19,8 +19,8 @@ export interface HealthChecks {
 
 /**
  * The one HTTP app of the product: health probes and Prometheus metrics (every request counted and timed), then every
- * /v1 route behind API-key auth, with
- * every error turned into the one body shape `{ error: { code, message, details? } }` here.
+ * /v1 route behind API-key auth, with every error turned into the one body shape `{ error: { code, message, details? } }`
+ * here.
  */
 export function createHttpApp({
   authenticate,
