@@ -62,12 +62,13 @@ export async function queryRevenue(ch: ClickHouseClient, q: RevenueQuery): Promi
  */
 export async function queryRevenueJson(ch: ClickHouseClient, q: RevenueQuery): Promise<string> {
   // The inner query's names differ from the table's columns (an alias equal to a column it aggregates would refer to
-  // itself); the outer one gives each column its RevenueRow name, in RevenueRow order. Sums are exact integers below
-  // 2^53 (minor units), written as JSON numbers rather than the strings ClickHouse uses for 64-bit integers by default.
+  // itself); the outer one gives each column its RevenueRow name, in RevenueRow order, with no group (groupBy none, or
+  // a region not given) as null. Sums are exact integers below 2^53 (minor units), written as JSON numbers rather than
+  // the strings ClickHouse uses for 64-bit integers by default.
   const query = `
     SELECT
       bucket,
-      ${q.groupBy === "none" ? "CAST(NULL AS Nullable(String))" : "nullIf(grp, '')"} AS \`group\`,
+      nullIf(grp, '') AS \`group\`,
       currency,
       n AS bookings,
       contract AS contractValue,
@@ -86,7 +87,7 @@ export async function queryRevenueJson(ch: ClickHouseClient, q: RevenueQuery): P
       WHERE org_id = {orgId:String} AND day >= {from:Date} AND day <= {to:Date}
       GROUP BY bucket, grp, currency
     )
-    ORDER BY bucket, ifNull(\`group\`, ''), currency
+    ORDER BY bucket, grp, currency
     SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_array_of_rows = 1`;
   const result = await ch.query({
     query,

@@ -101,14 +101,13 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
   const scratch = options.postgresUrl ? await createScratchDatabase(options.postgresUrl, "wedsync_bench_ingest") : undefined;
   const env: Record<string, string> = { DATA_DIR: dataDir, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
   const scenario = scratch ? "ingest-postgres" : "ingest";
-  let app: Awaited<ReturnType<typeof startChildApp>> | undefined;
+  let server: Awaited<ReturnType<typeof startChildApp>> | undefined;
   try {
     const created = await runCli(["org:create", "Ingest Benchmark Weddings"], env);
     const { apiKey } = JSON.parse(created.trim()) as { apiKey: string };
     const cpuProfileDir = options.cpuProfileDir ?? process.env.BENCH_CPU_PROF;
     if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
-    const server = await startChildApp({ ...env, LOG_LEVEL: "warn" }, 60_000, cpuProfileFlags(cpuProfileDir, "server"));
-    app = server;
+    server = await startChildApp({ ...env, LOG_LEVEL: "warn" }, 60_000, cpuProfileFlags(cpuProfileDir, "server"));
     const sampler = startProcessSampler(server.process.pid!, 250);
     let generatorSampler: ReturnType<typeof startProcessSampler> | undefined;
     const phases: Record<string, number> = {};
@@ -175,7 +174,7 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
       ],
     };
   } finally {
-    if (app) await stopServer(app.process);
+    if (server) await stopServer(server.process);
     await scratch?.drop();
   }
 }
