@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { ApiError } from "../platform/http/api-error.ts";
-import type { AppEnv } from "../platform/http/app-env.ts";
+import { createRouter, sendJsonText } from "../platform/http/create-router.ts";
 import { ifNoneMatchHolds } from "../platform/http/entity-tag.ts";
+import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
 import { soFarValid } from "../platform/http/so-far-valid.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { Watermark } from "../processors/processor-runtime.ts";
@@ -14,31 +14,125 @@ import { queryRevenueJson, REVENUE_GROUPS, REVENUE_INTERVALS } from "./revenue-q
 
 const RevenueParams = z
   .strictObject({
-    from: CalendarDate,
-    to: CalendarDate,
-    interval: z.enum(REVENUE_INTERVALS).default("month"),
-    groupBy: z.enum(REVENUE_GROUPS).default("none"),
+    from: CalendarDate.meta({ description: "First UTC day, inclusive.", example: "2026-01-01" }),
+    to: CalendarDate.meta({ description: "Last UTC day, inclusive.", example: "2026-12-31" }),
+    interval: z.enum(REVENUE_INTERVALS).default("month").meta({ description: "Bucket size; weeks start on Monday." }),
+    groupBy: z.enum(REVENUE_GROUPS).default("none").meta({ description: "Split each bucket by service or region." }),
   })
   .refine((p) => p.from <= p.to, { message: "must not be before from", path: ["to"], ...soFarValid });
 
 const AnomalyParams = z.strictObject({
-  kind: z.enum(["overpayment", "duplicate_payment"]).optional(),
-  status: z.enum(["open", "acknowledged", "resolved"]).optional(),
-  from: CalendarDate.optional(),
-  to: CalendarDate.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  kind: z.enum(["overpayment", "duplicate_payment"]).optional().meta({ description: "Only anomalies of this kind." }),
+  status: z.enum(["open", "acknowledged", "resolved"]).optional().meta({ description: "Only anomalies in this state." }),
+  from: CalendarDate.optional().meta({ description: "First UTC day of occurrence, inclusive.", example: "2026-06-01" }),
+  to: CalendarDate.optional().meta({ description: "Last UTC day of occurrence, inclusive.", example: "2026-06-30" }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: "Most anomalies returned, newest first." }),
 });
 
-/** Validates query parameters, or throws a 400 naming every bad parameter. */
-export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
-  const parsed = schema.safeParse(query);
-  if (parsed.success) return parsed.data;
-  const details = parsed.error.issues.map((issue) => ({
-    path: issue.path.length === 0 ? "$" : issue.path.map(String).join("."),
-    message: issue.code === "unrecognized_keys" ? `unknown parameter(s): ${issue.keys.join(", ")}` : issue.message,
-  }));
-  throw new ApiError("invalid_request", details.map((d) => `${d.path}: ${d.message}`).join("; "), details);
-}
+/** How far processing had got when an answer was computed: the freshness of every analytics answer. */
+export const WatermarkSchema = z
+  .object({
+    processed: z.array(z.number().int()).meta({ description: "Next offset to process, per log partition." }),
+    end: z.array(z.number().int()).meta({ description: "Next offset to be written, per log partition." }),
+    lag: z.number().int().meta({ description: "Accepted events not processed yet." }),
+  })
+  .meta({ id: "Watermark", example: { processed: [1200, 1187, 1210, 1195], end: [1200, 1187, 1210, 1195], lag: 0 } });
+
+const RevenueRowSchema = z.object({
+  bucket: z.string().meta({ description: "First day of the bucket, YYYY-MM-DD." }),
+  group: z.string().nullable().meta({ description: "The service or region; null when not grouped or not given." }),
+  currency: z.string().meta({ description: "ISO 4217; amounts are integer minor units of it." }),
+  bookings: z.number().int(),
+  contractValue: z.number().int(),
+  paymentsReceived: z.number().int(),
+  refunds: z.number().int(),
+});
+
+const revenueRoute = createRoute({
+  method: "get",
+  path: "/analytics/revenue",
+  tags: ["Analytics"],
+  operationId: "getRevenue",
+  summary: "Revenue over time",
+  description:
+    "Bookings (on the day they were created, at their latest contract value), payments received and refunds per time bucket, group and currency. Cached under the data watermark; carries a weak ETag, so `If-None-Match` gets a 304 while nothing new was processed.",
+  request: { query: RevenueParams },
+  responses: {
+    200: {
+      description: "The answer and how fresh it is.",
+      headers: z.object({
+        ETag: z.string().meta({ description: "Weak tag of the answer at this data version." }),
+        "X-Cache": z.enum(["hit", "miss"]).meta({ description: "Whether the answer came from the answer cache." }),
+      }),
+      content: {
+        "application/json": {
+          schema: z.object({ data: z.array(RevenueRowSchema), meta: z.record(z.string(), z.unknown()) }),
+          example: {
+            data: [
+              { bucket: "2026-06-01", group: "photography", currency: "GBP", bookings: 12, contractValue: 3_240_000, paymentsReceived: 1_105_000, refunds: 0 },
+              { bucket: "2026-06-01", group: "venue", currency: "GBP", bookings: 3, contractValue: 4_500_000, paymentsReceived: 900_000, refunds: 50_000 },
+            ],
+            meta: { from: "2026-06-01", to: "2026-06-30", interval: "month", groupBy: "service", watermark: { processed: [10, 12], end: [10, 12], lag: 0 } },
+          },
+        },
+      },
+    },
+    304: { description: "The answer has not changed since the ETag sent in If-None-Match." },
+    ...errorResponses("invalid_request", ...AUTHENTICATED_ERRORS),
+  },
+});
+
+const AnomalySchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  severity: z.string(),
+  score: z.number(),
+  status: z.string(),
+  eventId: z.string(),
+  bookingId: z.string().nullable(),
+  weddingId: z.string().nullable(),
+  evidence: z.unknown(),
+  occurredAt: z.string(),
+  detectedAt: z.string(),
+});
+
+const anomaliesRoute = createRoute({
+  method: "get",
+  path: "/anomalies",
+  tags: ["Analytics"],
+  operationId: "listAnomalies",
+  summary: "Anomalies flagged by the processors",
+  request: { query: AnomalyParams },
+  responses: {
+    200: {
+      description: "The organisation's anomalies, newest first.",
+      content: {
+        "application/json": {
+          schema: z.object({ data: z.array(AnomalySchema), meta: z.record(z.string(), z.unknown()) }),
+          example: {
+            data: [
+              {
+                id: "overpayment:0f4a…",
+                kind: "overpayment",
+                severity: "high",
+                score: 1.25,
+                status: "open",
+                eventId: "6f1c2e9a-3b0d-4c55-9a8e-2b7f1d0c4e11",
+                bookingId: "bk-1042",
+                weddingId: "wd-311",
+                evidence: { contractValue: 200_000, paid: 250_000, currency: "GBP" },
+                occurredAt: "2026-06-13T14:03:00.000Z",
+                detectedAt: "2026-06-13T14:03:01.204Z",
+              },
+            ],
+            meta: { limit: 100 },
+          },
+        },
+      },
+    },
+    ...errorResponses("invalid_request", ...AUTHENTICATED_ERRORS),
+  },
+});
 
 /** What the analytics routes read from. */
 export interface AnalyticsRouteDeps {
@@ -54,25 +148,25 @@ export interface AnalyticsRouteDeps {
  * never from the request.
  */
 export function createAnalyticsRoutes({ ch, sql, watermark, answers }: AnalyticsRouteDeps) {
-  return new Hono<AppEnv>()
-    .get("/analytics/revenue", async (c) => {
-      const params = parseQuery(RevenueParams, c.req.query());
-      const orgId = c.var.auth.orgId;
-      // The watermark is read first: the answer then holds at least what it says, so it may be cached under it.
-      const mark = await watermark();
-      const answer = await answers({ orgId, name: "revenue", params }, mark.processed, () => queryRevenueJson(ch, { orgId, ...params }));
-      c.header("X-Cache", answer.hit ? "hit" : "miss");
-      // Weak: the data is the same for one tag, while the watermark's end and lag in meta may have moved on.
-      const tag = `W/"${answer.key}"`;
-      c.header("ETag", tag);
-      c.header("Cache-Control", "private, no-cache");
-      if (ifNoneMatchHolds(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-      c.header("Content-Type", "application/json");
-      return c.body(`{"data":${answer.json},"meta":${JSON.stringify({ ...params, watermark: mark })}}`);
-    })
-    .get("/anomalies", async (c) => {
-      const params = parseQuery(AnomalyParams, c.req.query());
-      const data = await queryAnomalies(sql, { orgId: c.var.auth.orgId, ...params });
-      return c.json({ data, meta: params });
-    });
+  const router = createRouter();
+  router.openapi(revenueRoute, async (c) => {
+    const params = c.req.valid("query");
+    const orgId = c.var.auth.orgId;
+    // The watermark is read first: the answer then holds at least what it says, so it may be cached under it.
+    const mark = await watermark();
+    const answer = await answers({ orgId, name: "revenue", params }, mark.processed, () => queryRevenueJson(ch, { orgId, ...params }));
+    c.header("X-Cache", answer.hit ? "hit" : "miss");
+    // Weak: the data is the same for one tag, while the watermark's end and lag in meta may have moved on.
+    const tag = `W/"${answer.key}"`;
+    c.header("ETag", tag);
+    c.header("Cache-Control", "private, no-cache");
+    if (ifNoneMatchHolds(c.req.header("if-none-match"), tag)) return c.body(null, 304);
+    return sendJsonText(c, `{"data":${answer.json},"meta":${JSON.stringify({ ...params, watermark: mark })}}`);
+  });
+  router.openapi(anomaliesRoute, async (c) => {
+    const params = c.req.valid("query");
+    const data = await queryAnomalies(sql, { orgId: c.var.auth.orgId, ...params });
+    return c.json({ data, meta: params }, 200);
+  });
+  return router;
 }

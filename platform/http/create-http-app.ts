@@ -1,15 +1,95 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import type { ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
 import type { Logger } from "../logger.ts";
 import type { Authenticator } from "../tenants/authenticate.ts";
-import { ApiError, ERROR_CODES } from "./api-error.ts";
-import type { AppEnv } from "./app-env.ts";
+import { ApiError, ERROR_CODES, type ErrorCode } from "./api-error.ts";
+import { createApiReference } from "./api-reference.ts";
 import { requireApiKey } from "./auth-middleware.ts";
+import { createRouter, type Router } from "./create-router.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
+import { API_INFO, errorResponses, PUBLIC } from "./openapi.ts";
+
+/** The registry code of the statuses Hono's own HTTPExceptions carry. */
+const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: "invalid_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+const Health = z.object({ status: z.enum(["ready", "not_ready"]), checks: z.record(z.string(), z.string()) });
+
+const livenessRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["Operations"],
+  operationId: "liveness",
+  summary: "Liveness: the process answers",
+  ...PUBLIC,
+  responses: {
+    200: {
+      description: "The process is up.",
+      content: { "application/json": { schema: z.object({ status: z.literal("ok") }), example: { status: "ok" } } },
+    },
+  },
+});
+
+const readinessRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  tags: ["Operations"],
+  operationId: "readiness",
+  summary: "Readiness: every store answers",
+  ...PUBLIC,
+  responses: {
+    200: {
+      description: "Postgres, ClickHouse and the event log answer.",
+      content: {
+        "application/json": { schema: Health, example: { status: "ready", checks: { postgres: "ok", clickhouse: "ok", log: "ok" } } },
+      },
+    },
+    503: {
+      description: "A store does not answer; `checks` says which and why.",
+      content: {
+        "application/json": {
+          schema: Health,
+          example: { status: "not_ready", checks: { postgres: "ok", clickhouse: "ok", log: "connect ECONNREFUSED" } },
+        },
+      },
+    },
+  },
+});
+
+const metricsRoute = createRoute({
+  method: "get",
+  path: "/metrics",
+  tags: ["Operations"],
+  operationId: "metrics",
+  summary: "Prometheus metrics",
+  description:
+    "Request rate and latency per route, answer-cache hits and misses, and the processors' consumer lag, in the Prometheus text format.",
+  ...PUBLIC,
+  responses: {
+    200: {
+      description: "The Prometheus text exposition.",
+      content: {
+        "text/plain": {
+          schema: z.string(),
+          example: '# HELP wedsync_consumer_lag_events Accepted events not yet processed.\n# TYPE wedsync_consumer_lag_events gauge\nwedsync_consumer_lag_events 0\n',
+        },
+      },
+    },
+  },
+});
 
 /** A sub-app mounted under /v1 behind API-key authentication. */
 export interface Mount {
   path: string;
-  app: Hono<AppEnv>;
+  app: Router;
 }
 
 /** Health probes: liveness is the process answering, readiness is the stores answering. */
@@ -18,9 +98,9 @@ export interface HealthChecks {
 }
 
 /**
- * The one HTTP app of the product: health probes and Prometheus metrics (every request counted and timed), then every
- * /v1 route behind API-key auth, with every error turned into the one body shape `{ error: { code, message, details? } }`
- * here.
+ * The one HTTP app of the product: health probes and Prometheus metrics (every request counted and timed), the OpenAPI
+ * document of every route at /openapi.json and a browsable reference at /docs, then every /v1 route behind API-key
+ * auth, with every error turned into the one body shape `{ error: { code, message, details? } }` here.
  */
 export function createHttpApp({
   authenticate,
@@ -35,34 +115,51 @@ export function createHttpApp({
   metrics: HttpMetrics;
   logger: Logger;
 }) {
-  const app = new Hono<AppEnv>();
+  const app = createRouter();
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key of the organisation, e.g. `wsk_…`, as issued by `wedsync org:create` or the admin routes.",
+  });
   app.use("*", metrics.middleware);
-  app.get("/metrics", async (c) => {
+  app.openapi(metricsRoute, async (c) => {
     const { body, contentType } = await metrics.render();
-    c.header("Content-Type", contentType);
-    return c.body(body);
+    return c.text(body, 200, { "Content-Type": contentType });
   });
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", async (c) => {
+  app.openapi(livenessRoute, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(readinessRoute, async (c) => {
     const { ok, checks } = await health.ready();
-    return c.json({ status: ok ? "ready" : "not_ready", checks }, ok ? 200 : 503);
+    return ok ? c.json({ status: "ready" as const, checks }, 200) : c.json({ status: "not_ready" as const, checks }, 503);
   });
+  app.doc31("/openapi.json", API_INFO);
+  app.route("/docs", createApiReference({ documentUrl: "/openapi.json", base: "/docs" }));
   app.use("/v1/*", requireApiKey(authenticate));
   for (const { path, app: sub } of mounts) app.route(path, sub);
 
   app.notFound((c) => c.json(new ApiError("not_found", `no route ${c.req.method} ${c.req.path}`).toBody(), 404));
-  app.onError((error, c) => {
+  app.onError(createErrorHandler(logger));
+  return app;
+}
+
+/**
+ * The one place errors become responses: ApiErrors as they say, Hono's own client errors (a JSON body that is not JSON)
+ * under the registry code of their status, an unavailable log as 503 + Retry-After, anything else as a logged 500.
+ */
+export function createErrorHandler(logger: Logger): ErrorHandler {
+  return function renderError(error, c) {
     if (error instanceof ApiError) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(error.toBody(), error.status);
     }
-    const code = (error as { code?: unknown }).code;
-    if (code === "log_unavailable") {
+    if (error instanceof HTTPException && error.status < 500) {
+      const code: ErrorCode = HTTP_STATUS_CODES[error.status] ?? "invalid_request";
+      return c.json(new ApiError(code, error.message || ERROR_CODES[code].description).toBody(), ERROR_CODES[code].status);
+    }
+    if ((error as { code?: unknown }).code === "log_unavailable") {
       c.header("Retry-After", "5");
       return c.json(new ApiError("log_unavailable", "the event log cannot take more right now").toBody(), ERROR_CODES.log_unavailable.status);
     }
     logger.error({ event: "http.unhandled_error", err: error, method: c.req.method, path: c.req.path }, "unhandled error");
     return c.json(new ApiError("internal_error", "internal error").toBody(), 500);
-  });
-  return app;
+  };
 }

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, TypedResponse } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -9,11 +10,11 @@ export interface FieldIssue {
   message: string;
 }
 
-/** Every problem zod found, in the API's one details shape; unknown keys are named as such. */
-export function fieldIssues(error: z.ZodError): FieldIssue[] {
+/** Every problem zod found, in the API's one details shape; unknown keys are named as unknown `noun`s. */
+export function fieldIssues(error: z.ZodError, noun: "field" | "parameter" = "field"): FieldIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.length === 0 ? "$" : issue.path.map(String).join("."),
-    message: issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : issue.message,
+    message: issue.code === "unrecognized_keys" ? `unknown ${noun}(s): ${issue.keys.join(", ")}` : issue.message,
   }));
 }
 
@@ -36,10 +37,22 @@ export function validate<T extends z.ZodType>(schema: T, input: unknown): z.infe
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook(result) {
-      if (!result.success) throw invalidRequest(fieldIssues(result.error as z.ZodError));
+      if (!result.success) {
+        const noun = result.target === "query" || result.target === "param" ? "parameter" : "field";
+        throw invalidRequest(fieldIssues(result.error as z.ZodError, noun));
+      }
     },
   });
 }
 
 /** A router of the product: an OpenAPIHono app on the product's environment. */
 export type Router = ReturnType<typeof createRouter>;
+
+/**
+ * Sends JSON text that is already written (by ClickHouse, or kept by the answer cache) as it is, typed as the JSON
+ * response a route declares: parsing it only to have `c.json` write it again would cost more than the query.
+ */
+export function sendJsonText(c: Context, text: string): Response & TypedResponse<any, 200, "json"> {
+  c.header("Content-Type", "application/json");
+  return c.body(text, 200) as unknown as Response & TypedResponse<any, 200, "json">;
+}
