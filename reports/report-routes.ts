@@ -11,7 +11,7 @@ import { createRouter, invalidRequest, type Router } from "../platform/http/crea
 import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
 import { soFarValid } from "../platform/http/so-far-valid.ts";
 import type { Logger } from "../platform/logger.ts";
-import { CalendarDate } from "../schemas/index.ts";
+import { CalendarDate, Id } from "../schemas/index.ts";
 import { ExportAbortedError, readEventPages, writeEventsXlsx } from "./export-events-xlsx.ts";
 import { MONTH_PATTERN } from "./monthly-report.ts";
 import { REPORT_FORMATS, REPORT_KINDS, type ReportFormat, type ReportJobs, type ReportRun } from "./report-jobs.ts";
@@ -123,7 +123,7 @@ const ScheduleSchema = z
   .meta({ id: "ReportSchedule" });
 
 const IdParam = z.object({
-  id: z.string().meta({ param: { name: "id", in: "path" }, example: "3f2b8c1e-5a4d-4e6f-9b7a-1c2d3e4f5a6b" }),
+  id: Id.meta({ param: { name: "id", in: "path" }, example: "3f2b8c1e-5a4d-4e6f-9b7a-1c2d3e4f5a6b" }),
 });
 
 /** A JSON request or response body with its example. */
