@@ -13,6 +13,8 @@ export type LiveFrame =
 
 /** One client's place in the feed: frames come out of `next` in order. */
 export interface LiveSubscription {
+  /** Frames queued and not yet taken: a client that reads slowly has more. */
+  readonly backlog: number;
   /** The next frame, once there is one; undefined once the subscription has ended. */
   next(): Promise<LiveFrame | undefined>;
   /** Ends the subscription and leaves the feed (idempotent). */
@@ -71,7 +73,6 @@ class Subscriber implements LiveSubscription {
     this.cursor = since;
   }
 
-  /** Frames queued and not yet taken. */
   get backlog(): number {
     return this.frames.length;
   }
@@ -148,17 +149,24 @@ export function createLiveFeed({
 
   /** Sends each subscriber behind the watermark its anomalies; true when a long replay has more to send at once. */
   async function sendAnomalies(behind: Subscriber[], processed: number[]): Promise<boolean> {
+    const orgIds = [...new Set(behind.map((s) => s.orgId))];
     const from = processed.map((_, p) => Math.min(...behind.map((s) => s.cursor![p]!)));
-    let rows = await queryAnomalyWindow(sql, { orgIds: [...new Set(behind.map((s) => s.orgId))], from, to: processed, limit: anomalyBatch + 1 });
+    let rows = await queryAnomalyWindow(sql, { orgIds, from, to: processed, limit: anomalyBatch + 1 });
     // How far the rows cover: the whole window, unless the read was cut short. Then it ends before the last position
-    // read, whose anomalies may have been cut off (unless that position is all there is: one event raises an anomaly or
-    // two, never a batch of them); the next poll starts there.
+    // read, whose anomalies may have been cut off, and the next poll starts there. Rows come in partition order, so
+    // every earlier partition was read to the end of the window.
     let reached = processed;
     const last = rows.at(-1);
     if (last !== undefined && rows.length > anomalyBatch) {
       const before = rows.filter((r) => r.partition !== last.partition || r.offset !== last.offset);
-      const end = before.length > 0 ? last.offset : last.offset + 1;
+      let end = last.offset;
       if (before.length > 0) rows = before;
+      else {
+        // The first position alone holds more than a batch (an event raises an anomaly or two): it is read whole.
+        const at = (offset: number) => processed.map((_, p) => (p === last.partition ? offset : 0));
+        rows = await queryAnomalyWindow(sql, { orgIds, from: at(last.offset), to: at(last.offset + 1) });
+        end = last.offset + 1;
+      }
       reached = processed.map((offset, p) => (p < last.partition ? offset : p === last.partition ? end : from[p]!));
     }
     const rowsOf = new Map<string, PositionedAnomaly[]>();

@@ -66,11 +66,11 @@ export interface PositionedAnomaly {
 
 /**
  * The anomalies of orgIds raised by events in [from[p], to[p]) of each partition p, in log order (partition, offset,
- * then id), at most `limit` of them.
+ * then id); at most `limit` of them if given.
  */
 export async function queryAnomalyWindow(
   sql: SqlQueryable,
-  q: { orgIds: string[]; from: number[]; to: number[]; limit: number },
+  q: { orgIds: string[]; from: number[]; to: number[]; limit?: number },
 ): Promise<PositionedAnomaly[]> {
   // One range per partition, joined on (log_partition, log_offset): the anomalies_by_position index answers it.
   const rows = await sql.query(
@@ -80,7 +80,7 @@ export async function queryAnomalyWindow(
       WHERE org_id = ANY($1::text[])
       ORDER BY log_partition, log_offset, id
       LIMIT $5`,
-    [q.orgIds, q.to.map((_, p) => p), q.from, q.to, q.limit],
+    [q.orgIds, q.to.map((_, p) => p), q.from, q.to, q.limit ?? null],
   );
   return rows.map((r) => ({ orgId: String(r.org_id), partition: Number(r.log_partition), offset: Number(r.log_offset), view: anomalyView(r) }));
 }
