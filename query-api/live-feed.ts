@@ -215,7 +215,6 @@ export function createLiveFeed({
     const { processed } = await watermark();
     const day = today();
     const moved = seen === undefined || seen.day !== day || seen.processed.some((offset, p) => offset !== processed[p]);
-    seen = { processed, day };
     const all = subscribers();
     for (const s of all) {
       // A new subscriber starts at the watermark; a cursor from before the log had its partitions has them at 0.
@@ -227,6 +226,8 @@ export function createLiveFeed({
     const more = behind.length > 0 && (await sendAnomalies(behind, processed));
     const owed = ready.filter((s) => moved || s.owedTally);
     if (owed.length > 0) await sendTallies(owed, day);
+    // Only once everything is sent: a poll that failed half-way is taken again as a move.
+    seen = { processed, day };
     return more;
   }
 
