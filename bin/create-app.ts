@@ -24,6 +24,8 @@ import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
 import { createAnswerCache } from "../query-api/answer-cache.ts";
 import { createSendAnswer } from "../query-api/send-answer.ts";
+import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
+import { createLiveRoutes } from "../query-api/live-routes.ts";
 import { createCache } from "../platform/cache/create-cache.ts";
 import { loadMonthlyReport } from "../reports/monthly-report.ts";
 import { renderMonthlyReportPdf } from "../reports/render-pdf.ts";
@@ -51,6 +53,8 @@ export interface App {
   acceptEvents: AcceptEvents;
   watermark(): Promise<Watermark>;
   reports: ReportJobs;
+  /** The live feed behind GET /v1/live (api role only). */
+  live: LiveFeed | undefined;
   /** Empties the derived stores and replays the log from offset 0 (processors must be stopped). */
   rebuild(onProgress?: RebuildProgress): Promise<{ events: number; ms: number }>;
   /** Starts the processor and the scheduler of the roles given; the HTTP server is the caller's. */
@@ -59,11 +63,17 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** What a caller in this process may set beyond the configuration. */
+export interface AppOptions {
+  /** Today's UTC date for the live feed's tally; default from the system clock (tests pin it). */
+  today?: () => string;
+}
+
 /**
  * The composition root: builds every adapter from configuration (each absent URL means its
  * embedded default), runs migrations, and assembles the pipeline and the HTTP app.
  */
-export async function createApp(config: Config, logger: Logger, roles: readonly Role[] = ROLES): Promise<App> {
+export async function createApp(config: Config, logger: Logger, roles: readonly Role[] = ROLES, options: AppOptions = {}): Promise<App> {
   await mkdir(config.dataDir, { recursive: true });
   const sql = await createSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateSql(sql, POSTGRES_MIGRATIONS_DIR, logger);
@@ -95,6 +105,19 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
   });
   const scheduler: ReportScheduler = createReportScheduler({ sql, jobs: reports, logger });
 
+  // One poller for every live connection of this process; it reads the stores, so the processors may run elsewhere.
+  const live = roles.includes("api")
+    ? createLiveFeed({
+        sql,
+        watermark,
+        logger,
+        pollIntervalMs: config.livePollMs,
+        heartbeatMs: config.liveHeartbeatMs,
+        maxSubscribersPerOrg: config.liveMaxStreamsPerOrg,
+        today: options.today,
+      })
+    : undefined;
+
   const mounts: Mount[] = [];
   if (roles.includes("ingest")) {
     mounts.push({ path: "/v1/events", app: createIngestRoutes({ acceptEvents, limits: config }) });
@@ -103,6 +126,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark, answers: createAnswerCache(cache, { onServed: metrics.answerServed }) }) });
     const sendAnswer = createSendAnswer({ ch, watermark, cache, onServed: metrics.answerServed, logger });
     mounts.push({ path: "/v1", app: createAggregateRoutes({ sendAnswer }) });
+    mounts.push({ path: "/v1", app: createLiveRoutes({ feed: live! }) });
     mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
   }
   const http = createHttpApp({
@@ -153,6 +177,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     acceptEvents,
     watermark,
     reports,
+    live,
     rebuild: (onProgress) => rebuildFromLog(processorDeps, onProgress),
     async start() {
       await processor?.start();
@@ -162,6 +187,8 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
       }
     },
     async close() {
+      // Live connections end first: their poller reads the stores closed below.
+      await live?.close();
       scheduler.stop();
       await processor?.stop();
       await reports.close();

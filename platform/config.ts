@@ -45,6 +45,12 @@ const ConfigSchema = z.object({
   PROCESS_BATCH_SIZE: integer("PROCESS_BATCH_SIZE", 1, 100_000).default(5000),
   /** Concurrent report jobs. Default 2. */
   REPORT_CONCURRENCY: integer("REPORT_CONCURRENCY", 1, 64).default(2),
+  /** How often the live feed polls the processing watermark, ms. Default 1000. */
+  LIVE_POLL_MS: integer("LIVE_POLL_MS", 10, 60_000).default(1000),
+  /** How often an idle live feed connection gets a heartbeat comment, ms. Default 15000. */
+  LIVE_HEARTBEAT_MS: integer("LIVE_HEARTBEAT_MS", 10, 300_000).default(15_000),
+  /** Most live feed connections of one organisation at a time. Default 50. */
+  LIVE_MAX_STREAMS_PER_ORG: integer("LIVE_MAX_STREAMS_PER_ORG", 1, 10_000).default(50),
   /** Test-only: `point=probability,…` where the process SIGKILLs itself (see crash-points.ts). Default none. */
   WEDSYNC_TEST_CRASH_POINTS: z.string().default(""),
   /** pino log level. Default info. */
@@ -66,6 +72,9 @@ export interface Config {
   dedupWindowMs: number;
   processBatchSize: number;
   reportConcurrency: number;
+  livePollMs: number;
+  liveHeartbeatMs: number;
+  liveMaxStreamsPerOrg: number;
   logLevel: z.infer<typeof ConfigSchema>["LOG_LEVEL"];
   /** Test-only crash points and their probabilities; empty in production. */
   testCrashPoints: Partial<Record<CrashPoint, number>>;
@@ -104,6 +113,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dedupWindowMs: c.DEDUP_WINDOW_HOURS * 3_600_000,
     processBatchSize: c.PROCESS_BATCH_SIZE,
     reportConcurrency: c.REPORT_CONCURRENCY,
+    livePollMs: c.LIVE_POLL_MS,
+    liveHeartbeatMs: c.LIVE_HEARTBEAT_MS,
+    liveMaxStreamsPerOrg: c.LIVE_MAX_STREAMS_PER_ORG,
     logLevel: c.LOG_LEVEL,
     testCrashPoints,
   };

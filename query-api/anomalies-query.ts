@@ -1,4 +1,4 @@
-import type { SqlClient } from "../platform/sql/sql-client.ts";
+import type { Row, SqlClient } from "../platform/sql/sql-client.ts";
 
 /** Filters of the anomaly list; all optional except the organisation. */
 export interface AnomalyQuery {
@@ -25,24 +25,12 @@ export interface AnomalyView {
   detectedAt: string;
 }
 
-/**
- * The organisation's anomalies, newest first; `from`/`to` are inclusive UTC dates on occurrence
- * (pinned to UTC, whatever the session's time zone).
- */
-export async function queryAnomalies(sql: SqlClient, q: AnomalyQuery): Promise<AnomalyView[]> {
-  const rows = await sql.query(
-    `SELECT id, kind, severity, score, status, event_id, booking_id, wedding_id, evidence, occurred_at, detected_at
-       FROM anomalies
-      WHERE org_id = $1
-        AND ($2::text IS NULL OR kind = $2)
-        AND ($3::text IS NULL OR status = $3)
-        AND ($4::date IS NULL OR occurred_at >= ($4::date)::timestamp AT TIME ZONE 'UTC')
-        AND ($5::date IS NULL OR occurred_at < ($5::date + 1)::timestamp AT TIME ZONE 'UTC')
-      ORDER BY occurred_at DESC, id
-      LIMIT $6`,
-    [q.orgId, q.kind ?? null, q.status ?? null, q.from ?? null, q.to ?? null, q.limit],
-  );
-  return rows.map((r) => ({
+/** The anomaly columns `anomalyView` reads, for the SELECT list of every query that shows anomalies. */
+export const ANOMALY_VIEW_COLUMNS = "id, kind, severity, score, status, event_id, booking_id, wedding_id, evidence, occurred_at, detected_at";
+
+/** One `anomalies` row (with at least ANOMALY_VIEW_COLUMNS) as the API shows it. */
+export function anomalyView(r: Row): AnomalyView {
+  return {
     id: String(r.id),
     kind: String(r.kind),
     severity: String(r.severity),
@@ -54,7 +42,27 @@ export async function queryAnomalies(sql: SqlClient, q: AnomalyQuery): Promise<A
     evidence: typeof r.evidence === "string" ? JSON.parse(r.evidence) : r.evidence,
     occurredAt: new Date(r.occurred_at as string).toISOString(),
     detectedAt: new Date(r.detected_at as string).toISOString(),
-  }));
+  };
+}
+
+/**
+ * The organisation's anomalies, newest first; `from`/`to` are inclusive UTC dates on occurrence
+ * (pinned to UTC, whatever the session's time zone).
+ */
+export async function queryAnomalies(sql: SqlClient, q: AnomalyQuery): Promise<AnomalyView[]> {
+  const rows = await sql.query(
+    `SELECT ${ANOMALY_VIEW_COLUMNS}
+       FROM anomalies
+      WHERE org_id = $1
+        AND ($2::text IS NULL OR kind = $2)
+        AND ($3::text IS NULL OR status = $3)
+        AND ($4::date IS NULL OR occurred_at >= ($4::date)::timestamp AT TIME ZONE 'UTC')
+        AND ($5::date IS NULL OR occurred_at < ($5::date + 1)::timestamp AT TIME ZONE 'UTC')
+      ORDER BY occurred_at DESC, id
+      LIMIT $6`,
+    [q.orgId, q.kind ?? null, q.status ?? null, q.from ?? null, q.to ?? null, q.limit],
+  );
+  return rows.map(anomalyView);
 }
 
 /** Counts of the organisation's anomalies by kind and severity over inclusive UTC dates. */

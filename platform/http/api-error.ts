@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, description: "The Content-Type is not one the route accepts." },
   payload_too_large: { status: 413, description: "The body exceeds the size or event-count limit." },
   not_ready: { status: 409, description: "The resource exists but is not ready yet (e.g. a report still running)." },
+  too_many_streams: { status: 429, description: "The organisation already has the most live feed connections allowed; close one first." },
   log_unavailable: { status: 503, description: "The event log cannot take more right now; retry after Retry-After seconds." },
   internal_error: { status: 500, description: "An unexpected failure; the log carries the details." },
 } as const satisfies Record<string, { status: ContentfulStatusCode; description: string }>;

@@ -1,12 +1,17 @@
-import { createApp, ROLES, type App, type Role } from "../../bin/create-app.ts";
+import { createApp, ROLES, type App, type AppOptions, type Role } from "../../bin/create-app.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { createLogger } from "../../platform/logger.ts";
 import { waitFor } from "./wait-for.ts";
 
 /** Builds and starts the app (every role by default) in this process on embedded engines in `dataDir`. */
-export async function startTestApp(dataDir: string, env: Record<string, string> = {}, roles: readonly Role[] = ROLES): Promise<App> {
+export async function startTestApp(
+  dataDir: string,
+  env: Record<string, string> = {},
+  roles: readonly Role[] = ROLES,
+  options: AppOptions = {},
+): Promise<App> {
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", LOG_PARTITIONS: "4", ...env });
-  const app = await createApp(config, createLogger(config.logLevel), roles);
+  const app = await createApp(config, createLogger(config.logLevel), roles, options);
   await app.start();
   return app;
 }
