@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { parseCrashPoints, type CrashPoint } from "./crash-points.ts";
+import { parseTierLimits, type TierLimits } from "./rate-limit/tier-limits.ts";
 
 const url = (name: string) =>
   z
@@ -45,6 +46,21 @@ const ConfigSchema = z.object({
   PROCESS_BATCH_SIZE: integer("PROCESS_BATCH_SIZE", 1, 100_000).default(5000),
   /** Concurrent report jobs. Default 2. */
   REPORT_CONCURRENCY: integer("REPORT_CONCURRENCY", 1, 64).default(2),
+  /**
+   * Requests per organisation and window, per tier of the key used: `tier=requests/window,…` with window `s`, `min` or
+   * `h`. Tiers not named keep their defaults: free=10/s, professional=100/s, enterprise=1000/s.
+   */
+  RATE_LIMITS: z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      try {
+        return parseTierLimits(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `"RATE_LIMITS": ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   /** Test-only: `point=probability,…` where the process SIGKILLs itself (see crash-points.ts). Default none. */
   WEDSYNC_TEST_CRASH_POINTS: z.string().default(""),
   /** pino log level. Default info. */
@@ -66,6 +82,8 @@ export interface Config {
   dedupWindowMs: number;
   processBatchSize: number;
   reportConcurrency: number;
+  /** Request quota of each rate-limit tier, counted per organisation. */
+  rateLimits: TierLimits;
   logLevel: z.infer<typeof ConfigSchema>["LOG_LEVEL"];
   /** Test-only crash points and their probabilities; empty in production. */
   testCrashPoints: Partial<Record<CrashPoint, number>>;
@@ -104,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dedupWindowMs: c.DEDUP_WINDOW_HOURS * 3_600_000,
     processBatchSize: c.PROCESS_BATCH_SIZE,
     reportConcurrency: c.REPORT_CONCURRENCY,
+    rateLimits: c.RATE_LIMITS,
     logLevel: c.LOG_LEVEL,
     testCrashPoints,
   };
