@@ -1,15 +1,24 @@
 import { Hono } from "hono";
 import type { Logger } from "../logger.ts";
+import type { TierRateLimiter } from "../rate-limit/tier-rate-limiter.ts";
 import type { Authenticator } from "../tenants/authenticate.ts";
+import type { Scope } from "../tenants/key-access.ts";
 import { ApiError, ERROR_CODES } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requireApiKey } from "./auth-middleware.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
+import { limitRequestRate } from "./limit-request-rate.ts";
+import { requireScope } from "./require-scope.ts";
 
-/** A sub-app mounted under /v1 behind API-key authentication. */
+/**
+ * A sub-app mounted under /v1 behind API-key authentication; every route it declares needs `scope`. (A wildcard
+ * middleware of the sub-app, `use("*")`, is merged by Hono as `<path>/*`, so it and the scope check cover every route
+ * under path, including other mounts': routers sharing a prefix such as /v1 should not declare one.)
+ */
 export interface Mount {
   path: string;
   app: Hono<AppEnv>;
+  scope: Scope;
 }
 
 /** Health probes: liveness is the process answering, readiness is the stores answering. */
@@ -19,17 +28,19 @@ export interface HealthChecks {
 
 /**
  * The one HTTP app of the product: health probes and Prometheus metrics (every request counted and timed), then every
- * /v1 route behind API-key auth, with every error turned into the one body shape `{ error: { code, message, details? } }`
- * here.
+ * /v1 route behind API-key auth, the tier's rate limit and its mount's scope, with every error turned into the one body
+ * shape `{ error: { code, message, details? } }` here.
  */
 export function createHttpApp({
   authenticate,
+  rateLimiter,
   mounts,
   health,
   metrics,
   logger,
 }: {
   authenticate: Authenticator;
+  rateLimiter: TierRateLimiter;
   mounts: Mount[];
   health: HealthChecks;
   metrics: HttpMetrics;
@@ -47,8 +58,18 @@ export function createHttpApp({
     const { ok, checks } = await health.ready();
     return c.json({ status: ok ? "ready" : "not_ready", checks }, ok ? 200 : 503);
   });
-  app.use("/v1/*", requireApiKey(authenticate));
-  for (const { path, app: sub } of mounts) app.route(path, sub);
+  // The rate limit needs the key's organisation and tier, so it runs after authentication; it counts requests a scope
+  // then refuses too, which is what they cost.
+  app.use("/v1/*", requireApiKey(authenticate), limitRequestRate({ limiter: rateLimiter, logger }));
+  for (const { path, app: sub, scope } of mounts) {
+    // The scope check is registered for exactly the routes the sub-app declares, ahead of their handlers: a mount
+    // cannot forget it, and mounts sharing a prefix (the analytics router sits at /v1 beside /v1/events) keep theirs.
+    const guard = new Hono<AppEnv>();
+    const check = requireScope(scope);
+    for (const route of sub.routes) guard.on(route.method, route.path, check);
+    app.route(path, guard);
+    app.route(path, sub);
+  }
 
   app.notFound((c) => c.json(new ApiError("not_found", `no route ${c.req.method} ${c.req.path}`).toBody(), 404));
   app.onError((error, c) => {
