@@ -1,9 +1,10 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../logger.ts";
 import type { TierRateLimiter } from "../rate-limit/tier-rate-limiter.ts";
 import type { Authenticator } from "../tenants/authenticate.ts";
 import type { Scope } from "../tenants/key-access.ts";
-import { ApiError, ERROR_CODES } from "./api-error.ts";
+import { ApiError, ERROR_CODES, type ErrorCode } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requireApiKey } from "./auth-middleware.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
@@ -20,6 +21,13 @@ export interface Mount {
   app: Hono<AppEnv>;
   scope: Scope;
 }
+
+/** The registry's code for each status Hono's own validators and middleware throw (HTTPException) with. */
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
+  400: "invalid_request",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
 
 /** Health probes: liveness is the process answering, readiness is the stores answering. */
 export interface HealthChecks {
@@ -77,6 +85,9 @@ export function createHttpApp({
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(error.toBody(), error.status);
     }
+    // A body that is not JSON, or not of the declared media type, is refused by Hono's validator before zod sees it.
+    const mapped = error instanceof HTTPException ? HTTP_EXCEPTION_CODES[error.status] : undefined;
+    if (mapped) return c.json(new ApiError(mapped, error.message, [{ path: "$", message: error.message }]).toBody(), ERROR_CODES[mapped].status);
     const code = (error as { code?: unknown }).code;
     if (code === "log_unavailable") {
       c.header("Retry-After", "5");
