@@ -39,7 +39,8 @@ export interface TierRateLimiterOptions {
  */
 export async function createTierRateLimiter({ limits, redisUrl, keyPrefix = "wedsync:rate:" }: TierRateLimiterOptions): Promise<TierRateLimiter> {
   if (redisUrl === undefined) {
-    return fromLimiters(limits, (tier) => new RateLimiterMemory({ keyPrefix: tier, points: limits[tier].requests, duration: limits[tier].windowSeconds }), async () => {});
+    const limiter = (tier: Tier) => new RateLimiterMemory({ keyPrefix: tier, points: limits[tier].requests, duration: limits[tier].windowSeconds });
+    return fromLimiters(limits, limiter, async () => {});
   }
   const redis = await connectRedis({ url: redisUrl, keyPrefix });
   const limiter = (tier: Tier) =>
