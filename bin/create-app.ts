@@ -16,6 +16,8 @@ import type { Logger } from "../platform/logger.ts";
 import { createSqlClient } from "../platform/sql/create-sql-client.ts";
 import { migrateSql, POSTGRES_MIGRATIONS_DIR } from "../platform/sql/migrate.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
+import { createTierRateLimiter } from "../platform/rate-limit/tier-rate-limiter.ts";
+import { createAdminRoutes } from "../platform/tenants/admin-routes.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
 import { createPipeline } from "../processors/pipeline.ts";
 import { createProcessor, readWatermark, type Processor, type Watermark } from "../processors/processor-runtime.ts";
@@ -85,6 +87,8 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     : await createLmdbDedupStore({ path: path.join(config.dataDir, "dedup"), windowMs: config.dedupWindowMs });
 
   const cache = await createCache({ redisUrl: config.redisUrl });
+  const rateLimiter = await createTierRateLimiter({ limits: config.rateLimits, redisUrl: config.redisUrl });
+  const authenticate = createAuthenticator(sql);
   const watermark = () => readWatermark({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
   const crash = Object.keys(config.testCrashPoints).length > 0 ? createCrashHook(config.testCrashPoints) : noCrash;
   const acceptEvents = createAcceptEvents({ log, dedup, crash });
@@ -118,19 +122,23 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
       })
     : undefined;
 
+  // Each mount names the scope every one of its routes needs (see createHttpApp).
   const mounts: Mount[] = [];
   if (roles.includes("ingest")) {
-    mounts.push({ path: "/v1/events", app: createIngestRoutes({ acceptEvents, limits: config }) });
+    mounts.push({ path: "/v1/events", scope: "ingest", app: createIngestRoutes({ acceptEvents, limits: config }) });
   }
   if (roles.includes("api")) {
-    mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark, answers: createAnswerCache(cache, { onServed: metrics.answerServed }) }) });
+    const answers = createAnswerCache(cache, { onServed: metrics.answerServed });
+    mounts.push({ path: "/v1", scope: "read", app: createAnalyticsRoutes({ ch, sql, watermark, answers }) });
     const sendAnswer = createSendAnswer({ ch, watermark, cache, onServed: metrics.answerServed, logger });
-    mounts.push({ path: "/v1", app: createAggregateRoutes({ sendAnswer }) });
-    mounts.push({ path: "/v1", app: createLiveRoutes({ feed: live! }) });
-    mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
+    mounts.push({ path: "/v1", scope: "read", app: createAggregateRoutes({ sendAnswer }) });
+    mounts.push({ path: "/v1", scope: "read", app: createLiveRoutes({ feed: live! }) });
+    mounts.push({ path: "/v1/reports", scope: "reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
+    mounts.push({ path: "/v1/admin", scope: "admin", app: createAdminRoutes({ sql, forgetKey: authenticate.forget }) });
   }
   const http = createHttpApp({
-    authenticate: createAuthenticator(sql),
+    authenticate,
+    rateLimiter,
     mounts,
     metrics,
     logger,
@@ -195,6 +203,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
       await log.close();
       await dedup.close();
       await cache.close();
+      await rateLimiter.close();
       await ch.close();
       await sql.close();
     },

@@ -3,6 +3,8 @@ import { serve } from "@hono/node-server";
 import { SingleBar, Presets } from "cli-progress";
 import { loadConfig, type Config } from "../platform/config.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
+import type { KeyAccess } from "../platform/tenants/api-keys.ts";
+import { SCOPES, TIERS, type Scope, type Tier } from "../platform/tenants/key-access.ts";
 import { countOrganisations, createOrganisation } from "../platform/tenants/organisations.ts";
 import { createApp, ROLES, type App, type Role } from "./create-app.ts";
 import { loadDemoData } from "./load-demo-data.ts";
@@ -10,7 +12,10 @@ import { loadDemoData } from "./load-demo-data.ts";
 const USAGE = `usage: wedsync <command>
   start [--role ingest,process,api,scheduler]   run the pipeline (every role by default)
   demo                                          start, and load a generated demo data set once
-  org:create "<name>"                           create an organisation; prints {"orgId","apiKey"}
+  org:create "<name>" [--scopes ingest,read,reports,admin] [--tier free|professional|enterprise]
+                                                create an organisation and its first key (default scopes
+                                                ingest,read,reports; tier professional); prints
+                                                {"orgId","apiKey","scopes","tier"}
   rebuild                                       rebuild ClickHouse and Postgres projections from the log (server stopped)`;
 
 /** Starts the HTTP server and the background roles; stops cleanly on SIGINT/SIGTERM. */
@@ -30,12 +35,31 @@ async function serveApp(app: App, logger: Logger): Promise<void> {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
-/** On the very first start of an embedded installation, creates a demo organisation and prints its key. */
+/**
+ * On the very first start of an embedded installation, creates a demo organisation and prints its key. The key holds
+ * every scope, admin included: whoever starts the process is its operator, and can reach the admin routes with it.
+ */
 async function ensureFirstOrganisation(app: App, config: Config): Promise<void> {
   if (config.databaseUrl || (await countOrganisations(app.sql)) > 0) return;
-  const org = await createOrganisation(app.sql, "Demo Weddings");
-  console.log(`First start: created organisation "${org.name}". Its API key (shown once):`);
+  const org = await createOrganisation(app.sql, "Demo Weddings", { scopes: SCOPES });
+  console.log(`First start: created organisation "${org.name}". Its API key (shown once; scopes ${SCOPES.join(", ")}):`);
   console.log(JSON.stringify({ orgId: org.orgId, apiKey: org.apiKey }));
+}
+
+/** The key access given by `--scopes a,b` and `--tier t`; absent options keep the defaults. */
+function parseKeyAccess(scopes: string | undefined, tier: string | undefined): KeyAccess {
+  const access: KeyAccess = {};
+  if (scopes !== undefined) {
+    const list = scopes.split(",").map((s) => s.trim());
+    const unknown = list.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (unknown.length > 0) throw new Error(`unknown scope(s) ${unknown.map((s) => `"${s}"`).join(", ")}; use some of ${SCOPES.join(", ")}`);
+    access.scopes = [...new Set(list as Scope[])];
+  }
+  if (tier !== undefined) {
+    if (!(TIERS as readonly string[]).includes(tier)) throw new Error(`unknown tier ${tier}; use one of ${TIERS.join(", ")}`);
+    access.tier = tier as Tier;
+  }
+  return access;
 }
 
 function parseRoles(value: string | undefined): Role[] {
@@ -47,7 +71,11 @@ function parseRoles(value: string | undefined): Role[] {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { role: { type: "string" } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { role: { type: "string" }, scopes: { type: "string" }, tier: { type: "string" } },
+  });
   const [command, ...rest] = positionals;
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { toStderr: command !== "start" && command !== "demo" });
@@ -66,11 +94,12 @@ async function main(argv: string[]): Promise<void> {
     }
     case "org:create": {
       const name = rest.join(" ");
-      if (!name.trim()) throw new Error('usage: org:create "<name>"');
+      if (!name.trim()) throw new Error('usage: org:create "<name>" [--scopes …] [--tier …]');
+      const access = parseKeyAccess(values.scopes, values.tier);
       const app = await createApp(config, logger, []);
       try {
-        const org = await createOrganisation(app.sql, name);
-        console.log(JSON.stringify({ orgId: org.orgId, apiKey: org.apiKey }));
+        const org = await createOrganisation(app.sql, name, access);
+        console.log(JSON.stringify({ orgId: org.orgId, apiKey: org.apiKey, scopes: org.key.scopes, tier: org.key.tier }));
       } finally {
         await app.close();
       }

@@ -10,6 +10,8 @@ import { createLmdbEventLog } from "../platform/event-log/lmdb-event-log.ts";
 import { createHttpApp } from "../platform/http/create-http-app.ts";
 import { createHttpMetrics } from "../platform/http/http-metrics.ts";
 import { createLogger } from "../platform/logger.ts";
+import { parseTierLimits } from "../platform/rate-limit/tier-limits.ts";
+import { createTierRateLimiter } from "../platform/rate-limit/tier-rate-limiter.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
@@ -39,7 +41,9 @@ beforeAll(async () => {
   ({ apiKey, orgId } = await createOrganisation(sql, "Ingest Test"));
   app = createHttpApp({
     authenticate: createAuthenticator(sql),
-    mounts: [{ path: "/v1/events", app: createIngestRoutes({ acceptEvents: createAcceptEvents({ log, dedup }), limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 } }) }],
+    // These tests post hundreds of requests in a burst (the property runs); the rate limit has tests of its own.
+    rateLimiter: await createTierRateLimiter({ limits: parseTierLimits("professional=1000000/s") }),
+    mounts: [{ path: "/v1/events", scope: "ingest", app: createIngestRoutes({ acceptEvents: createAcceptEvents({ log, dedup }), limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 } }) }],
     health: { ready: async () => ({ ok: true, checks: {} }) },
     metrics: createHttpMetrics({ readLag: async () => 0 }),
     logger: createLogger("silent"),

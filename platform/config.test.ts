@@ -16,6 +16,11 @@ describe("loadConfig", () => {
       logPartitions: 4,
       maxBodyBytes: 10 * 1024 * 1024,
       dedupWindowMs: 720 * 3_600_000,
+      rateLimits: {
+        free: { requests: 10, windowSeconds: 1 },
+        professional: { requests: 100, windowSeconds: 1 },
+        enterprise: { requests: 1000, windowSeconds: 1 },
+      },
       testCrashPoints: {},
     });
   });
@@ -35,5 +40,12 @@ describe("loadConfig", () => {
       expect(attempt).toThrow(problem);
     }
     expect(() => loadConfig({ WEDSYNC_TEST_CRASH_POINTS: "process.nowhere=0.5" })).toThrow(/unknown crash point "process.nowhere"/);
+  });
+
+  it("reads RATE_LIMITS over the defaults and names a bad entry beside the other problems", () => {
+    expect(loadConfig({ RATE_LIMITS: "free=3/min" }).rateLimits.free).toEqual({ requests: 3, windowSeconds: 60 });
+    const attempt = () => loadConfig({ RATE_LIMITS: "gold=5/s", PORT: "http" });
+    expect(attempt).toThrow('"RATE_LIMITS": unknown tier "gold" (tiers: free, professional, enterprise)');
+    expect(attempt).toThrow('"PORT" is not a number');
   });
 });

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { parseCrashPoints, type CrashPoint } from "./crash-points.ts";
+import { parseTierLimits, type TierLimits } from "./rate-limit/tier-limits.ts";
 
 const url = (name: string) =>
   z
@@ -51,6 +52,21 @@ const ConfigSchema = z.object({
   LIVE_HEARTBEAT_MS: integer("LIVE_HEARTBEAT_MS", 10, 300_000).default(15_000),
   /** Most live feed connections of one organisation at a time. Default 50. */
   LIVE_MAX_STREAMS_PER_ORG: integer("LIVE_MAX_STREAMS_PER_ORG", 1, 10_000).default(50),
+  /**
+   * Requests per organisation and window, per tier of the key used: `tier=requests/window,…` with window `s`, `min` or
+   * `h`. Tiers not named keep their defaults: free=10/s, professional=100/s, enterprise=1000/s.
+   */
+  RATE_LIMITS: z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      try {
+        return parseTierLimits(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `"RATE_LIMITS": ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   /** Test-only: `point=probability,…` where the process SIGKILLs itself (see crash-points.ts). Default none. */
   WEDSYNC_TEST_CRASH_POINTS: z.string().default(""),
   /** pino log level. Default info. */
@@ -75,6 +91,8 @@ export interface Config {
   livePollMs: number;
   liveHeartbeatMs: number;
   liveMaxStreamsPerOrg: number;
+  /** Request quota of each rate-limit tier, counted per organisation. */
+  rateLimits: TierLimits;
   logLevel: z.infer<typeof ConfigSchema>["LOG_LEVEL"];
   /** Test-only crash points and their probabilities; empty in production. */
   testCrashPoints: Partial<Record<CrashPoint, number>>;
@@ -116,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     livePollMs: c.LIVE_POLL_MS,
     liveHeartbeatMs: c.LIVE_HEARTBEAT_MS,
     liveMaxStreamsPerOrg: c.LIVE_MAX_STREAMS_PER_ORG,
+    rateLimits: c.RATE_LIMITS,
     logLevel: c.LOG_LEVEL,
     testCrashPoints,
   };

@@ -1,15 +1,20 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { ErrorHandler } from "hono";
+import { Hono, type ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import type { Logger } from "../logger.ts";
+import type { TierRateLimiter } from "../rate-limit/tier-rate-limiter.ts";
 import type { Authenticator } from "../tenants/authenticate.ts";
+import type { Scope } from "../tenants/key-access.ts";
 import { ApiError, ERROR_CODES, type ErrorCode } from "./api-error.ts";
 import { createApiReference } from "./api-reference.ts";
+import type { AppEnv } from "./app-env.ts";
 import { requireApiKey } from "./auth-middleware.ts";
 import { createRouter, type Router } from "./create-router.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
+import { limitRequestRate } from "./limit-request-rate.ts";
 import { API_INFO, errorResponses, PUBLIC } from "./openapi.ts";
+import { requireScope } from "./require-scope.ts";
 
 /** The registry code of the statuses Hono's own HTTPExceptions carry. */
 const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
@@ -86,10 +91,15 @@ const metricsRoute = createRoute({
   },
 });
 
-/** A sub-app mounted under /v1 behind API-key authentication. */
+/**
+ * A sub-app mounted under /v1 behind API-key authentication; every route it declares needs `scope`. (A wildcard
+ * middleware of the sub-app, `use("*")`, is merged by Hono as `<path>/*`, so it and the scope check cover every route
+ * under path, including other mounts': routers sharing a prefix such as /v1 should not declare one.)
+ */
 export interface Mount {
   path: string;
   app: Router;
+  scope: Scope;
 }
 
 /** Health probes: liveness is the process answering, readiness is the stores answering. */
@@ -100,16 +110,19 @@ export interface HealthChecks {
 /**
  * The one HTTP app of the product: health probes and Prometheus metrics (every request counted and timed), the OpenAPI
  * document of every route at /openapi.json and a browsable reference at /docs, then every /v1 route behind API-key
- * auth, with every error turned into the one body shape `{ error: { code, message, details? } }` here.
+ * auth, the tier's rate limit and its mount's scope, with every error turned into the one body shape
+ * `{ error: { code, message, details? } }` here.
  */
 export function createHttpApp({
   authenticate,
+  rateLimiter,
   mounts,
   health,
   metrics,
   logger,
 }: {
   authenticate: Authenticator;
+  rateLimiter: TierRateLimiter;
   mounts: Mount[];
   health: HealthChecks;
   metrics: HttpMetrics;
@@ -133,8 +146,18 @@ export function createHttpApp({
   });
   app.doc31("/openapi.json", API_INFO);
   app.route("/docs", createApiReference({ documentUrl: "/openapi.json", base: "/docs" }));
-  app.use("/v1/*", requireApiKey(authenticate));
-  for (const { path, app: sub } of mounts) app.route(path, sub);
+  // The rate limit needs the key's organisation and tier, so it runs after authentication; it counts requests a scope
+  // then refuses too, which is what they cost.
+  app.use("/v1/*", requireApiKey(authenticate), limitRequestRate({ limiter: rateLimiter, logger }));
+  for (const { path, app: sub, scope } of mounts) {
+    // The scope check is registered for exactly the routes the sub-app declares, ahead of their handlers: a mount
+    // cannot forget it, and mounts sharing a prefix (the analytics router sits at /v1 beside /v1/events) keep theirs.
+    const guard = new Hono<AppEnv>();
+    const check = requireScope(scope);
+    for (const route of sub.routes) guard.on(route.method, route.path, check);
+    app.route(path, guard);
+    app.route(path, sub);
+  }
 
   app.notFound((c) => c.json(new ApiError("not_found", `no route ${c.req.method} ${c.req.path}`).toBody(), 404));
   app.onError(createErrorHandler(logger));
@@ -151,9 +174,11 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(error.toBody(), error.status);
     }
-    if (error instanceof HTTPException && error.status < 500) {
-      const code: ErrorCode = HTTP_STATUS_CODES[error.status] ?? "invalid_request";
-      return c.json(new ApiError(code, error.message || ERROR_CODES[code].description).toBody(), ERROR_CODES[code].status);
+    // Hono's own client errors: a body that is not JSON, or not of the declared media type, refused before zod sees it.
+    const mapped = error instanceof HTTPException ? HTTP_STATUS_CODES[error.status] : undefined;
+    if (mapped) {
+      const message = error.message || ERROR_CODES[mapped].description;
+      return c.json(new ApiError(mapped, message, [{ path: "$", message }]).toBody(), ERROR_CODES[mapped].status);
     }
     if ((error as { code?: unknown }).code === "log_unavailable") {
       c.header("Retry-After", "5");

@@ -1,39 +1,29 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { SqlClient } from "../sql/sql-client.ts";
+import { insertApiKey, type ApiKeyRecord, type KeyAccess } from "./api-keys.ts";
 
-/** A new organisation and the one time its API key is shown in plain text. */
+/** A new organisation and its first API key, shown in plain text this one time. */
 export interface CreatedOrganisation {
   orgId: string;
   name: string;
   apiKey: string;
+  /** The first key as stored: its id, scopes and tier. */
+  key: ApiKeyRecord;
 }
 
-/** The SHA-256 of an API key, as stored; plain keys are never stored. */
-export function hashApiKey(apiKey: string): string {
-  return createHash("sha256").update(apiKey).digest("hex");
-}
-
-/** Makes a fresh random API key: `wsk_` + 32 random bytes, base64url. */
-export function generateApiKey(): string {
-  return `wsk_${randomBytes(32).toString("base64url")}`;
-}
-
-/** Creates an organisation with a first API key. */
-export async function createOrganisation(sql: SqlClient, name: string): Promise<CreatedOrganisation> {
+/**
+ * Creates an organisation with a first API key. The key gets `access` (default: scopes ingest, read and reports on
+ * the professional tier, what every key had before scopes and tiers existed).
+ */
+export async function createOrganisation(sql: SqlClient, name: string, access: KeyAccess = {}): Promise<CreatedOrganisation> {
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 200) throw new RangeError("organisation name must be 1–200 characters");
   const orgId = `org_${randomBytes(9).toString("base64url")}`;
-  const apiKey = generateApiKey();
-  await sql.transaction(async (tx) => {
+  const { key, apiKey } = await sql.transaction(async (tx) => {
     await tx.query("INSERT INTO organisations (id, name) VALUES ($1, $2)", [orgId, trimmed]);
-    await tx.query("INSERT INTO api_keys (id, org_id, key_hash, prefix) VALUES ($1, $2, $3, $4)", [
-      randomUUID(),
-      orgId,
-      hashApiKey(apiKey),
-      apiKey.slice(0, 8),
-    ]);
+    return insertApiKey(tx, orgId, access);
   });
-  return { orgId, name: trimmed, apiKey };
+  return { orgId, name: trimmed, apiKey, key };
 }
 
 /** Counts organisations; the first start uses it to decide whether to create a demo one. */

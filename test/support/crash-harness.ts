@@ -52,8 +52,10 @@ export interface CrashOutcome {
 export async function runCrashScenario(s: CrashScenario): Promise<CrashOutcome> {
   const log = s.log ?? (() => {});
   const started = Date.now();
-  const env = { DATA_DIR: s.dataDir };
-  const { apiKey } = JSON.parse((await runCli(["org:create", "Crash Test Weddings"], env)).trim()) as { apiKey: string };
+  // The producer lanes post as fast as the server answers: its organisation is on a tier they cannot exhaust, so every
+  // retry here is a crash's doing, never the rate limit's.
+  const env = { DATA_DIR: s.dataDir, RATE_LIMITS: "enterprise=1000000/s" };
+  const { apiKey } = JSON.parse((await runCli(["org:create", "Crash Test Weddings", "--tier", "enterprise"], env)).trim()) as { apiKey: string };
   const scale = scaleForEventCount(s.generate, s.events);
   const items = [...generateWeddingData({ ...s.generate, scale, maxEvents: s.events })];
   const port = await freePort();
