@@ -20,8 +20,10 @@ import { createAuthenticator } from "../platform/tenants/authenticate.ts";
 import { createPipeline } from "../processors/pipeline.ts";
 import { createProcessor, readWatermark, type Processor, type Watermark } from "../processors/processor-runtime.ts";
 import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from-log.ts";
+import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
 import { createAnswerCache } from "../query-api/answer-cache.ts";
+import { createSendAnswer } from "../query-api/send-answer.ts";
 import { createCache } from "../platform/cache/create-cache.ts";
 import { loadMonthlyReport } from "../reports/monthly-report.ts";
 import { renderMonthlyReportPdf } from "../reports/render-pdf.ts";
@@ -99,6 +101,8 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
   }
   if (roles.includes("api")) {
     mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark, answers: createAnswerCache(cache, { onServed: metrics.answerServed }) }) });
+    const sendAnswer = createSendAnswer({ ch, watermark, cache, onServed: metrics.answerServed, logger });
+    mounts.push({ path: "/v1", app: createAggregateRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
   }
   const http = createHttpApp({

@@ -39,6 +39,17 @@ function normalise(value: unknown): unknown {
 }
 
 /**
+ * Where an answer is stored (`key`, of the organisation's namespace) and its entity tag (`digest`): both name the
+ * organisation, the normalised question and the data version, so equal questions at one version share them.
+ */
+export function answerKey(question: Question, version: DataVersion): { key: string; digest: string } {
+  const digest = createHash("sha256")
+    .update(JSON.stringify([question.orgId, question.name, normalise(question.params), version]))
+    .digest("base64url");
+  return { key: `wedsync:answer:${question.orgId}:${digest}`, digest };
+}
+
+/**
  * Caches answers under the organisation, the normalised question and the data version they were computed at. The
  * version is read before computing, and the analytics store only ever holds at least what the version says (rows are
  * written before offsets are committed), so an entry is never older than its key: once processing moves on, every
@@ -49,10 +60,7 @@ export function createAnswerCache(
   { ttlMs = 10 * 60_000, onServed }: { ttlMs?: number; /** Told of every answer whether it was a hit. */ onServed?: (hit: boolean) => void } = {},
 ): AnswerCache {
   return async function answer(question, version, computeJson) {
-    const digest = createHash("sha256")
-      .update(JSON.stringify([question.orgId, question.name, normalise(question.params), version]))
-      .digest("base64url");
-    const key = `wedsync:answer:${question.orgId}:${digest}`;
+    const { key, digest } = answerKey(question, version);
     const stored = await cache.get(key);
     if (stored !== undefined) {
       onServed?.(true);

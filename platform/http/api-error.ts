@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, description: "No such resource in the caller's organisation." },
   invalid_request: { status: 400, description: "Query parameters or body failed validation; details name each problem." },
   invalid_events: { status: 400, description: "No event in the request was valid; details list every violation." },
+  not_acceptable: { status: 406, description: "The Accept header names no format the route can answer in; details list them." },
   unsupported_media_type: { status: 415, description: "The Content-Type is not one the route accepts." },
   payload_too_large: { status: 413, description: "The body exceeds the size or event-count limit." },
   not_ready: { status: 409, description: "The resource exists but is not ready yet (e.g. a report still running)." },
