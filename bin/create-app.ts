@@ -23,6 +23,7 @@ import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from
 import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
 import { createAnswerCache } from "../query-api/answer-cache.ts";
+import { createNamedAnalyticsRoutes } from "../query-api/named-analytics-routes.ts";
 import { createSendAnswer } from "../query-api/send-answer.ts";
 import { createCache } from "../platform/cache/create-cache.ts";
 import { loadMonthlyReport } from "../reports/monthly-report.ts";
@@ -103,6 +104,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts.push({ path: "/v1", app: createAnalyticsRoutes({ ch, sql, watermark, answers: createAnswerCache(cache, { onServed: metrics.answerServed }) }) });
     const sendAnswer = createSendAnswer({ ch, watermark, cache, onServed: metrics.answerServed, logger });
     mounts.push({ path: "/v1", app: createAggregateRoutes({ sendAnswer }) });
+    mounts.push({ path: "/v1", app: createNamedAnalyticsRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1/reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
   }
   const http = createHttpApp({
