@@ -9,9 +9,6 @@ import { FormatQuery } from "./send-answer.ts";
 // Every route takes ?format= (json, csv, ndjson), read by the answer runner.
 const format = FormatQuery.shape.format;
 
-/** Today's UTC date, YYYY-MM-DD: the default anchor of questions asked "as of" a day. */
-export const todayUtc = () => new Date().toISOString().slice(0, 10);
-
 const date = (description: string, example: string) => CalendarDate.meta({ description, example });
 
 /** An inclusive range of UTC calendar dates; `to` must not be before `from` (said only when both are dates). */
@@ -61,7 +58,7 @@ export const BudgetVsActualParams = z.strictObject({
 
 /** GET /v1/analytics/receivables */
 export const ReceivablesParams = z.strictObject({
-  asOf: date("The day days left are counted from, YYYY-MM-DD; default today (UTC).", "2026-06-01").default(todayUtc),
+  asOf: date("The day days left are counted from, YYYY-MM-DD; default today (UTC).", "2026-06-01").optional(),
   format,
 });
 
@@ -87,6 +84,6 @@ export const PeriodComparisonParams = z.strictObject({
   metric: z.enum(COMPARISON_METRICS).meta({ description: "The figure compared.", example: "netRevenue" }),
   period: z.enum(PERIODS).default("month").meta({ description: "Length of the period; seasons are Mar–May, Jun–Aug, Sep–Nov, Dec–Feb.", example: "quarter" }),
   compareTo: z.enum(COMPARE_TO).default("previous").meta({ description: "The period just before, or the same period a year earlier.", example: "lastYear" }),
-  anchor: date("A day of the current period, YYYY-MM-DD; default today (UTC).", "2026-06-13").default(todayUtc),
+  anchor: date("A day of the current period, YYYY-MM-DD; default today (UTC).", "2026-06-13").optional(),
   format,
 });

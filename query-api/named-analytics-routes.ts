@@ -306,6 +306,12 @@ const periodComparisonRoute = createRoute({
   ),
 });
 
+/**
+ * Today's UTC date, YYYY-MM-DD: the day receivables are aged from and periods anchored on when the caller names none.
+ * Filled in here rather than as a schema default, which the OpenAPI document would freeze at the day it was built.
+ */
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+
 /** Splits the answer-format parameter (read by the runner) off the question's parameters. */
 function question<T extends { format?: string }>(params: T): Omit<T, "format"> {
   const { format: _format, ...rest } = params;
@@ -349,11 +355,11 @@ export function createNamedAnalyticsRoutes({ sendAnswer }: { sendAnswer: SendAns
       return answerPage(c, "budget-vs-actual", q, budgetVsActualQuery(c.var.auth.orgId, q));
     })
     .openapi(receivablesRoute, (c) => {
-      const q = question(c.req.valid("query"));
+      const q = { ...question(c.req.valid("query")), asOf: c.req.valid("query").asOf ?? todayUtc() };
       return answer(c, "receivables", q, receivablesQuery(c.var.auth.orgId, q));
     })
     .openapi(receivableBookingsRoute, (c) => {
-      const q = question(c.req.valid("query"));
+      const q = { ...question(c.req.valid("query")), asOf: c.req.valid("query").asOf ?? todayUtc() };
       return answerPage(c, "receivable-bookings", q, receivableBookingsQuery(c.var.auth.orgId, q));
     })
     .openapi(supplierPerformanceRoute, (c) => {
@@ -365,7 +371,7 @@ export function createNamedAnalyticsRoutes({ sendAnswer }: { sendAnswer: SendAns
       return answer(c, "conversion", q, conversionQuery(c.var.auth.orgId, q));
     })
     .openapi(periodComparisonRoute, (c) => {
-      const q = question(c.req.valid("query"));
+      const q = { ...question(c.req.valid("query")), anchor: c.req.valid("query").anchor ?? todayUtc() };
       const current = periodContaining(q.period, q.anchor);
       const previous = comparedPeriod(q.period, current, q.compareTo);
       return answer(c, "period-comparison", { ...q, current, previous }, periodComparisonQuery(c.var.auth.orgId, { metric: q.metric, current, previous }));
