@@ -71,6 +71,7 @@ export function createAggregateRoutes({ sendAnswer }: { sendAnswer: SendAnswer }
   return createRouter().openapi(aggregateRoute, async (c) => {
     const { question, offset } = checkAggregateRequest(c.req.valid("json"));
     const { query, params } = buildAggregateQuery(c.var.auth.orgId, question);
+    // The runner's Response is one of the declared bodies (or a 304), streamed: hono's typed JSON result cannot say so.
     return sendAnswer(c, {
       name: "aggregate",
       params: { ...question },

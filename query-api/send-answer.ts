@@ -161,7 +161,10 @@ export function createSendAnswer({ ch, watermark, cache, ttlMs = 10 * 60_000, ma
     // JSON asks for one row more than the page, to know whether another page exists; CSV rows may span lines, so CSV
     // and NDJSON ask for the page alone and say a full page may continue.
     const rows = page === undefined ? undefined : format === "json" ? page.limit + 1 : page.limit;
-    const query = rows === undefined ? request.query : `${request.query}\nLIMIT {pageRows:UInt32} OFFSET {pageOffset:UInt64}`;
+    const limit = rows === undefined ? "" : "\nLIMIT {pageRows:UInt32} OFFSET {pageOffset:UInt64}";
+    // A null is an empty unquoted CSV field (text is always quoted, so "" stays an empty string), not ClickHouse's \N.
+    const settings = format === "csv" ? "\nSETTINGS format_csv_null_representation = ''" : "";
+    const query = `${request.query}${limit}${settings}`;
     const result = await ch.query({
       query,
       query_params: rows === undefined ? request.queryParams : { ...request.queryParams, pageRows: rows, pageOffset: page!.offset },
