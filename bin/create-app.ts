@@ -25,6 +25,7 @@ import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from
 import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
 import { createAnswerCache } from "../query-api/answer-cache.ts";
+import { createNamedAnalyticsRoutes } from "../query-api/named-analytics-routes.ts";
 import { createSendAnswer } from "../query-api/send-answer.ts";
 import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
 import { createLiveRoutes } from "../query-api/live-routes.ts";
@@ -132,6 +133,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts.push({ path: "/v1", scope: "read", app: createAnalyticsRoutes({ ch, sql, watermark, answers }) });
     const sendAnswer = createSendAnswer({ ch, watermark, cache, onServed: metrics.answerServed, logger });
     mounts.push({ path: "/v1", scope: "read", app: createAggregateRoutes({ sendAnswer }) });
+    mounts.push({ path: "/v1", scope: "read", app: createNamedAnalyticsRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createLiveRoutes({ feed: live! }) });
     mounts.push({ path: "/v1/reports", scope: "reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
     mounts.push({ path: "/v1/admin", scope: "admin", app: createAdminRoutes({ sql, forgetKey: authenticate.forget }) });

@@ -70,6 +70,13 @@ export const DIMENSIONS = {
   channel: { description: "Where an inquiry came from.", type: "string", paramType: "String", sql: "f_channel", sources: ["inquiries"] },
   category: { description: "The budget or expense category.", type: "string", paramType: "String", sql: "f_category", sources: ["expenses", "budgets"] },
   paymentMethod: { description: "How a payment was made.", type: "string", paramType: "String", sql: "f_method", sources: ["payments"] },
+  paymentKind: {
+    description: "Where a payment sits in its booking's schedule: deposit, instalment or final; null when not given.",
+    type: "string",
+    paramType: "String",
+    sql: "f_kind",
+    sources: ["payments"],
+  },
   weekday: {
     description: "ISO day of the week of the chosen date: 1 = Monday … 7 = Sunday.",
     type: "integer",

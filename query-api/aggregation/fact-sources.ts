@@ -14,7 +14,7 @@ export interface SourceNeeds {
  * - `f_at` DateTime64: when the fact happened (its `occurred` date);
  * - `f_wedding_day` Nullable(Date32): the date of its wedding, when known (its `wedding` date);
  * - the dimension columns it has (`f_service`, `f_supplier`, `f_region`, `f_venue`, `f_wedding`, `f_currency`,
- *   `f_channel`, `f_category`, `f_method`; '' when not given);
+ *   `f_channel`, `f_category`, `f_method`, `f_kind`; '' when not given);
  * - its measures (`measures`, each an Int64 expression over those columns).
  */
 export interface FactSource {
@@ -99,6 +99,7 @@ function moneyMovements(name: "payments" | "refunds", type: string, measure: str
         venue_id AS f_venue,
         currency AS f_currency,
         method AS f_method,
+        kind AS f_kind,
         amount AS f_amount
       FROM (SELECT * FROM ${events([type])}) AS e
       ${weddingDay ? `LEFT JOIN (${BOOKING_WEDDING_DAYS}) AS bd ON e.booking_id = bd.bd_booking` : ""}`,
