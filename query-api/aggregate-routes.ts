@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { createRouter } from "../platform/http/create-router.ts";
+import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
 import { AggregateRequest, checkAggregateRequest, cursorFor } from "./aggregation/aggregate-request.ts";
 import { buildAggregateQuery } from "./aggregation/build-aggregate-query.ts";
 import { FormatQuery, type SendAnswer } from "./send-answer.ts";
@@ -42,7 +43,7 @@ const aggregateRoute = createRoute({
   method: "post",
   path: "/analytics/query",
   operationId: "queryAnalytics",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "Aggregate metrics by dimensions over a date range",
   description:
     "The safe aggregation every analytics answer is built on: whitelisted metrics grouped by whitelisted dimensions, filtered, sorted and paged. JSON by default; CSV or NDJSON via Accept or ?format=.",
@@ -60,6 +61,7 @@ const aggregateRoute = createRoute({
       },
     },
     304: { description: "The answer the caller holds (If-None-Match) is still current." },
+    ...errorResponses("invalid_request", "not_acceptable", ...AUTHENTICATED_ERRORS),
   },
 });
 

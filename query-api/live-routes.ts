@@ -3,6 +3,7 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { ApiError } from "../platform/http/api-error.ts";
 import { createRouter } from "../platform/http/create-router.ts";
+import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
 import { decodeCursor, LIVE_CURSOR_PATTERN } from "./live-cursor.ts";
 import type { LiveFeed } from "./live-feed.ts";
 
@@ -39,7 +40,7 @@ const liveFeedRoute = createRoute({
   method: "get",
   path: "/live",
   operationId: "getLiveFeed",
-  tags: ["live"],
+  tags: ["Live"],
   summary: "Live feed of anomalies and today's tally (Server-Sent Events)",
   description:
     "A stream of `anomaly` frames (each new anomaly of the organisation, as `GET /v1/anomalies` shows it) and `tally` " +
@@ -52,7 +53,7 @@ const liveFeedRoute = createRoute({
       description: "The stream, until the client disconnects.",
       content: { "text/event-stream": { schema: z.string().meta({ description: "Server-Sent Events frames.", example: FRAMES_EXAMPLE }) } },
     },
-    429: { description: "`too_many_streams`: the organisation has the most live connections allowed." },
+    ...errorResponses("invalid_request", "too_many_streams", ...AUTHENTICATED_ERRORS),
   },
 });
 

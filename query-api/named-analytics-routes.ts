@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { createRouter } from "../platform/http/create-router.ts";
+import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
 import type { BoundQuery } from "./aggregation/build-aggregate-query.ts";
 import { budgetVsActualQuery } from "./budget-vs-actual-query.ts";
 import { comparedPeriod, periodContaining } from "./comparison-periods.ts";
@@ -50,6 +51,7 @@ function answers(name: string, row: z.ZodType, example: { data: Record<string, u
       },
     },
     304: { description: "The answer the caller holds (If-None-Match) is still current." },
+    ...errorResponses("invalid_request", "not_acceptable", ...AUTHENTICATED_ERRORS),
   };
 }
 
@@ -61,7 +63,7 @@ const paymentsRoute = createRoute({
   method: "get",
   path: "/analytics/payments",
   operationId: "getPayments",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "Payments received over time, by method or kind",
   description: "Payments received per day, Monday-week or month (UTC), optionally split by payment method or schedule kind, per currency.",
   request: { query: PaymentsParams },
@@ -87,7 +89,7 @@ const seasonalityRoute = createRoute({
   method: "get",
   path: "/analytics/seasonality",
   operationId: "getSeasonality",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "Bookings by wedding month or weekday",
   description:
     "Bookings whose wedding date (as last changed) falls in the range, by month of the year or ISO weekday of that date, per currency: count, cancellations among them, contract value.",
@@ -116,7 +118,7 @@ const budgetVsActualRoute = createRoute({
   method: "get",
   path: "/analytics/budget-vs-actual",
   operationId: "getBudgetVsActual",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "Budget against spend per wedding and category",
   description:
     "Per wedding, category and currency: the latest allocation (by when it occurred, then log order), the sum of expenses, what remains and whether it overran. Spend in another currency than the allocation's has a row of its own with no allocation (an overrun). Paged with limit and cursor.",
@@ -147,7 +149,7 @@ const receivablesRoute = createRoute({
   method: "get",
   path: "/analytics/receivables",
   operationId: "getReceivables",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "Outstanding balances by days left before the wedding",
   description:
     "Current balances (contract value − paid + refunded, when above 0) of active bookings, per ageing bucket and currency. Buckets count days from asOf to the wedding date: overdue (the wedding has passed), 0-30, 31-60, 61-90, over-90.",
@@ -174,7 +176,7 @@ const receivableBookingsRoute = createRoute({
   method: "get",
   path: "/analytics/receivables/bookings",
   operationId: "getReceivableBookings",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "The bookings behind the receivables",
   description: "Active bookings with a balance, of one ageing bucket or all, soonest wedding first. Paged with limit and cursor.",
   request: { query: ReceivableBookingsParams },
@@ -220,7 +222,7 @@ const supplierPerformanceRoute = createRoute({
   method: "get",
   path: "/analytics/supplier-performance",
   operationId: "getSupplierPerformance",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "Bookings, money and anomalies per supplier",
   description:
     "Per supplier and currency over a range of days: bookings created (and their contract value, and how many were cancelled since), payments received, refunds, and anomalies flagged on the supplier's bookings.",
@@ -250,7 +252,7 @@ const conversionRoute = createRoute({
   method: "get",
   path: "/analytics/conversion",
   operationId: "getConversion",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "Inquiry → booking conversion by channel or service",
   description:
     "Inquiries that arrived in the range, by channel or by the service asked about, and how many converted: an inquiry converts when its wedding has a booking of the same service, whenever that booking was made.",
@@ -278,7 +280,7 @@ const periodComparisonRoute = createRoute({
   method: "get",
   path: "/analytics/period-comparison",
   operationId: "getPeriodComparison",
-  tags: ["analytics"],
+  tags: ["Analytics"],
   summary: "A metric this period against the previous one or last year's",
   description:
     "The metric over the period (month, quarter, meteorological season or year) containing the anchor day, against the period before it or the same period a year earlier, per currency (inquiries have none: null). meta names both periods.",

@@ -4,15 +4,25 @@ import { ERROR_CODES } from "../platform/http/api-error.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { startTestApp } from "./support/test-app.ts";
 
+interface Schema {
+  $ref?: string;
+  example?: unknown;
+  properties?: Record<string, Schema>;
+  enum?: string[];
+}
+interface Media {
+  example?: unknown;
+  schema?: Schema;
+}
 interface Operation {
   operationId?: string;
-  requestBody?: { content: Record<string, { example?: unknown }> };
-  responses: Record<string, { content?: Record<string, { example?: unknown }> }>;
+  requestBody?: { content: Record<string, Media> };
+  responses: Record<string, { content?: Record<string, Media> }>;
 }
 type Document = {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, { properties?: Record<string, { properties?: Record<string, { enum?: string[] }> }> }> };
+  components: { schemas: Record<string, Schema> };
 };
 
 // The document's own routes: the document itself and the reference page that reads it.
@@ -60,6 +70,13 @@ function documentedRoutes(): Map<string, Operation> {
   return documented;
 }
 
+/** The example of a media type: its own, or its schema's (through a reference to a named schema). */
+function exampleOf(media: Media): unknown {
+  if (media.example !== undefined) return media.example;
+  const schema = media.schema?.$ref ? doc.components.schemas[media.schema.$ref.replace("#/components/schemas/", "")] : media.schema;
+  return schema?.example;
+}
+
 describe("the OpenAPI document", () => {
   it("is OpenAPI 3.1 and describes exactly the routes the app serves", () => {
     expect(doc.openapi).toBe("3.1.0");
@@ -77,7 +94,7 @@ describe("the OpenAPI document", () => {
       expect(ids.has(operation.operationId!), `${route}: duplicate operationId`).toBe(false);
       ids.add(operation.operationId!);
       for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) {
-        expect(media.example, `${route} request ${type}`).toBeDefined();
+        expect(exampleOf(media), `${route} request ${type}`).toBeDefined();
       }
       const successes = Object.entries(operation.responses).filter(([status]) => status.startsWith("2"));
       expect(successes.length, `${route} has no success response`).toBeGreaterThan(0);
@@ -85,13 +102,24 @@ describe("the OpenAPI document", () => {
         if (status === "204") continue;
         const media = Object.entries(response.content ?? {});
         expect(media.length, `${route} ${status} has no content`).toBeGreaterThan(0);
-        for (const [type, { example }] of media) expect(example, `${route} ${status} ${type}`).toBeDefined();
+        for (const [type, one] of media) expect(exampleOf(one), `${route} ${status} ${type}`).toBeDefined();
+      }
+    }
+  });
+
+  it("documents the answers every authenticated route can give: 401, 403, 429 and 500 in the one error body", () => {
+    for (const [route, operation] of documentedRoutes()) {
+      if (!route.includes(" /v1/")) continue;
+      for (const status of ["401", "403", "429", "500"]) {
+        const media = operation.responses[status]?.content?.["application/json"];
+        expect(media?.schema?.$ref, `${route} ${status}`).toBe("#/components/schemas/ErrorBody");
       }
     }
   });
 
   it("documents every error code of the registry in the one error body", () => {
     const codes = doc.components.schemas.ErrorBody?.properties?.error?.properties?.code?.enum;
+    expect(codes).toContain("rate_limited");
     expect(codes?.sort()).toEqual(Object.keys(ERROR_CODES).sort());
   });
 

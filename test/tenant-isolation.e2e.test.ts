@@ -21,13 +21,17 @@ interface Parameter {
   schema?: { type?: string | string[]; enum?: unknown[]; example?: unknown; default?: unknown };
   example?: unknown;
 }
+interface Media {
+  example?: unknown;
+  schema?: { $ref?: string; example?: unknown };
+}
 interface Operation {
   operationId: string;
   security?: unknown[];
   parameters?: Parameter[];
-  requestBody?: { content: Record<string, { example?: unknown }> };
+  requestBody?: { content: Record<string, Media> };
 }
-type Document = { paths: Record<string, Record<string, Operation>> };
+type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { example?: unknown }> } };
 
 const HOSTILE = [
   "' OR '1'='1",
@@ -159,7 +163,9 @@ function probesOf(method: string, template: string, op: Operation, values: strin
     }
     return query.size > 0 ? `${path}?${query}` : path;
   };
-  const bodyExample = op.requestBody?.content["application/json"]?.example;
+  const media = op.requestBody?.content["application/json"];
+  const named = media?.schema?.$ref?.replace("#/components/schemas/", "");
+  const bodyExample = media?.example ?? (named === undefined ? media?.schema?.example : doc.components.schemas[named]?.example);
   const probes: Probe[] = [{ label: "example", method, path: build({}), body: bodyExample }];
   for (const p of params) {
     if (p.in === "header") continue;
@@ -189,6 +195,9 @@ async function sweep(values: string[], skip: string[] = [], caller: { apiKey: st
         if (probe.body !== undefined) init.headers = { "content-type": "application/json" };
         const res = await call(caller.apiKey, probe.path, init);
         const where = `${op.operationId} ${probe.label}: ${probe.method} ${probe.path}`;
+        // The example of a route without ids must be answered, or the sweep of that route would prove nothing.
+        const needsIds = template.includes("{") || template.startsWith("/v1/admin");
+        if (probe.label === "example" && !needsIds && res.status >= 300) problems.push(`${where} → ${res.status}: the example is not answered`);
         if (res.status >= 500) problems.push(`${where} → ${res.status} ${await res.text()}`);
         else if (res.status < 300) {
           const text = await answerText(res);
@@ -206,7 +215,8 @@ async function sweep(values: string[], skip: string[] = [], caller: { apiKey: st
 
 beforeAll(async () => {
   dir = await makeTempDir("wedsync-isolation");
-  app = await startTestApp(dir.path);
+  // B's sweep sends some thousands of requests: a quota it cannot reach, so every probe gets a real answer.
+  app = await startTestApp(dir.path, { RATE_LIMITS: "professional=1000000/s" });
   const today = new Date().toISOString().slice(0, 10);
   const a = await createOrganisation(app.sql, "Leaky Weddings");
   const b = await createOrganisation(app.sql, "Other Weddings");

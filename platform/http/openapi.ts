@@ -58,4 +58,4 @@ export function errorResponses(...codes: ErrorCode[]) {
 }
 
 /** The errors every authenticated route can answer with. */
-export const AUTHENTICATED_ERRORS: ErrorCode[] = ["unauthorized", "forbidden", "internal_error"];
+export const AUTHENTICATED_ERRORS: ErrorCode[] = ["unauthorized", "forbidden", "rate_limited", "internal_error"];

@@ -2,6 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ApiError } from "../http/api-error.ts";
 import { createRouter } from "../http/create-router.ts";
+import { AUTHENTICATED_ERRORS, errorResponses } from "../http/openapi.ts";
+import { Id } from "../../schemas/index.ts";
 import type { SqlClient } from "../sql/sql-client.ts";
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey, type ApiKeyRecord, type IssuedApiKey } from "./api-keys.ts";
 import { SCOPES, TIERS } from "./key-access.ts";
@@ -63,16 +65,12 @@ const IssuedKey = ApiKey.extend({
   apiKey: z.string().meta({ description: "The key itself, shown this once: send it as `Authorization: Bearer <key>`." }),
 }).meta({ description: "A new API key, with the key itself.", example: { ...KEY_EXAMPLE, apiKey: API_KEY } });
 
-const OrgParams = z.object({ orgId: z.string().min(1).meta({ description: "The organisation's id.", example: ORG_ID }) });
-const KeyParams = OrgParams.extend({ keyId: z.string().min(1).meta({ description: "The key's id.", example: KEY_ID }) });
+const OrgParams = z.object({ orgId: Id.meta({ description: "The organisation's id.", example: ORG_ID }) });
+const KeyParams = OrgParams.extend({ keyId: Id.meta({ description: "The key's id.", example: KEY_ID }) });
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
-const ERRORS = {
-  400: { description: "invalid_request: the body or a parameter failed validation; details name each problem." },
-  401: { description: "unauthorized: no API key, or an unknown or revoked one." },
-  403: { description: "forbidden: the key lacks the admin scope." },
-};
-const NOT_FOUND = { 404: { description: "not_found: no such organisation, or no such key in it." } };
+const ERRORS = errorResponses("invalid_request", "unsupported_media_type", ...AUTHENTICATED_ERRORS);
+const NOT_FOUND = errorResponses("not_found");
 
 const tags = ["Admin"];
 
