@@ -24,7 +24,6 @@ import { createProcessor, readWatermark, type Processor, type Watermark } from "
 import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from-log.ts";
 import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
-import { createAnswerCache } from "../query-api/answer-cache.ts";
 import { createNamedAnalyticsRoutes } from "../query-api/named-analytics-routes.ts";
 import { createSendAnswer } from "../query-api/send-answer.ts";
 import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
@@ -129,9 +128,9 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts.push({ path: "/v1/events", scope: "ingest", app: createIngestRoutes({ acceptEvents, limits: config }) });
   }
   if (roles.includes("api")) {
-    const answers = createAnswerCache(cache, { onServed: metrics.answerServed });
-    mounts.push({ path: "/v1", scope: "read", app: createAnalyticsRoutes({ ch, sql, watermark, answers }) });
+    // Every ClickHouse answer goes through one runner: the caller's format, the answer cache, ETag and 304.
     const sendAnswer = createSendAnswer({ ch, watermark, cache, onServed: metrics.answerServed, logger });
+    mounts.push({ path: "/v1", scope: "read", app: createAnalyticsRoutes({ sql, sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createAggregateRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createNamedAnalyticsRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createLiveRoutes({ feed: live! }) });

@@ -1,16 +1,13 @@
-import type { ClickHouseClient } from "@clickhouse/client";
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { createRouter, sendJsonText } from "../platform/http/create-router.ts";
-import { ifNoneMatchHolds } from "../platform/http/entity-tag.ts";
+import { createRouter } from "../platform/http/create-router.ts";
 import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
 import { soFarValid } from "../platform/http/so-far-valid.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
-import type { Watermark } from "../processors/processor-runtime.ts";
 import { CalendarDate } from "../schemas/index.ts";
-import type { AnswerCache } from "./answer-cache.ts";
 import { queryAnomalies } from "./anomalies-query.ts";
-import { queryRevenueJson, REVENUE_GROUPS, REVENUE_INTERVALS } from "./revenue-query.ts";
+import { REVENUE_GROUPS, REVENUE_INTERVALS, revenueSelect } from "./revenue-query.ts";
+import { FormatQuery, type SendAnswer } from "./send-answer.ts";
 
 const RevenueParams = z
   .strictObject({
@@ -18,6 +15,7 @@ const RevenueParams = z
     to: CalendarDate.meta({ description: "Last UTC day, inclusive.", example: "2026-12-31" }),
     interval: z.enum(REVENUE_INTERVALS).default("month").meta({ description: "Bucket size; weeks start on Monday." }),
     groupBy: z.enum(REVENUE_GROUPS).default("none").meta({ description: "Split each bucket by service or region." }),
+    ...FormatQuery.shape,
   })
   .refine((p) => p.from <= p.to, { message: "must not be before from", path: ["to"], ...soFarValid });
 
@@ -28,15 +26,6 @@ const AnomalyParams = z.strictObject({
   to: CalendarDate.optional().meta({ description: "Last UTC day of occurrence, inclusive.", example: "2026-06-30" }),
   limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: "Most anomalies returned, newest first." }),
 });
-
-/** How far processing had got when an answer was computed: the freshness of every analytics answer. */
-export const WatermarkSchema = z
-  .object({
-    processed: z.array(z.number().int()).meta({ description: "Next offset to process, per log partition." }),
-    end: z.array(z.number().int()).meta({ description: "Next offset to be written, per log partition." }),
-    lag: z.number().int().meta({ description: "Accepted events not processed yet." }),
-  })
-  .meta({ id: "Watermark", example: { processed: [1200, 1187, 1210, 1195], end: [1200, 1187, 1210, 1195], lag: 0 } });
 
 const RevenueRowSchema = z.object({
   bucket: z.string().meta({ description: "First day of the bucket, YYYY-MM-DD." }),
@@ -55,7 +44,7 @@ const revenueRoute = createRoute({
   operationId: "getRevenue",
   summary: "Revenue over time",
   description:
-    "Bookings (on the day they were created, at their latest contract value), payments received and refunds per time bucket, group and currency. Cached under the data watermark; carries a weak ETag, so `If-None-Match` gets a 304 while nothing new was processed.",
+    "Bookings (on the day they were created, at their latest contract value), payments received and refunds per time bucket, group and currency. JSON by default; CSV or NDJSON via Accept or ?format=. Cached under the data watermark; carries a weak ETag, so `If-None-Match` gets a 304 while nothing new was processed.",
   request: { query: RevenueParams },
   responses: {
     200: {
@@ -75,10 +64,18 @@ const revenueRoute = createRoute({
             meta: { from: "2026-06-01", to: "2026-06-30", interval: "month", groupBy: "service", watermark: { processed: [10, 12], end: [10, 12], lag: 0 } },
           },
         },
+        "text/csv": {
+          schema: z.string(),
+          example: 'bucket,group,currency,bookings,contractValue,paymentsReceived,refunds\n"2026-06-01","photography","GBP",12,3240000,1105000,0\n',
+        },
+        "application/x-ndjson": {
+          schema: z.string(),
+          example: '{"bucket":"2026-06-01","group":"photography","currency":"GBP","bookings":12,"contractValue":3240000,"paymentsReceived":1105000,"refunds":0}\n',
+        },
       },
     },
     304: { description: "The answer has not changed since the ETag sent in If-None-Match." },
-    ...errorResponses("invalid_request", ...AUTHENTICATED_ERRORS),
+    ...errorResponses("invalid_request", "not_acceptable", ...AUTHENTICATED_ERRORS),
   },
 });
 
@@ -136,32 +133,22 @@ const anomaliesRoute = createRoute({
 
 /** What the analytics routes read from. */
 export interface AnalyticsRouteDeps {
-  ch: ClickHouseClient;
   sql: SqlClient;
-  watermark: () => Promise<Watermark>;
-  /** Answers of ClickHouse questions, keyed on the processed offsets; `X-Cache: hit|miss` says which it was. */
-  answers: AnswerCache;
+  /** Answers ClickHouse questions in the caller's format, cached under the data watermark. */
+  sendAnswer: SendAnswer;
 }
 
 /**
  * Analytics endpoints under /v1. Every query takes the organisation from the authenticated key,
  * never from the request.
  */
-export function createAnalyticsRoutes({ ch, sql, watermark, answers }: AnalyticsRouteDeps) {
+export function createAnalyticsRoutes({ sql, sendAnswer }: AnalyticsRouteDeps) {
   const router = createRouter();
   router.openapi(revenueRoute, async (c) => {
-    const params = c.req.valid("query");
-    const orgId = c.var.auth.orgId;
-    // The watermark is read first: the answer then holds at least what it says, so it may be cached under it.
-    const mark = await watermark();
-    const answer = await answers({ orgId, name: "revenue", params }, mark.processed, () => queryRevenueJson(ch, { orgId, ...params }));
-    c.header("X-Cache", answer.hit ? "hit" : "miss");
-    // Weak: the data is the same for one tag, while the watermark's end and lag in meta may have moved on.
-    const tag = `W/"${answer.key}"`;
-    c.header("ETag", tag);
-    c.header("Cache-Control", "private, no-cache");
-    if (ifNoneMatchHolds(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-    return sendJsonText(c, `{"data":${answer.json},"meta":${JSON.stringify({ ...params, watermark: mark })}}`);
+    const { format: _format, ...params } = c.req.valid("query");
+    const { query, params: queryParams } = revenueSelect({ orgId: c.var.auth.orgId, ...params });
+    // The runner's Response is one of the declared bodies (or a 304), streamed: hono's typed JSON result cannot say so.
+    return sendAnswer(c, { name: "revenue", params, query, queryParams }) as never;
   });
   router.openapi(anomaliesRoute, async (c) => {
     const params = c.req.valid("query");

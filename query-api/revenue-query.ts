@@ -56,15 +56,14 @@ export async function queryRevenue(ch: ClickHouseClient, q: RevenueQuery): Promi
 }
 
 /**
- * The same answer as `queryRevenue`, as the JSON text of a RevenueRow[] written by ClickHouse itself: the API sends it
- * on as it is. A daily answer by region over three years is some 10,000 rows (1.4 MB); parsing it into objects and
- * writing it out again cost more than the query.
+ * The revenue question as a ClickHouse SELECT of RevenueRow columns, in RevenueRow order and sorted, with every user
+ * value bound as a parameter and no FORMAT or SETTINGS clause: the API's answer runner sends its rows in the format the
+ * caller asked for. Sums are exact integers below 2^53 (minor units).
  */
-export async function queryRevenueJson(ch: ClickHouseClient, q: RevenueQuery): Promise<string> {
+export function revenueSelect(q: RevenueQuery): { query: string; params: Record<string, string> } {
   // The inner query's names differ from the table's columns (an alias equal to a column it aggregates would refer to
-  // itself); the outer one gives each column its RevenueRow name, in RevenueRow order, with no group (groupBy none, or
-  // a region not given) as null. Sums are exact integers below 2^53 (minor units), written as JSON numbers rather than
-  // the strings ClickHouse uses for 64-bit integers by default.
+  // itself); the outer one gives each column its RevenueRow name, with no group (groupBy none, or a region not given)
+  // as null.
   const query = `
     SELECT
       bucket,
@@ -87,11 +86,20 @@ export async function queryRevenueJson(ch: ClickHouseClient, q: RevenueQuery): P
       WHERE org_id = {orgId:String} AND day >= {from:Date} AND day <= {to:Date}
       GROUP BY bucket, grp, currency
     )
-    ORDER BY bucket, grp, currency
-    SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_array_of_rows = 1`;
+    ORDER BY bucket, grp, currency`;
+  return { query, params: { orgId: q.orgId, from: q.from, to: q.to } };
+}
+
+/**
+ * The same answer as `queryRevenue`, as the JSON text of a RevenueRow[] written by ClickHouse itself, for callers that
+ * want the whole answer at once (the query benchmark). 64-bit sums are written as JSON numbers rather than the strings
+ * ClickHouse uses for them by default.
+ */
+export async function queryRevenueJson(ch: ClickHouseClient, q: RevenueQuery): Promise<string> {
+  const { query, params } = revenueSelect(q);
   const result = await ch.query({
-    query,
-    query_params: { orgId: q.orgId, from: q.from, to: q.to },
+    query: `${query}\n    SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_array_of_rows = 1`,
+    query_params: params,
     format: "JSONEachRow",
   });
   return result.text();

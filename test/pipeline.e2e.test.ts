@@ -127,6 +127,27 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     }
   });
 
+  it("answers revenue as CSV and NDJSON on request, with the same rows as JSON", async () => {
+    const [orgKey, orgTruth] = Object.entries(truth.orgs)[0]!;
+    const question: RevenueQuestion = { from: FROM, to: TO, interval: "month", groupBy: "region" };
+    const expected = expectedRevenue(orgTruth, question);
+    const params = new URLSearchParams({ ...question });
+    const ndjson = await call(`/v1/analytics/revenue?${params}&format=ndjson`, keys.get(orgKey)!);
+    expect(ndjson.headers.get("content-type")).toBe("application/x-ndjson");
+    expect((await ndjson.text()).trim().split("\n").map((line) => JSON.parse(line))).toEqual(expected);
+    const csv = await call(`/v1/analytics/revenue?${params}`, keys.get(orgKey)!, { headers: { accept: "text/csv" } });
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    const [header, ...lines] = (await csv.text()).trim().split("\n");
+    expect(header).toBe('"bucket","group","currency","bookings","contractValue","paymentsReceived","refunds"');
+    const fromCsv = lines.map((line) => {
+      const [bucket, group, currency, ...figures] = line.split(",");
+      const unquote = (text: string) => (text === "" ? null : JSON.parse(text) as string);
+      const [bookings, contractValue, paymentsReceived, refunds] = figures.map(Number) as [number, number, number, number];
+      return { bucket: unquote(bucket!), group: unquote(group!), currency: unquote(currency!), bookings, contractValue, paymentsReceived, refunds };
+    });
+    expect(fromCsv).toEqual(expected);
+  });
+
   it("dead-letters the semantically invalid events and flags the injected anomalies", async () => {
     for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
       const orgId = (await app.sql.query<{ org_id: string }>("SELECT org_id FROM api_keys k JOIN organisations o ON o.id = k.org_id WHERE o.name = $1", [orgKey]))[0]!.org_id;

@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, TypedResponse } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -47,12 +46,3 @@ export function createRouter() {
 
 /** A router of the product: an OpenAPIHono app on the product's environment. */
 export type Router = ReturnType<typeof createRouter>;
-
-/**
- * Sends JSON text that is already written (by ClickHouse, or kept by the answer cache) as it is, typed as the JSON
- * response a route declares: parsing it only to have `c.json` write it again would cost more than the query.
- */
-export function sendJsonText(c: Context, text: string): Response & TypedResponse<any, 200, "json"> {
-  c.header("Content-Type", "application/json");
-  return c.body(text, 200) as unknown as Response & TypedResponse<any, 200, "json">;
-}
