@@ -3,14 +3,19 @@ import { loadConfig } from "../../platform/config.ts";
 import { createLogger } from "../../platform/logger.ts";
 import { waitFor } from "./wait-for.ts";
 
-/** Builds and starts the app (every role by default) in this process on embedded engines in `dataDir`. */
+const UNREACHABLE_LIMITS = "free=1000000/s,professional=1000000/s,enterprise=1000000/s";
+
+/**
+ * Builds and starts the app (every role by default) in this process on embedded engines in `dataDir`. Its quotas are
+ * ones a test's bursts of requests cannot reach, unless the test sets RATE_LIMITS itself (as the rate-limit tests do).
+ */
 export async function startTestApp(
   dataDir: string,
   env: Record<string, string> = {},
   roles: readonly Role[] = ROLES,
   options: AppOptions = {},
 ): Promise<App> {
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", LOG_PARTITIONS: "4", ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", LOG_PARTITIONS: "4", RATE_LIMITS: UNREACHABLE_LIMITS, ...env });
   const app = await createApp(config, createLogger(config.logLevel), roles, options);
   await app.start();
   return app;
