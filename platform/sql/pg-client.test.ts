@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { makePgSchema } from "../../test/support/pg-schema.ts";
 import { makeTempDir } from "../../test/support/temp-dir.ts";
 import { InfrastructureError } from "../errors.ts";
 import { migrateSql } from "./migrate.ts";
@@ -15,29 +14,9 @@ if (databaseUrl === undefined) {
   console.info("pg-client: DATABASE_URL is not set, skipping the Postgres server tests");
 }
 
-/** A URL whose connections see only schema, created here and dropped by the returned dispose. */
-async function makeSchema(url: string): Promise<{ url: string; dispose(): Promise<void> }> {
-  const schema = `t_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const scoped = new URL(url);
-  scoped.searchParams.set("options", `-c search_path=${schema}`);
-  return {
-    url: scoped.toString(),
-    async dispose() {
-      try {
-        await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      } finally {
-        await admin.end();
-      }
-    },
-  };
-}
-
 /** A fresh schema on the server and a client confined to it. */
 async function makePgFixture(): Promise<SqlClientFixture> {
-  const schema = await makeSchema(databaseUrl as string);
+  const schema = await makePgSchema(databaseUrl as string);
   const sql = await createPgClient({ url: schema.url, max: 4 });
   return {
     sql,
@@ -52,7 +31,7 @@ describe.skipIf(databaseUrl === undefined)("pg client on a server", () => {
   describeSqlClientContract("pg", makePgFixture);
 
   it("lets migration runs of separate processes take turns", async () => {
-    const schema = await makeSchema(databaseUrl as string);
+    const schema = await makePgSchema(databaseUrl as string);
     const dir = await makeTempDir("wedsync-migrations");
     const clients = await Promise.all([1, 2, 3].map(() => createPgClient({ url: schema.url, max: 2 })));
     try {
