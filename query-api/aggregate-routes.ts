@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { createRouter } from "../platform/http/create-router.ts";
 import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
-import { AggregateRequest, checkAggregateRequest, cursorFor } from "./aggregation/aggregate-request.ts";
+import { AGGREGATE_EXAMPLE, AggregateRequest, checkAggregateRequest, cursorFor } from "./aggregation/aggregate-request.ts";
 import { buildAggregateQuery } from "./aggregation/build-aggregate-query.ts";
 import { FormatQuery, type SendAnswer } from "./send-answer.ts";
 
@@ -24,15 +24,8 @@ const AggregateResponse = z
         { bucket: "2026-05-01", service: "venue", currency: "GBP", bookings: 4, contractValue: 5_200_000, paymentsReceived: 2_600_000 },
       ],
       meta: {
-        metrics: ["bookings", "contractValue", "paymentsReceived"],
-        groupBy: ["service", "currency"],
-        interval: "month",
-        dateField: "occurred",
-        from: "2026-01-01",
-        to: "2026-12-31",
-        filters: { region: ["London", "Kent"] },
-        orderBy: [{ field: "contractValue", direction: "desc" }],
-        limit: 100,
+        ...AGGREGATE_EXAMPLE,
+        groupBy: [...AGGREGATE_EXAMPLE.groupBy, "currency"],
         watermark: { processed: [1200, 980], end: [1200, 980], lag: 0 },
         nextCursor: "WzEwMCwiYWJjZGVmZ2hpamtsbW5vcCJd",
       },

@@ -23,6 +23,19 @@ const Filter = z
 /** What an output column can be sorted by: a metric asked for, a dimension grouped by, or the time bucket. */
 const ORDER_FIELDS = ["bucket", ...METRIC_NAMES, ...DIMENSION_NAMES] as const;
 
+/** The example request of the documentation, and the question its example answer echoes. */
+export const AGGREGATE_EXAMPLE = {
+  metrics: ["bookings", "contractValue", "paymentsReceived"],
+  groupBy: ["service"],
+  interval: "month",
+  dateField: "occurred",
+  from: "2026-01-01",
+  to: "2026-12-31",
+  filters: { region: ["London", "Kent"] },
+  orderBy: [{ field: "contractValue", direction: "desc" }],
+  limit: 100,
+};
+
 /** The aggregation request as posted. Names are checked against the whitelists; values are bound, never spliced. */
 export const AggregateRequest = z
   .strictObject({
@@ -54,17 +67,7 @@ export const AggregateRequest = z
   })
   .meta({
     description: "A safe aggregation: whitelisted metrics × dimensions × filters over a calendar range of one organisation.",
-    example: {
-      metrics: ["bookings", "contractValue", "paymentsReceived"],
-      groupBy: ["service"],
-      interval: "month",
-      dateField: "occurred",
-      from: "2026-01-01",
-      to: "2026-12-31",
-      filters: { region: ["London", "Kent"] },
-      orderBy: [{ field: "contractValue", direction: "desc" }],
-      limit: 100,
-    },
+    example: AGGREGATE_EXAMPLE,
   });
 
 /** A filter of one dimension, as normalised. */
