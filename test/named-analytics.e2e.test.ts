@@ -13,7 +13,7 @@ import {
 } from "../benchmarks/expected-named-analytics.ts";
 import { generateWeddingData } from "../benchmarks/generate-wedding-data.ts";
 import type { GeneratedItem } from "../benchmarks/generated-item.ts";
-import { computeGroundTruth } from "../benchmarks/ground-truth.ts";
+import { computeGroundTruth, type GroundTruth } from "../benchmarks/ground-truth.ts";
 import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { comparedPeriod, COMPARE_TO, periodContaining, PERIODS } from "../query-api/comparison-periods.ts";
@@ -33,6 +33,7 @@ let items: GeneratedItem[];
 const keys = new Map<string, string>();
 const orgIds = new Map<string, string>();
 const facts = new Map<string, OrgFacts>();
+let truth: GroundTruth;
 
 interface Answer<T = Record<string, unknown>> {
   data: T[];
@@ -94,7 +95,7 @@ beforeAll(async () => {
       duplicateRate: 0.03,
     }),
   ];
-  const truth = computeGroundTruth(items);
+  truth = computeGroundTruth(items);
   for (const orgKey of Object.keys(truth.orgs)) {
     const org = await createOrganisation(app.sql, orgKey);
     keys.set(orgKey, org.apiKey);
@@ -121,6 +122,37 @@ afterAll(async () => {
 });
 
 describe("the named analytics endpoints, against figures computed from the posted events", () => {
+  it("adds up, over all time, to the generator's own ground-truth totals per currency and channel", async () => {
+    const ALL = { from: "2000-01-01", to: "2099-12-31" };
+    /** Rows summed per currency, figure by figure. */
+    const perCurrency = (rows: Record<string, unknown>[], figures: string[]) => {
+      const sums: Record<string, Record<string, number>> = {};
+      for (const row of rows) {
+        const sum = (sums[row.currency as string] ??= Object.fromEntries(figures.map((f) => [f, 0])));
+        for (const f of figures) sum[f]! += (row[f] as number | null) ?? 0;
+      }
+      return sums;
+    };
+    for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
+      const totals = orgTruth.totals;
+      const truthOf = (pick: (t: (typeof totals)[string]) => Record<string, number>) =>
+        Object.fromEntries(Object.entries(totals).map(([currency, t]) => [currency, pick(t)]));
+      const suppliers = (await ask<Record<string, unknown>>(orgKey, "supplier-performance", ALL)).data;
+      expect(perCurrency(suppliers, ["bookings", "contractValue", "cancellations", "paymentsReceived", "refunds"])).toEqual(
+        truthOf((t) => ({ bookings: t.bookings, contractValue: t.contractValue, cancellations: t.cancelledBookings, paymentsReceived: t.paymentsReceived, refunds: t.refunds })),
+      );
+      const seasons = (await ask<Record<string, unknown>>(orgKey, "seasonality", { ...ALL, by: "month" })).data;
+      expect(perCurrency(seasons, ["bookings", "contractValue"])).toEqual(truthOf((t) => ({ bookings: t.bookings, contractValue: t.contractValue })));
+      const budgets = (await askAllPages(orgKey, "budget-vs-actual", { limit: 1000 })).rows as Record<string, unknown>[];
+      const spent = perCurrency(budgets, ["allocated", "spent"]);
+      for (const [currency, t] of Object.entries(totals)) {
+        expect({ currency, allocated: spent[currency]?.allocated ?? 0, spent: spent[currency]?.spent ?? 0 }).toEqual({ currency, allocated: t.budgetAllocated, spent: t.expenses });
+      }
+      const channels = (await ask<{ channel: string; inquiries: number; converted: number }>(orgKey, "conversion", { ...ALL, by: "channel" })).data;
+      expect(Object.fromEntries(channels.map((c) => [c.channel, { inquiries: c.inquiries, converted: c.converted }]))).toEqual(orgTruth.inquiries);
+    }
+  });
+
   it("has data worth checking: overruns, flags, cancellations, refunds and several currencies", () => {
     const all = [...facts.values()];
     expect(all.every((f) => expectedBudgetVsActual(f, { overrunOnly: true }).length > 0)).toBe(true);
