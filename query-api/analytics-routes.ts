@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { stringify } from "csv-stringify/sync";
 import { z } from "zod";
 import { createRouter } from "../platform/http/create-router.ts";
 import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
@@ -7,7 +8,7 @@ import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { CalendarDate } from "../schemas/index.ts";
 import { queryAnomalies } from "./anomalies-query.ts";
 import { REVENUE_GROUPS, REVENUE_INTERVALS, revenueSelect } from "./revenue-query.ts";
-import { FormatQuery, type SendAnswer } from "./send-answer.ts";
+import { ANSWER_MEDIA_TYPES, FormatQuery, negotiateFormat, type SendAnswer } from "./send-answer.ts";
 
 const RevenueParams = z
   .strictObject({
@@ -20,6 +21,7 @@ const RevenueParams = z
   .refine((p) => p.from <= p.to, { message: "must not be before from", path: ["to"], ...soFarValid });
 
 const AnomalyParams = z.strictObject({
+  ...FormatQuery.shape,
   kind: z.enum(["overpayment", "duplicate_payment"]).optional().meta({ description: "Only anomalies of this kind." }),
   status: z.enum(["open", "acknowledged", "resolved"]).optional().meta({ description: "Only anomalies in this state." }),
   from: CalendarDate.optional().meta({ description: "First UTC day of occurrence, inclusive.", example: "2026-06-01" }),
@@ -93,6 +95,9 @@ const AnomalySchema = z.object({
   detectedAt: z.string(),
 });
 
+/** The columns of an anomaly in CSV, in the order of the JSON rows. */
+const ANOMALY_COLUMNS = Object.keys(AnomalySchema.shape);
+
 const anomaliesRoute = createRoute({
   method: "get",
   path: "/anomalies",
@@ -125,9 +130,19 @@ const anomaliesRoute = createRoute({
             meta: { limit: 100 },
           },
         },
+        "text/csv": {
+          schema: z.string(),
+          example:
+            'id,kind,severity,score,status,eventId,bookingId,weddingId,evidence,occurredAt,detectedAt\noverpayment:0f4a…,overpayment,high,1.25,open,6f1c2e9a-3b0d-4c55-9a8e-2b7f1d0c4e11,bk-1042,wd-311,"{""contractValue"":200000,""paid"":250000,""currency"":""GBP""}",2026-06-13T14:03:00.000Z,2026-06-13T14:03:01.204Z\n',
+        },
+        "application/x-ndjson": {
+          schema: z.string(),
+          example:
+            '{"id":"overpayment:0f4a…","kind":"overpayment","severity":"high","score":1.25,"status":"open","eventId":"6f1c2e9a-3b0d-4c55-9a8e-2b7f1d0c4e11","bookingId":"bk-1042","weddingId":"wd-311","evidence":{"contractValue":200000,"paid":250000,"currency":"GBP"},"occurredAt":"2026-06-13T14:03:00.000Z","detectedAt":"2026-06-13T14:03:01.204Z"}\n',
+        },
       },
     },
-    ...errorResponses("invalid_request", ...AUTHENTICATED_ERRORS),
+    ...errorResponses("invalid_request", "not_acceptable", ...AUTHENTICATED_ERRORS),
   },
 });
 
@@ -151,9 +166,15 @@ export function createAnalyticsRoutes({ sql, sendAnswer }: AnalyticsRouteDeps) {
     return sendAnswer(c, { name: "revenue", params, query, queryParams }) as never;
   });
   router.openapi(anomaliesRoute, async (c) => {
-    const params = c.req.valid("query");
+    const { format: asked, ...params } = c.req.valid("query");
+    const format = negotiateFormat(asked, c.req.header("accept"));
     const data = await queryAnomalies(sql, { orgId: c.var.auth.orgId, ...params });
-    return c.json({ data, meta: params }, 200);
+    if (format === "json") return c.json({ data, meta: params }, 200);
+    // At most 1,000 rows (the limit's ceiling), so the answer is written whole rather than streamed.
+    c.header("Content-Type", ANSWER_MEDIA_TYPES[format]);
+    if (format === "ndjson") return c.body(data.map((row) => `${JSON.stringify(row)}\n`).join("")) as never;
+    const rows = data.map((row) => ({ ...row, evidence: JSON.stringify(row.evidence) }));
+    return c.body(stringify(rows, { header: true, columns: ANOMALY_COLUMNS })) as never;
   });
   return router;
 }

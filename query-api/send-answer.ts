@@ -22,7 +22,8 @@ export const FormatQuery = z.strictObject({
     .meta({ description: "json (default), csv (with a header row) or ndjson; overrides the Accept header." }),
 });
 
-const MEDIA_TYPES: Record<AnswerFormat, string> = {
+/** The Content-Type each answer format is sent with. */
+export const ANSWER_MEDIA_TYPES: Record<AnswerFormat, string> = {
   json: "application/json",
   csv: "text/csv; charset=utf-8",
   ndjson: "application/x-ndjson",
@@ -64,7 +65,7 @@ export function negotiateFormat(formatParam: string | undefined, accept: string 
     const match = ACCEPTED.find(([type]) => type === range.type);
     if (match !== undefined) return match[1];
   }
-  throw new ApiError("not_acceptable", `cannot answer in ${accept}; ask for ${Object.values(MEDIA_TYPES).join(", ")}`, {
+  throw new ApiError("not_acceptable", `cannot answer in ${accept}; ask for ${Object.values(ANSWER_MEDIA_TYPES).join(", ")}`, {
     accepted: ["application/json", "text/csv", "application/x-ndjson"],
   });
 }
@@ -143,7 +144,7 @@ export function createSendAnswer({ ch, watermark, cache, ttlMs = 10 * 60_000, ma
     c.header("Cache-Control", "private, no-cache");
     c.header("Vary", "Accept");
     if (ifNoneMatchHolds(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-    c.header("Content-Type", MEDIA_TYPES[format]);
+    c.header("Content-Type", ANSWER_MEDIA_TYPES[format]);
     const meta = { ...request.params, watermark: mark };
 
     const stored = await cache.get(key);

@@ -165,6 +165,21 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     }
   });
 
+  it("lists anomalies as CSV and NDJSON on request, with the same rows as JSON", async () => {
+    const apiKey = keys.get(Object.keys(truth.orgs)[0]!)!;
+    const json = ((await (await call("/v1/anomalies?limit=1000", apiKey)).json()) as { data: Record<string, unknown>[] }).data;
+    expect(json.length).toBeGreaterThan(0);
+    const ndjson = await call("/v1/anomalies?limit=1000&format=ndjson", apiKey);
+    expect(ndjson.headers.get("content-type")).toBe("application/x-ndjson");
+    expect((await ndjson.text()).trim().split("\n").map((line) => JSON.parse(line))).toEqual(json);
+    const csv = await call("/v1/anomalies?limit=1000", apiKey, { headers: { accept: "text/csv" } });
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    const [header, ...lines] = (await csv.text()).trim().split("\n");
+    expect(header).toBe("id,kind,severity,score,status,eventId,bookingId,weddingId,evidence,occurredAt,detectedAt");
+    expect(lines).toHaveLength(json.length);
+    expect(lines.map((line) => line.split(",")[0])).toEqual(json.map((row) => row.id));
+  });
+
   it("renders a monthly report whose every figure equals the API's", async () => {
     // The organisation and month with the most activity.
     const tally = new Map<string, number>();
