@@ -217,8 +217,11 @@ export function createLiveFeed({
     const moved = seen === undefined || seen.day !== day || seen.processed.some((offset, p) => offset !== processed[p]);
     const all = subscribers();
     for (const s of all) {
-      // A new subscriber starts at the watermark; a cursor from before the log had its partitions has them at 0.
-      s.cursor = s.cursor === undefined ? [...processed] : processed.map((_, p) => s.cursor![p] ?? 0);
+      // A new subscriber starts at the watermark; a cursor from before the log had its partitions has them at 0. No id
+      // this feed sent is past the watermark, so an offset beyond it is not ours (or the log was rebuilt): it is held at
+      // the watermark, or the subscriber would wait for anomalies below it that it would never be sent.
+      s.cursor =
+        s.cursor === undefined ? [...processed] : processed.map((end, p) => Math.min(s.cursor![p] ?? 0, end));
     }
     const ready = all.filter((s) => s.backlog < maxBacklog);
     for (const s of all) if (moved && s.backlog >= maxBacklog) s.owedTally = true;

@@ -177,6 +177,25 @@ describe("GET /v1/live", () => {
     expect(anomalies(again)).toEqual([]);
   });
 
+  it("holds a Last-Event-ID ahead of the log at the watermark, so later anomalies still arrive", async () => {
+    const org = await newOrg("time-traveller");
+    const feed = await connect(org, { "last-event-id": "999999999.999999999.999999999.999999999" });
+    await waitForTally(feed, []);
+    await post(org, [booking("bk-t1", 100_000, "GBP"), payment("pay-t1", "bk-t1", 120_000, "GBP")]);
+    await waitFor(() => anomalies(feed).length === 1, { timeoutMs: 30_000, message: "the anomaly never came" });
+  });
+
+  it("leaves no subscriber behind a HEAD request, which reads no body", async () => {
+    const org = await newOrg("header-reader");
+    for (let i = 0; i <= MAX_STREAMS; i++) {
+      const res = await app.http.request("/v1/live", { method: "HEAD", headers: { authorization: `Bearer ${org.apiKey}` } });
+      expect(res.status).toBe(200);
+    }
+    await waitFor(() => app.live!.subscriberCount(org.orgId) === 0, { message: "HEAD requests left subscribers" });
+    const feed = await connect(org);
+    await waitForTally(feed, []);
+  });
+
   it("answers 400 to a Last-Event-ID it never sent", async () => {
     const org = await newOrg("confused");
     const res = await app.http.request("/v1/live", { headers: { authorization: `Bearer ${org.apiKey}`, "last-event-id": "yesterday" } });

@@ -49,7 +49,8 @@ export function createApiReference({ documentUrl, base }: { documentUrl: string;
     .get("/", (c) => c.html(page(documentUrl, base)))
     .get("/:asset", async (c) => {
       const name = c.req.param("asset");
-      const type = ASSETS[name];
+      // Own keys only: "constructor" or "__proto__" are names of every object, not files.
+      const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
       if (type === undefined) return c.notFound();
       c.header("Content-Type", type);
       c.header("Cache-Control", "public, max-age=86400");

@@ -135,6 +135,13 @@ export function createHttpApp({
     description: "An API key of the organisation, e.g. `wsk_…`, as issued by `wedsync org:create` or the admin routes.",
   });
   app.use("*", metrics.middleware);
+  // Hono answers HEAD by running the GET handler and dropping its body unread. A body that is a stream (a live feed
+  // subscription, a ClickHouse result, a file, an export being written) would then hold what it holds for good, so it
+  // is cancelled here, which runs its cleanup as a client going away would.
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.req.method === "HEAD") await c.res.body?.cancel();
+  });
   app.openapi(metricsRoute, async (c) => {
     const { body, contentType } = await metrics.render();
     return c.text(body, 200, { "Content-Type": contentType });
