@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { validate } from "../platform/http/create-router.ts";
 import { AggregateRequest, checkAggregateRequest } from "./aggregation/aggregate-request.ts";
 import { buildAggregateQuery, type BoundQuery } from "./aggregation/build-aggregate-query.ts";
 
@@ -9,6 +10,8 @@ import { buildAggregateQuery, type BoundQuery } from "./aggregation/build-aggreg
  * otherwise.
  */
 export function engineQuery(orgId: string, request: z.input<typeof AggregateRequest>): BoundQuery {
-  const { question } = checkAggregateRequest(AggregateRequest.parse(request));
+  // validate, not parse: a request this endpoint built from valid parameters that the engine still refuses is the
+  // caller's range at an edge (a 400 naming it), never a 500.
+  const { question } = checkAggregateRequest(validate(AggregateRequest, request));
   return buildAggregateQuery(orgId, question);
 }

@@ -84,6 +84,10 @@ export const PeriodComparisonParams = z.strictObject({
   metric: z.enum(COMPARISON_METRICS).meta({ description: "The figure compared.", example: "netRevenue" }),
   period: z.enum(PERIODS).default("month").meta({ description: "Length of the period; seasons are Mar–May, Jun–Aug, Sep–Nov, Dec–Feb.", example: "quarter" }),
   compareTo: z.enum(COMPARE_TO).default("previous").meta({ description: "The period just before, or the same period a year earlier.", example: "lastYear" }),
-  anchor: date("A day of the current period, YYYY-MM-DD; default today (UTC).", "2026-06-13").optional(),
+  // The compared period starts up to a year and a season before the anchor's, and ends at most a season after it; both
+  // must be days the engine can ask about (1900–2299), so the anchor keeps that margin at each end.
+  anchor: date("A day of the current period, YYYY-MM-DD, 1902–2298; default today (UTC).", "2026-06-13")
+    .refine((day) => day >= "1902-01-01" && day <= "2298-12-31", "must be between 1902-01-01 and 2298-12-31")
+    .optional(),
   format,
 });

@@ -33,7 +33,13 @@ const KeyAccessBody = z
 
 const CreateOrganisationBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).meta({ description: "The organisation's display name.", example: "Rosewood Venues" }),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
+      .meta({ description: "The organisation's display name.", example: "Rosewood Venues" }),
     scopes: Scopes.optional().meta({ description: "The first key's scopes. Default: ingest, read, reports." }),
     tier: Tier.optional().meta({ description: "The first key's tier. Default: professional." }),
   })
