@@ -8,9 +8,10 @@ import type { AppEnv } from "./app-env.ts";
 const WARN_EVERY_MS = 10_000;
 
 /**
- * Counts every authenticated request against its organisation's quota, under the tier of the key used (so minting
- * more keys does not multiply the quota). Over it: 429 rate_limited with Retry-After. Every answer carries
- * RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (seconds).
+ * Counts every authenticated request against its organisation's quota of the key's tier: keys of one tier share one
+ * count, so minting more keys does not multiply the quota; an organisation the operator gave keys of two tiers has a
+ * count in each. Over it: 429 rate_limited with Retry-After. Every answer carries RateLimit-Limit,
+ * RateLimit-Remaining and RateLimit-Reset (seconds).
  */
 export function limitRequestRate({ limiter, logger }: { limiter: TierRateLimiter; logger: Logger }) {
   let warnedAt = Number.NEGATIVE_INFINITY;
