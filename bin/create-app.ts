@@ -28,6 +28,7 @@ import { createNamedAnalyticsRoutes } from "../query-api/named-analytics-routes.
 import { createSendAnswer } from "../query-api/send-answer.ts";
 import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
 import { createLiveRoutes } from "../query-api/live-routes.ts";
+import type { Cache } from "../platform/cache/cache.ts";
 import { createCache } from "../platform/cache/create-cache.ts";
 import { loadMonthlyReport } from "../reports/monthly-report.ts";
 import { renderMonthlyReportPdf } from "../reports/render-pdf.ts";
@@ -69,6 +70,8 @@ export interface App {
 export interface AppOptions {
   /** Today's UTC date for the live feed's tally; default from the system clock (tests pin it). */
   today?: () => string;
+  /** The answer cache; default from configuration (Redis when REDIS_URL is set, else in-process). The app closes it. */
+  answerCache?: Cache;
 }
 
 /**
@@ -86,7 +89,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     ? await createRedisDedupStore({ url: config.redisUrl, windowMs: config.dedupWindowMs, keyPrefix: "wedsync:dedup:" })
     : await createLmdbDedupStore({ path: path.join(config.dataDir, "dedup"), windowMs: config.dedupWindowMs });
 
-  const cache = await createCache({ redisUrl: config.redisUrl });
+  const cache = options.answerCache ?? (await createCache({ redisUrl: config.redisUrl }));
   const rateLimiter = await createTierRateLimiter({ limits: config.rateLimits, redisUrl: config.redisUrl });
   const authenticate = createAuthenticator(sql);
   const watermark = () => readWatermark({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
