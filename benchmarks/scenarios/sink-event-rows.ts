@@ -4,6 +4,7 @@ import { newBooking } from "../../processors/project-booking-state.ts";
 import { RevenueTotals } from "../../processors/revenue-totals.ts";
 import type { ProcessedEvent } from "../../processors/step-result.ts";
 import { generateWeddingData, type GenerateOptions } from "../generate-wedding-data.ts";
+import type { GeneratedItem } from "../generated-item.ts";
 import { scaleForEventCount } from "../scale-to-event-count.ts";
 
 /** Generated wide `events` rows (EVENT_COLUMNS order), the revenue rollup over them, and counts per organisation. */
@@ -41,7 +42,16 @@ export type OrgIdOf = (orgKey: string) => string;
 export function* eventRowChunks(
   options: Omit<GenerateOptions, "scale" | "maxEvents" | "invalidRate" | "duplicateRate">,
   events: number,
-  { chunkRows = 100_000, orgIdOf = (key: string) => key }: { chunkRows?: number; orgIdOf?: OrgIdOf } = {},
+  {
+    chunkRows = 100_000,
+    orgIdOf = (key: string) => key,
+    onItem,
+  }: {
+    chunkRows?: number;
+    orgIdOf?: OrgIdOf;
+    /** Told of every generated item in order, before its row is built: for checks that need the events themselves. */
+    onItem?: (item: GeneratedItem) => void;
+  } = {},
   summary: Omit<GeneratedEventRows, "rows"> = { revenueRows: [], rowsByOrg: new Map() },
 ): Generator<unknown[][]> {
   const scale = scaleForEventCount(options, events);
@@ -49,7 +59,9 @@ export function* eventRowChunks(
   const revenue = new RevenueTotals();
   let chunk: unknown[][] = [];
   let offset = 0;
-  for (const { orgKey, event } of generateWeddingData({ ...options, scale, maxEvents: events })) {
+  for (const item of generateWeddingData({ ...options, scale, maxEvents: events })) {
+    onItem?.(item);
+    const { orgKey, event } = item;
     const orgId = orgIdOf(orgKey);
     const pe: ProcessedEvent = { orgId, receivedAt: event.occurredAt, event, partition: 0, offset: offset++ };
     const bookingId = (event.data as { bookingId?: unknown }).bookingId;
