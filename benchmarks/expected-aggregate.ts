@@ -54,8 +54,8 @@ const utcDay = (ms: number) => dayName(dayOf(ms));
  * and guest count last applied (arrival order, as the bookings projection applies them, whatever an update says it
  * occurred at); payments and refunds on their own day with their booking's dimensions and wedding date as last applied;
  * expenses on their day with their wedding's date as last applied; each wedding category's latest budget allocation
- * (by occurredAt, then arrival) on its day; inquiries on their day, converted when a booking of the same wedding and service was created. Computed here in
- * plain TypeScript, independently of the SQL.
+ * (by occurredAt, then arrival) on its day; inquiries on their day, converted when a booking of the same wedding and
+ * service was created. Computed here in plain TypeScript, independently of the SQL.
  */
 export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
   const bookings = new Map<string, BookingFacts>();

@@ -60,8 +60,8 @@ const WEDDING_DAYS = `
   GROUP BY wedding_id`;
 
 /**
- * A booking counts once, on the day it was created, with its latest contract value and guest count (as the revenue
- * query counts it); a cancelled one still counts there, and once more in `cancellations`.
+ * A booking counts once, on the day it was created, with the contract value and guest count last applied (as the
+ * revenue query counts it); a cancelled one still counts there, and once more in `cancellations`.
  */
 const bookings: FactSource = {
   name: "bookings",
