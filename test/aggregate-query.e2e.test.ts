@@ -281,7 +281,19 @@ describe("POST /v1/analytics/query", () => {
     const sorted = await problems(orgKey, { metrics: ["bookings"], orderBy: [{ field: "refunds" }], from: FROM, to: TO });
     expect(sorted[0]).toMatchObject({ path: "orderBy.0.field" });
     const typed = await problems(orgKey, { metrics: ["bookings"], filters: { weekday: "Saturday" }, from: FROM, to: TO });
-    expect(typed[0]).toMatchObject({ path: "filters.weekday", message: "values of weekday are integers" });
+    expect(typed[0]).toMatchObject({ path: "filters.weekday", message: "values of weekday are integers from 1 to 7" });
+  });
+
+  it("refuses integer filters outside their dimension's range with a 400 naming it", async () => {
+    const orgKey = orgKeys[0]!;
+    for (const weekday of [-1, { gte: -5 }, 70_000, [6, 70_000], { lte: 8 }]) {
+      expect(await problems(orgKey, { metrics: ["bookings"], filters: { weekday }, from: FROM, to: TO }), JSON.stringify(weekday)).toEqual([
+        { path: "filters.weekday", message: "values of weekday are integers from 1 to 7" },
+      ]);
+    }
+    expect(await problems(orgKey, { metrics: ["paymentsReceived"], filters: { weddingMonth: { gte: 0, lte: 70_000 } }, from: FROM, to: TO })).toEqual([
+      { path: "filters.weddingMonth", message: "values of weddingMonth are integers from 1 to 12" },
+    ]);
   });
 
   it("refuses dates that do not exist or run backwards, and cursors of other questions", async () => {

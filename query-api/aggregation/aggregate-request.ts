@@ -2,7 +2,16 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { invalidRequest, type FieldIssue } from "../../platform/http/create-router.ts";
 import { CalendarDate } from "../../schemas/index.ts";
-import { DATE_FIELDS, DIMENSION_NAMES, DIMENSIONS, INTERVALS, type DateField, type DimensionName, type Interval } from "./dimensions.ts";
+import {
+  DATE_FIELDS,
+  DIMENSION_NAMES,
+  DIMENSIONS,
+  INTERVALS,
+  type DateField,
+  type DimensionDefinition,
+  type DimensionName,
+  type Interval,
+} from "./dimensions.ts";
 import type { SourceName } from "./fact-sources.ts";
 import { METRIC_NAMES, METRICS, sourcesOf, type MetricName } from "./metrics.ts";
 
@@ -151,10 +160,17 @@ export function checkAggregateRequest(request: z.infer<typeof AggregateRequest>)
   const filters = request.filters as Partial<Record<DimensionName, FilterSpec>>;
   for (const [dimension, filter] of Object.entries(filters) as [DimensionName, FilterSpec][]) {
     needs(dimension, `filters.${dimension}`, "filtered by");
-    const values = typeof filter === "object" && !Array.isArray(filter) ? [filter.gte, filter.lte] : [filter].flat();
-    const type = DIMENSIONS[dimension].type;
-    if (values.some((v) => v !== undefined && (type === "integer") !== (typeof v === "number"))) {
-      issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are ${type === "integer" ? "integers" : "strings"}` });
+    const range = typeof filter === "object" && !Array.isArray(filter);
+    const values = (range ? [filter.gte, filter.lte] : [filter].flat()).filter((v) => v !== undefined);
+    const definition: DimensionDefinition = DIMENSIONS[dimension];
+    if (definition.type === "string") {
+      if (values.some((v) => typeof v !== "string")) issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are strings` });
+    } else {
+      // An integer outside the dimension's range matches nothing, and may not even bind as its parameter type.
+      const [min, max] = definition.range;
+      if (values.some((v) => typeof v !== "number" || v < min || v > max)) {
+        issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are integers from ${min} to ${max}` });
+      }
     }
   }
   const outputs = new Set<string>([...metrics, ...groupBy, ...(request.interval ? ["bucket"] : [])]);
