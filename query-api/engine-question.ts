@@ -9,6 +9,5 @@ import { buildAggregateQuery, type BoundQuery } from "./aggregation/build-aggreg
  * otherwise.
  */
 export function engineQuery(orgId: string, request: z.input<typeof AggregateRequest>): BoundQuery {
-  const { question } = checkAggregateRequest(AggregateRequest.parse(request));
-  return buildAggregateQuery(orgId, question);
+  return buildAggregateQuery(orgId, checkAggregateRequest(AggregateRequest.parse(request)));
 }

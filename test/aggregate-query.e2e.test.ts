@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../bin/create-app.ts";
 import { collectAggregateFacts, expectedAggregate, type AggregateFacts } from "../benchmarks/expected-aggregate.ts";
@@ -54,7 +55,7 @@ async function problems(orgKey: string, body: unknown): Promise<{ path: string; 
 
 /** The reference answer of a request, computed in TypeScript from the organisation's accepted events. */
 function expected(orgKey: string, body: Record<string, unknown>): Row[] {
-  const { question } = checkAggregateRequest(AggregateRequest.parse({ ...body, limit: 10_000 }));
+  const question = checkAggregateRequest(AggregateRequest.parse({ ...body, limit: 10_000 }));
   return expectedAggregate(facts.get(orgKey)!, question);
 }
 
@@ -311,6 +312,49 @@ describe("POST /v1/analytics/query", () => {
       { path: "cursor", message: "belongs to another question: ask the same question to get its next page" },
     ]);
     expect((await problems(orgKey, { metrics: ["bookings"], ...WIDE, cursor: "not-a-cursor" }))[0]!.message).toBe("is not a cursor this API gave out");
+  });
+
+  it("refuses a cursor given out before new events were processed, and pages afresh from the first page", async () => {
+    // An organisation of its own, so the events posted here change no other test's answers.
+    const org = await createOrganisation(app.sql, "late-pager");
+    keys.set("late-pager", org.apiKey);
+    const post = async (weddings: string[]) => {
+      const events = weddings.map((w) => ({
+        id: randomUUID(),
+        type: "booking.created",
+        occurredAt: "2026-02-01T10:00:00Z",
+        source: "test",
+        data: { bookingId: `bk-${w}`, weddingId: w, supplierId: "sup-1", service: "florist", weddingDate: "2026-09-05", guestCount: 80, contractValue: { amount: 1000, currency: "GBP" } },
+      }));
+      const res = await app.http.request("/v1/events", {
+        method: "POST",
+        headers: { authorization: `Bearer ${org.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify(events),
+      });
+      expect(res.status).toBe(202);
+      await waitUntilProcessed(app);
+    };
+    const body = { metrics: ["bookings"], groupBy: ["wedding"], ...WIDE, limit: 2 };
+    await post(["w-b", "w-d", "w-f"]);
+    const first = await rows("late-pager", body);
+    expect(first.data.map((r) => r.wedding)).toEqual(["w-b", "w-d"]);
+    const csv = await ask("late-pager", body, { query: "?format=csv" });
+    await csv.text();
+    // Weddings that sort before the first page's: its offset would now repeat w-d and never show w-c.
+    await post(["w-a", "w-c"]);
+    for (const cursor of [first.meta.nextCursor as string, csv.headers.get("x-next-cursor")!]) {
+      expect(await problems("late-pager", { ...body, cursor })).toEqual([
+        { path: "cursor", message: "the data changed since the first page was answered: ask for the first page again" },
+      ]);
+    }
+    const walked: unknown[] = [];
+    let cursor: string | undefined;
+    do {
+      const { data, meta } = await rows("late-pager", { ...body, ...(cursor ? { cursor } : {}) });
+      walked.push(...data.map((r) => r.wedding));
+      cursor = (meta.nextCursor as string | null) ?? undefined;
+    } while (cursor !== undefined);
+    expect(walked).toEqual(["w-a", "w-b", "w-c", "w-d", "w-f"]);
   });
 
   it("treats hostile strings in every value position as plain values or refuses them, leaving the store intact", async () => {

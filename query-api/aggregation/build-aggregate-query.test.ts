@@ -14,7 +14,7 @@ const event = (type: string, occurredAt: string, data: Record<string, unknown>) 
 
 /** The engine's rows for a request, on this world's ClickHouse. */
 async function answer(request: z.input<typeof AggregateRequest>) {
-  const { question } = checkAggregateRequest(AggregateRequest.parse(request));
+  const question = checkAggregateRequest(AggregateRequest.parse(request));
   const { query, params } = buildAggregateQuery(org, question);
   return (await world.ch.query({ query, query_params: params, format: "JSONEachRow" })).json<Record<string, unknown>>();
 }
