@@ -16,13 +16,14 @@ export interface AggregateFacts {
   facts: Fact[];
 }
 
-/** A value and where it was set, so "latest" is the latest occurredAt, then the latest arrival. */
+/** A value and where it was set, so "latest" can be told by occurredAt, then arrival. */
 interface Versioned<T> {
   value: T;
   at: number;
   arrival: number;
 }
 
+/** The later of two allocations by occurredAt, then arrival: how the budgets projection keeps a category's budget. */
 function later<T>(candidate: Versioned<T>, current: Versioned<T> | undefined): Versioned<T> {
   if (current === undefined || candidate.at > current.at || (candidate.at === current.at && candidate.arrival > current.arrival)) {
     return candidate;
@@ -38,9 +39,10 @@ interface BookingFacts {
   venue: string;
   currency: string;
   created: number;
-  contract?: Versioned<number>;
-  guests?: Versioned<number>;
-  weddingDate?: Versioned<string>;
+  /** The contract value, guest count and wedding date last applied (arrival order). */
+  contract: number;
+  guests: number;
+  weddingDate: string;
   cancelled: boolean;
 }
 
@@ -48,15 +50,17 @@ const utcDay = (ms: number) => dayName(dayOf(ms));
 
 /**
  * The facts of one organisation, from its accepted events in arrival order (rejected and repeated events left out by
- * the caller), by the definitions the aggregation documents: a booking once, on its creation day, at its latest contract
- * value and guest count; payments and refunds on their own day with their booking's dimensions and latest wedding
- * date; expenses on their day with their wedding's latest date; each wedding category's latest budget allocation on its
- * day; inquiries on their day, converted when a booking of the same wedding and service was created. Computed here in
- * plain TypeScript, independently of the SQL.
+ * the caller), by the definitions the aggregation documents: a booking once, on its creation day, at the contract value
+ * and guest count last applied (arrival order, as the bookings projection applies them, whatever an update says it
+ * occurred at); payments and refunds on their own day with their booking's dimensions and wedding date as last applied;
+ * expenses on their day with their wedding's date as last applied; each wedding category's latest budget allocation
+ * (by occurredAt, then arrival) on its day; inquiries on their day, converted when a booking of the same wedding and
+ * service was created. Computed here in plain TypeScript, independently of the SQL.
  */
 export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
   const bookings = new Map<string, BookingFacts>();
-  const weddingDates = new Map<string, Versioned<string>>();
+  /** Each wedding's date as any of its bookings last set it (arrival order). */
+  const weddingDates = new Map<string, string>();
   const budgets = new Map<string, Versioned<{ amount: number; currency: string; weddingId: string; category: string }>>();
   const booked = new Set<string>();
   const movements: { kind: "payments" | "refunds"; bookingId: string; at: number; amount: number; currency: string; method: string }[] = [];
@@ -66,7 +70,7 @@ export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
   events.forEach((event, arrival) => {
     const at = Date.parse(event.occurredAt);
     const noteWeddingDate = (weddingId: string, date: string | undefined) => {
-      if (date !== undefined) weddingDates.set(weddingId, later({ value: date, at, arrival }, weddingDates.get(weddingId)));
+      if (date !== undefined) weddingDates.set(weddingId, date);
     };
     switch (event.type) {
       case "booking.created": {
@@ -79,9 +83,9 @@ export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
           venue: d.venueId ?? "",
           currency: d.contractValue.currency,
           created: at,
-          contract: { value: d.contractValue.amount, at, arrival },
-          guests: { value: d.guestCount, at, arrival },
-          weddingDate: { value: d.weddingDate, at, arrival },
+          contract: d.contractValue.amount,
+          guests: d.guestCount,
+          weddingDate: d.weddingDate,
           cancelled: false,
         });
         booked.add(`${d.weddingId}\u0000${d.service}`);
@@ -91,9 +95,10 @@ export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
       case "booking.updated": {
         const d = event.data;
         const booking = bookings.get(d.bookingId)!;
-        if (d.contractValue) booking.contract = later({ value: d.contractValue.amount, at, arrival }, booking.contract);
-        if (d.guestCount !== undefined) booking.guests = later({ value: d.guestCount, at, arrival }, booking.guests);
-        if (d.weddingDate !== undefined) booking.weddingDate = later({ value: d.weddingDate, at, arrival }, booking.weddingDate);
+        // A booking's figures are the ones applied last (arrival order), whatever the update says it occurred at.
+        if (d.contractValue) booking.contract = d.contractValue.amount;
+        if (d.guestCount !== undefined) booking.guests = d.guestCount;
+        if (d.weddingDate !== undefined) booking.weddingDate = d.weddingDate;
         noteWeddingDate(d.weddingId, d.weddingDate);
         return;
       }
@@ -134,9 +139,9 @@ export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
     facts.push({
       source: "bookings",
       occurred: utcDay(b.created),
-      weddingDay: b.weddingDate?.value ?? null,
+      weddingDay: b.weddingDate,
       dims: { service: b.service, supplier: b.supplier, region: b.region, venue: b.venue, wedding: b.weddingId, currency: b.currency },
-      measures: { bookings: 1, contract: b.contract!.value, guests: b.guests!.value, cancellations: b.cancelled ? 1 : 0 },
+      measures: { bookings: 1, contract: b.contract, guests: b.guests, cancellations: b.cancelled ? 1 : 0 },
     });
   }
   for (const m of movements) {
@@ -144,7 +149,7 @@ export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
     facts.push({
       source: m.kind,
       occurred: utcDay(m.at),
-      weddingDay: b.weddingDate?.value ?? null,
+      weddingDay: b.weddingDate,
       dims: {
         service: b.service,
         supplier: b.supplier,
@@ -161,7 +166,7 @@ export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
     facts.push({
       source: "expenses",
       occurred: utcDay(e.at),
-      weddingDay: weddingDates.get(e.weddingId)?.value ?? null,
+      weddingDay: weddingDates.get(e.weddingId) ?? null,
       dims: { wedding: e.weddingId, category: e.category, currency: e.currency },
       measures: { expenses: e.amount },
     });
@@ -170,7 +175,7 @@ export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
     facts.push({
       source: "budgets",
       occurred: utcDay(at),
-      weddingDay: weddingDates.get(value.weddingId)?.value ?? null,
+      weddingDay: weddingDates.get(value.weddingId) ?? null,
       dims: { wedding: value.weddingId, category: value.category, currency: value.currency },
       measures: { budget: value.amount },
     });

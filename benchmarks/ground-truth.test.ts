@@ -25,7 +25,7 @@ const created = event("booking.created", "2026-01-15T10:00:00Z", {
 });
 
 describe("computeGroundTruth", () => {
-  it("values bookings at their latest contract value, ties broken by arrival, bucketed by creation day", () => {
+  it("values bookings at the contract value last applied, even one dated earlier, bucketed by creation day", () => {
     const truth = computeGroundTruth(
       [
         created,
@@ -39,16 +39,17 @@ describe("computeGroundTruth", () => {
           weddingId: wed,
           contractValue: GBP(120_000),
         }),
+        // Arrives last but says it occurred before the two above: the projections apply it last, so it wins.
         event("booking.updated", "2026-02-01T09:00:00Z", {
           bookingId: "bk-1",
           weddingId: wed,
-          contractValue: GBP(999_999),
+          contractValue: GBP(110_000),
         }),
         event("booking.updated", "2026-04-01T09:00:00Z", { bookingId: "bk-1", weddingId: wed, guestCount: 140 }),
       ].map((e) => ({ orgKey: "a", event: e })),
     );
     const org = truth.orgs.a!;
-    expect(org.totals.GBP).toMatchObject({ bookings: 1, contractValue: 120_000 });
+    expect(org.totals.GBP).toMatchObject({ bookings: 1, contractValue: 110_000 });
     expect(org.revenueDaily).toEqual([
       {
         day: "2026-01-15",
@@ -56,7 +57,7 @@ describe("computeGroundTruth", () => {
         region: "Yorkshire",
         currency: "GBP",
         bookings: 1,
-        contractValue: 120_000,
+        contractValue: 110_000,
         paymentsReceived: 0,
         refunds: 0,
       },

@@ -15,7 +15,7 @@ export interface CurrencyTotals {
   /** Bookings created (cancelled ones included, as the revenue query counts them). */
   bookings: number;
   cancelledBookings: number;
-  /** Sum of every booking's latest contract value (cancelled ones included, as the revenue query values them). */
+  /** Sum of every booking's contract value as last applied (cancelled ones included, as the revenue query values them). */
   contractValue: number;
   cancellationFees: number;
   paymentsReceived: number;
@@ -32,7 +32,7 @@ export interface DailyRevenue {
   /** The booking's region, or null when it was not given. */
   region: string | null;
   currency: string;
-  /** Bookings created that day, valued at their latest contract value. */
+  /** Bookings created that day, valued at their contract value as last applied. */
   bookings: number;
   contractValue: number;
   /** Payments received that day on bookings of this service and region. */
@@ -90,7 +90,7 @@ export interface GroundTruth {
   orgs: Record<string, OrgTruth>;
 }
 
-/** A value with the position it was set at, so "latest" means latest occurredAt, then latest arrival. */
+/** A budget allocation with the position it was set at, so "latest" means latest occurredAt, then latest arrival. */
 interface Versioned {
   amount: number;
   currency: string;
@@ -119,8 +119,8 @@ interface OrgState {
   injectedInvalid: Partial<Record<InvalidKind, number>>;
   anomalies: InjectedAnomaly[];
   bookings: Map<string, BookingState>;
-  /** Latest contract value per booking id, from booking.created and booking.updated alike. */
-  values: Map<string, Versioned>;
+  /** Contract value per booking id as last applied (arrival order), from booking.created and booking.updated alike. */
+  values: Map<string, number>;
   budgets: Map<string, Versioned>;
   daily: Map<string, DailyRevenue>;
   totals: Map<string, CurrencyTotals>;
@@ -143,7 +143,8 @@ function isLater(candidate: Versioned, current: Versioned | undefined): boolean 
 /**
  * Computes ground truth from events alone, independently of any store, using the definitions of
  * query-api/revenue-query.ts: bookings are bucketed by their creation day and valued at their
- * latest contract value (latest occurredAt, ties by arrival); payments and refunds by their own
+ * contract value last applied (arrival order, as the bookings projection and the revenue rollup
+ * apply updates, even one dated before the value it replaces); payments and refunds by their own
  * day, attributed to the service and region of their booking; days are UTC. Feed items in arrival
  * order: the semantic checks the pipeline applies depend on it. Events it would dead-letter —
  * a payment or refund for an unknown booking, a payment for a cancelled one, a refund above what
@@ -230,9 +231,8 @@ export class GroundTruthBuilder {
     switch (event.type) {
       case "booking.created": {
         const { data } = event;
-        const value = { amount: data.contractValue.amount, currency: data.contractValue.currency, at, arrival };
-        if (isLater(value, org.values.get(data.bookingId))) org.values.set(data.bookingId, value);
         if (!org.bookings.has(data.bookingId)) {
+          org.values.set(data.bookingId, data.contractValue.amount);
           org.bookings.set(data.bookingId, {
             service: data.service,
             region: data.region ?? null,
@@ -251,8 +251,8 @@ export class GroundTruthBuilder {
         if (data.contractValue === undefined) return undefined;
         const booking = org.bookings.get(data.bookingId);
         if (booking !== undefined && booking.currency !== data.contractValue.currency) return "currency-mismatch";
-        const value = { amount: data.contractValue.amount, currency: data.contractValue.currency, at, arrival };
-        if (isLater(value, org.values.get(data.bookingId))) org.values.set(data.bookingId, value);
+        // The last value applied wins, in arrival order, even when it says it occurred before the one it replaces.
+        org.values.set(data.bookingId, data.contractValue.amount);
         return undefined;
       }
       case "booking.cancelled": {
@@ -353,13 +353,13 @@ export class GroundTruthBuilder {
   }
 
   private summarise(org: OrgState): OrgTruth {
-    // Booking figures depend on the latest contract value, known only once every event is in, so
+    // Booking figures depend on the contract value last applied, known only once every event is in, so
     // they are added here, to copies, leaving the builder free to take more events.
     const totals = new Map([...org.totals].map(([currency, t]) => [currency, { ...t }]));
     const daily = new Map([...org.daily].map(([key, row]) => [key, { ...row }]));
     const scratch: OrgState = { ...org, totals, daily };
     for (const [bookingId, booking] of org.bookings) {
-      const value = org.values.get(bookingId)!.amount;
+      const value = org.values.get(bookingId)!;
       const currencyTotals = this.totals(scratch, booking.currency);
       currencyTotals.bookings++;
       currencyTotals.contractValue += value;

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { createRouter } from "../platform/http/create-router.ts";
 import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.ts";
-import { AGGREGATE_EXAMPLE, AggregateRequest, checkAggregateRequest, cursorFor } from "./aggregation/aggregate-request.ts";
+import { AGGREGATE_EXAMPLE, AggregateRequest, checkAggregateRequest } from "./aggregation/aggregate-request.ts";
 import { buildAggregateQuery } from "./aggregation/build-aggregate-query.ts";
 import { FormatQuery, type SendAnswer } from "./send-answer.ts";
 
@@ -14,7 +14,7 @@ const AggregateResponse = z
     }),
     meta: z.object({
       watermark: z.object({}).passthrough().meta({ description: "How far processing had got when the answer was computed." }),
-      nextCursor: z.string().nullable().meta({ description: "Send as `cursor` with the same question for the next page; null on the last." }),
+      nextCursor: z.string().nullable().meta({ description: "Send as `cursor` with the same question for the next page, before new events are processed; null on the last." }),
     }).passthrough().meta({ description: "The normalised question (currency added to groupBy for money), the watermark and the next page's cursor." }),
   })
   .meta({
@@ -27,7 +27,7 @@ const AggregateResponse = z
         ...AGGREGATE_EXAMPLE,
         groupBy: [...AGGREGATE_EXAMPLE.groupBy, "currency"],
         watermark: { processed: [1200, 980], end: [1200, 980], lag: 0 },
-        nextCursor: "WzEwMCwiYWJjZGVmZ2hpamtsbW5vcCJd",
+        nextCursor: "WzEwMCwiWm05eUxXVjRZVzF3YkdVeCIsIlpYaGhiWEJzWlMxa1lYUmgiXQ",
       },
     },
   });
@@ -64,7 +64,8 @@ const aggregateRoute = createRoute({
  */
 export function createAggregateRoutes({ sendAnswer }: { sendAnswer: SendAnswer }) {
   return createRouter().openapi(aggregateRoute, async (c) => {
-    const { question, offset } = checkAggregateRequest(c.req.valid("json"));
+    const request = c.req.valid("json");
+    const question = checkAggregateRequest(request);
     const { query, params } = buildAggregateQuery(c.var.auth.orgId, question);
     // The runner's Response is one of the declared bodies (or a 304), streamed: hono's typed JSON result cannot say so.
     return sendAnswer(c, {
@@ -72,7 +73,7 @@ export function createAggregateRoutes({ sendAnswer }: { sendAnswer: SendAnswer }
       params: { ...question },
       query,
       queryParams: params,
-      page: { limit: question.limit, offset, nextCursor: cursorFor(question, offset + question.limit) },
+      page: { limit: question.limit, cursor: request.cursor },
     }) as never;
   });
 }

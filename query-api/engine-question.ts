@@ -12,6 +12,5 @@ import { buildAggregateQuery, type BoundQuery } from "./aggregation/build-aggreg
 export function engineQuery(orgId: string, request: z.input<typeof AggregateRequest>): BoundQuery {
   // validate, not parse: a request this endpoint built from valid parameters that the engine still refuses is the
   // caller's range at an edge (a 400 naming it), never a 500.
-  const { question } = checkAggregateRequest(validate(AggregateRequest, request));
-  return buildAggregateQuery(orgId, question);
+  return buildAggregateQuery(orgId, checkAggregateRequest(validate(AggregateRequest, request)));
 }

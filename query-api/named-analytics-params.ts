@@ -34,7 +34,10 @@ const cursor = z
   .string()
   .max(200, "must be at most 200 characters")
   .optional()
-  .meta({ description: "meta.nextCursor (or the X-Next-Cursor header) of the previous page of the same question." });
+  .meta({
+    description:
+      "meta.nextCursor (or the X-Next-Cursor header) of the previous page of the same question. Refused (400) once new events have been processed since the first page: start again from it.",
+  });
 
 /** GET /v1/analytics/payments */
 export const PaymentsParams = dateRange("the days payments were received", { from: "2026-01-01", to: "2026-06-30" }, {

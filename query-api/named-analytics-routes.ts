@@ -16,7 +16,6 @@ import {
   SeasonalityParams,
   SupplierPerformanceParams,
 } from "./named-analytics-params.ts";
-import { pageCursor, pageOffset } from "./page-cursor.ts";
 import { paymentsQuery } from "./payments-query.ts";
 import { periodComparisonQuery } from "./period-comparison-query.ts";
 import { receivableBookingsQuery, receivablesQuery } from "./receivables-query.ts";
@@ -338,9 +337,7 @@ export function createNamedAnalyticsRoutes({ sendAnswer }: { sendAnswer: SendAns
     bound: BoundQuery,
   ) => {
     const { cursor, ...asked } = params;
-    const offset = pageOffset(name, asked, cursor);
-    const page = { limit: params.limit, offset, nextCursor: pageCursor(name, asked, offset + params.limit) };
-    return sendAnswer(c, { name, params: asked, query: bound.query, queryParams: bound.params, page }) as never;
+    return sendAnswer(c, { name, params: asked, query: bound.query, queryParams: bound.params, page: { limit: params.limit, cursor } }) as never;
   };
 
   return createRouter()

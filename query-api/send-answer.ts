@@ -8,6 +8,7 @@ import { ifNoneMatchHolds } from "../platform/http/entity-tag.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { Watermark } from "../processors/processor-runtime.ts";
 import { answerKey } from "./answer-cache.ts";
+import { pageCursor, pageOffset } from "./page-cursor.ts";
 
 /** The formats an answer can be sent in. */
 export const ANSWER_FORMATS = ["json", "csv", "ndjson"] as const;
@@ -70,11 +71,16 @@ export function negotiateFormat(formatParam: string | undefined, accept: string 
   });
 }
 
-/** A page of an ordered answer: its size, where it starts and the cursor of the next page. */
+/** A page of an ordered answer as asked: its size, and the cursor of a previous page naming where it starts. */
 export interface AnswerPage {
   limit: number;
+  cursor?: string;
+}
+
+/** The page the runner answers: where it starts and the cursor of the page after it. */
+interface PagePlace {
+  limit: number;
   offset: number;
-  /** The cursor naming the page after this one (at offset + limit). */
   nextCursor: string;
 }
 
@@ -90,7 +96,11 @@ export interface AnswerRequest {
    */
   query: string;
   queryParams: Record<string, unknown>;
-  /** Pages it: JSON says in meta.nextCursor whether more rows exist; CSV and NDJSON pages send `X-Next-Cursor`. */
+  /**
+   * Pages it: the runner decodes the cursor (a 400 when it belongs to another question or processing has moved on
+   * since it was given out) and names the next page: JSON in meta.nextCursor, null on the last; CSV and NDJSON pages
+   * send `X-Next-Cursor`.
+   */
   page?: AnswerPage;
 }
 
@@ -112,8 +122,19 @@ export interface SendAnswerDeps {
 }
 
 /** What a JSON answer's body ends with: meta, and the cursor when there is a next page. */
-function jsonTail(meta: Record<string, unknown>, page: AnswerPage | undefined, more: boolean): string {
+function jsonTail(meta: Record<string, unknown>, page: PagePlace | undefined, more: boolean): string {
   return `],"meta":${JSON.stringify(page === undefined ? meta : { ...meta, nextCursor: more ? page.nextCursor : null })}}`;
+}
+
+/**
+ * Where the asked page starts and its successor's cursor, read against the watermark the answer is computed under:
+ * cursors carry the processed offsets they were given under, since an offset into rows that have changed since would
+ * skip or repeat rows.
+ */
+function placeOf({ name, params, page }: AnswerRequest, processed: readonly number[]): PagePlace | undefined {
+  if (page === undefined) return undefined;
+  const offset = pageOffset(name, params, processed, page.cursor);
+  return { limit: page.limit, offset, nextCursor: pageCursor(name, params, processed, offset + page.limit) };
 }
 
 /** The rows' text lines of a ClickHouse result, batch by batch, as the client reads them. */
@@ -123,7 +144,8 @@ async function* textBatches(result: ResultSet<"JSONEachRow" | "CSVWithNames">): 
 
 /**
  * The runner every analytics answer goes through. It negotiates the format (`?format=` over Accept), reads the
- * watermark first (the answer then holds at least what it says, so it may be cached under it), tags the answer with a
+ * watermark first (the answer then holds at least what it says, so it may be cached under it), takes a page's cursor
+ * only if processing has not moved on since it was given out (see page-cursor.ts), tags the answer with a
  * weak ETag of organisation + question + processed offsets (If-None-Match → 304 before any query), and serves a cached
  * copy when there is one. Otherwise it asks ClickHouse for the rows in that format (JSONEachRow for JSON and NDJSON,
  * CSVWithNames for CSV) and streams them to the client as they come, keeping a copy for the cache when it is small
@@ -136,7 +158,7 @@ export function createSendAnswer({ ch, watermark, cache, ttlMs = 10 * 60_000, ma
     const format = negotiateFormat(c.req.query("format"), c.req.header("accept"));
     const orgId = c.var.auth.orgId;
     const mark = await watermark();
-    const { page } = request;
+    const page = placeOf(request, mark.processed);
     const { key, digest } = answerKey({ orgId, name: request.name, params: { params: request.params, format, page: page && [page.limit, page.offset] } }, mark.processed);
     // Weak: the rows are the same for one tag, while the watermark's end and lag in meta may have moved on.
     const tag = `W/"${digest}"`;

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../bin/create-app.ts";
 import { acceptedFacts, type OrgFacts } from "../benchmarks/accepted-facts.ts";
@@ -19,6 +20,7 @@ import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { comparedPeriod, COMPARE_TO, periodContaining, PERIODS } from "../query-api/comparison-periods.ts";
 import { COMPARISON_METRICS } from "../query-api/period-comparison-query.ts";
 import { RECEIVABLE_BUCKETS } from "../query-api/receivables-query.ts";
+import { expectOutOfOrderBookingAgrees, outOfOrderBookingEvents } from "./support/out-of-order-booking.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { startTestApp, waitUntilProcessed } from "./support/test-app.ts";
 
@@ -95,6 +97,9 @@ beforeAll(async () => {
       duplicateRate: 0.03,
     }),
   ];
+  // The first organisation also sends a booking updated out of order (the generator never does), posted after its
+  // generated events; ground truth and the reference see it too.
+  items.push(...outOfOrderBookingEvents().map((event) => ({ orgKey: items[0]!.orgKey, event })));
   truth = computeGroundTruth(items);
   for (const orgKey of Object.keys(truth.orgs)) {
     const org = await createOrganisation(app.sql, orgKey);
@@ -151,6 +156,11 @@ describe("the named analytics endpoints, against figures computed from the poste
       const channels = (await ask<{ channel: string; inquiries: number; converted: number }>(orgKey, "conversion", { ...ALL, by: "channel" })).data;
       expect(Object.fromEntries(channels.map((c) => [c.channel, { inquiries: c.inquiries, converted: c.converted }]))).toEqual(orgTruth.inquiries);
     }
+  });
+
+  it("agrees with the aggregation and the Postgres projection on a booking updated out of order", async () => {
+    const orgKey = items[0]!.orgKey;
+    await expectOutOfOrderBookingAgrees(app, keys.get(orgKey)!, orgIds.get(orgKey)!);
   });
 
   it("has data worth checking: overruns, flags, cancellations, refunds and several currencies", () => {
@@ -314,6 +324,50 @@ describe("the named analytics endpoints, against figures computed from the poste
     const first = await ask(orgKey, "budget-vs-actual", { limit: 5 });
     const res = await get(orgKey, "budget-vs-actual", { limit: 5, overrunOnly: true, cursor: first.meta.nextCursor! });
     expect(res.status).toBe(400);
+  });
+
+  it("refuses a cursor given out before new events were processed, and answers a fresh first page", async () => {
+    // An organisation of its own, so the events posted here change no other test's answers.
+    const { apiKey } = await createOrganisation(app.sql, "late-pager");
+    const allocate = async (weddings: string[]) => {
+      const events = weddings.map((weddingId) => ({
+        id: randomUUID(),
+        type: "budget.allocated",
+        occurredAt: "2026-03-01T09:00:00Z",
+        source: "test",
+        data: { weddingId, category: "florist", amount: { amount: 500, currency: "GBP" } },
+      }));
+      const posted = await app.http.request("/v1/events", {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify(events),
+      });
+      expect(posted.status).toBe(202);
+      await waitUntilProcessed(app);
+    };
+    const page = (cursor?: string) =>
+      app.http.request(`/v1/analytics/budget-vs-actual?${new URLSearchParams({ limit: "2", ...(cursor ? { cursor } : {}) })}`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+    const weddingsOf = async (res: Response) => {
+      expect(res.status).toBe(200);
+      const { data, meta } = (await res.json()) as Answer<{ weddingId: string }>;
+      return { weddings: data.map((r) => r.weddingId), next: meta.nextCursor };
+    };
+    await allocate(["w-b", "w-d", "w-f"]);
+    const first = await weddingsOf(await page());
+    expect(first.weddings).toEqual(["w-b", "w-d"]);
+    // Weddings that sort before the first page's: its offset would now repeat w-d and never show w-c.
+    await allocate(["w-a", "w-c"]);
+    const stale = await page(first.next!);
+    expect(stale.status).toBe(400);
+    expect(((await stale.json()) as { error: unknown }).error).toMatchObject({
+      code: "invalid_request",
+      details: [{ path: "cursor", message: "the data changed since the first page was answered: ask for the first page again" }],
+    });
+    const fresh = await weddingsOf(await page());
+    expect(fresh.weddings).toEqual(["w-a", "w-b"]);
+    expect((await weddingsOf(await page(fresh.next!))).weddings).toEqual(["w-c", "w-d"]);
   });
 
   it("never shows an organisation another's rows, whatever ids it passes", async () => {

@@ -1,8 +1,16 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import { invalidRequest, type FieldIssue } from "../../platform/http/create-router.ts";
 import { CalendarDate } from "../../schemas/index.ts";
-import { DATE_FIELDS, DIMENSION_NAMES, DIMENSIONS, INTERVALS, type DateField, type DimensionName, type Interval } from "./dimensions.ts";
+import {
+  DATE_FIELDS,
+  DIMENSION_NAMES,
+  DIMENSIONS,
+  INTERVALS,
+  type DateField,
+  type DimensionDefinition,
+  type DimensionName,
+  type Interval,
+} from "./dimensions.ts";
 import type { SourceName } from "./fact-sources.ts";
 import { METRIC_NAMES, METRICS, sourcesOf, type MetricName } from "./metrics.ts";
 
@@ -63,7 +71,10 @@ export const AggregateRequest = z
       .default([])
       .meta({ description: "Sort keys, before the grouping keys (which always break ties). Nulls sort first ascending." }),
     limit: z.number().int().min(1).max(MAX_LIMIT).default(1000).meta({ description: `Rows per page, 1–${MAX_LIMIT}.` }),
-    cursor: z.string().max(200).optional().meta({ description: "meta.nextCursor of the previous page of the same question." }),
+    cursor: z.string().max(200).optional().meta({
+      description:
+        "meta.nextCursor (or the X-Next-Cursor header) of the previous page of the same question. Refused (400) once new events have been processed since the first page: start again from it.",
+    }),
   })
   .meta({
     description: "A safe aggregation: whitelisted metrics × dimensions × filters over a calendar range of one organisation.",
@@ -73,7 +84,7 @@ export const AggregateRequest = z
 /** A filter of one dimension, as normalised. */
 export type FilterSpec = string | number | (string | number)[] | { gte?: string | number; lte?: string | number };
 
-/** A checked question: names resolved, currency added where money needs it, the page's offset decoded. */
+/** A checked question: names resolved, currency added where money needs it. */
 export interface AggregateQuestion {
   metrics: MetricName[];
   /** Output dimensions in order; `currency` is appended when a money metric is asked for and it was not named. */
@@ -93,37 +104,13 @@ export function dimensionsOf(metric: MetricName): DimensionName[] {
   return DIMENSION_NAMES.filter((d) => sources.every((s) => (DIMENSIONS[d].sources as readonly SourceName[]).includes(s)));
 }
 
-/** A short digest of the question (without its page size), so a cursor is only taken by the question it came from. */
-function questionDigest(question: AggregateQuestion): string {
-  const { limit: _limit, ...rest } = question;
-  return createHash("sha256").update(JSON.stringify(rest)).digest("base64url").slice(0, 16);
-}
-
-/** The cursor of the page starting at `offset` of this question. */
-export function cursorFor(question: AggregateQuestion, offset: number): string {
-  return Buffer.from(JSON.stringify([offset, questionDigest(question)])).toString("base64url");
-}
-
-/** The offset a cursor names, or an issue when it is not a cursor of this question. */
-function offsetOf(question: AggregateQuestion, cursor: string): number | FieldIssue {
-  try {
-    const [offset, digest] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw new Error("no offset");
-    if (digest !== questionDigest(question)) {
-      return { path: "cursor", message: "belongs to another question: ask the same question to get its next page" };
-    }
-    return offset as number;
-  } catch {
-    return { path: "cursor", message: "is not a cursor this API gave out" };
-  }
-}
-
 /**
  * Checks what the schema cannot: the range, repeated names, that every metric has every dimension it is grouped or
- * filtered by, that filter values have the dimension's type and that sort fields are in the output. Returns the
- * normalised question and the page's offset, or throws a 400 naming every problem (with the allowed names).
+ * filtered by, that filter values have the dimension's type (and range) and that sort fields are in the output.
+ * Returns the normalised question, or throws a 400 naming every problem (with the allowed names). The cursor is the
+ * runner's to read (query-api/page-cursor.ts), against the watermark it answers under.
  */
-export function checkAggregateRequest(request: z.infer<typeof AggregateRequest>): { question: AggregateQuestion; offset: number } {
+export function checkAggregateRequest(request: z.infer<typeof AggregateRequest>): AggregateQuestion {
   const issues: FieldIssue[] = [];
   if (request.from > request.to) issues.push({ path: "to", message: "must not be before from" });
   const metrics = [...new Set(request.metrics)];
@@ -151,10 +138,17 @@ export function checkAggregateRequest(request: z.infer<typeof AggregateRequest>)
   const filters = request.filters as Partial<Record<DimensionName, FilterSpec>>;
   for (const [dimension, filter] of Object.entries(filters) as [DimensionName, FilterSpec][]) {
     needs(dimension, `filters.${dimension}`, "filtered by");
-    const values = typeof filter === "object" && !Array.isArray(filter) ? [filter.gte, filter.lte] : [filter].flat();
-    const type = DIMENSIONS[dimension].type;
-    if (values.some((v) => v !== undefined && (type === "integer") !== (typeof v === "number"))) {
-      issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are ${type === "integer" ? "integers" : "strings"}` });
+    const range = typeof filter === "object" && !Array.isArray(filter);
+    const values = (range ? [filter.gte, filter.lte] : [filter].flat()).filter((v) => v !== undefined);
+    const definition: DimensionDefinition = DIMENSIONS[dimension];
+    if (definition.type === "string") {
+      if (values.some((v) => typeof v !== "string")) issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are strings` });
+    } else {
+      // An integer outside the dimension's range matches nothing, and may not even bind as its parameter type.
+      const [min, max] = definition.range;
+      if (values.some((v) => typeof v !== "number" || v < min || v > max)) {
+        issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are integers from ${min} to ${max}` });
+      }
     }
   }
   const outputs = new Set<string>([...metrics, ...groupBy, ...(request.interval ? ["bucket"] : [])]);
@@ -176,12 +170,6 @@ export function checkAggregateRequest(request: z.infer<typeof AggregateRequest>)
     orderBy: request.orderBy,
     limit: request.limit,
   };
-  let offset = 0;
-  if (request.cursor !== undefined && issues.length === 0) {
-    const decoded = offsetOf(question, request.cursor);
-    if (typeof decoded === "number") offset = decoded;
-    else issues.push(decoded);
-  }
   if (issues.length > 0) throw invalidRequest(issues);
-  return { question, offset };
+  return question;
 }

@@ -19,18 +19,25 @@ export const INTERVAL_SQL: Record<Interval, string> = {
   year: "toStartOfYear(f_day)",
 };
 
-/** Something rows can be grouped and filtered by. */
-export interface DimensionDefinition {
+/** What every dimension has. */
+interface DimensionBase {
   description: string;
-  /** Text dimensions are '' when not given (returned as null); integers are never ''. */
-  type: "string" | "integer";
-  /** The ClickHouse type its filter values are bound as. */
-  paramType: "String" | "UInt16";
   /** Its SQL over a source's fact columns (and `f_day`, the chosen date). */
   sql: string;
   /** The sources that have it. */
   sources: readonly SourceName[];
 }
+
+/** Something rows can be grouped and filtered by: text ('' when not given, returned as null), or an integer. */
+export type DimensionDefinition =
+  | (DimensionBase & { type: "string"; paramType: "String" })
+  | (DimensionBase & {
+      type: "integer";
+      /** Bound as UInt16, so a filter value outside the range is refused before it reaches ClickHouse. */
+      paramType: "UInt16";
+      /** The values it can take, inclusive. */
+      range: readonly [min: number, max: number];
+    });
 
 const ALL: readonly SourceName[] = ["bookings", "payments", "refunds", "expenses", "budgets", "inquiries"];
 const BOOKED: readonly SourceName[] = ["bookings", "payments", "refunds"];
@@ -81,6 +88,7 @@ export const DIMENSIONS = {
     description: "ISO day of the week of the chosen date: 1 = Monday … 7 = Sunday.",
     type: "integer",
     paramType: "UInt16",
+    range: [1, 7],
     sql: "toDayOfWeek(f_day)",
     sources: ALL,
   },
@@ -88,6 +96,7 @@ export const DIMENSIONS = {
     description: "Month of the year of the wedding date, 1–12; null when the wedding date is not known.",
     type: "integer",
     paramType: "UInt16",
+    range: [1, 12],
     sql: "toMonth(f_wedding_day)",
     sources: ALL,
   },

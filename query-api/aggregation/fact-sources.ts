@@ -33,29 +33,35 @@ const events = (types: string[]) =>
 
 const BOOKING_CHANGES = ["booking.created", "booking.updated"];
 
-// "Latest" is by when the event occurred, then by log offset: a wedding's events share a log partition, so their
-// offsets are in arrival order. booking.updated changes only what it names, so each figure takes the latest event that
-// carries it: a contract value has a currency, a guest count or wedding date is not null.
-const LATEST = "(occurred_at, log_offset)";
+// A booking's figures (contract value, guest count, wedding date) are the ones applied last, in log order, as the
+// Postgres bookings projection and the revenue rollup apply them: an update that arrives later wins even when it says
+// it occurred earlier. The log is keyed by wedding, so a booking's events (and every booking of one wedding) share a
+// partition and their offsets are their order of application. booking.updated changes only what it names, so each
+// figure takes the last event that carries it: a contract value has a currency, a guest count or wedding date is not
+// null.
+const APPLIED_LAST = "log_offset";
+// A budget allocation is the latest by when it occurred, then log offset: the budgets projection keeps a late-arriving
+// but earlier-dated allocation out (schemas/sql/postgres/002_projections.sql).
+const LATEST_OCCURRED = "(occurred_at, log_offset)";
 
-/** Each booking's latest wedding date: what its payments and refunds take as their wedding date. */
+/** Each booking's wedding date as last applied: what its payments and refunds take as their wedding date. */
 const BOOKING_WEDDING_DAYS = `
-  SELECT booking_id AS bd_booking, argMaxIf(wedding_date, ${LATEST}, wedding_date IS NOT NULL) AS bd_day
+  SELECT booking_id AS bd_booking, argMaxIf(wedding_date, ${APPLIED_LAST}, wedding_date IS NOT NULL) AS bd_day
   FROM ${events(BOOKING_CHANGES)}
   GROUP BY booking_id`;
 
 /**
- * Each wedding's date: the latest date any of its bookings was created or updated with. Expenses and budgets name a
+ * Each wedding's date: the date any of its bookings was last created or updated with. Expenses and budgets name a
  * wedding, not a booking, so they take it from there; a wedding without bookings has no known date.
  */
 const WEDDING_DAYS = `
-  SELECT wedding_id AS wd_wedding, argMaxIf(wedding_date, ${LATEST}, wedding_date IS NOT NULL) AS wd_day
+  SELECT wedding_id AS wd_wedding, argMaxIf(wedding_date, ${APPLIED_LAST}, wedding_date IS NOT NULL) AS wd_day
   FROM ${events(BOOKING_CHANGES)}
   GROUP BY wedding_id`;
 
 /**
- * A booking counts once, on the day it was created, with its latest contract value and guest count (as the revenue
- * query counts it); a cancelled one still counts there, and once more in `cancellations`.
+ * A booking counts once, on the day it was created, with the contract value and guest count last applied (as the
+ * revenue query counts it); a cancelled one still counts there, and once more in `cancellations`.
  */
 const bookings: FactSource = {
   name: "bookings",
@@ -69,9 +75,9 @@ const bookings: FactSource = {
         anyIf(region, type = 'booking.created') AS f_region,
         anyIf(venue_id, type = 'booking.created') AS f_venue,
         anyIf(currency, type = 'booking.created') AS f_currency,
-        argMaxIf(amount, ${LATEST}, type != 'booking.cancelled' AND currency != '') AS f_contract,
-        argMaxIf(guest_count, ${LATEST}, type != 'booking.cancelled' AND guest_count IS NOT NULL) AS f_guests,
-        argMaxIf(wedding_date, ${LATEST}, type != 'booking.cancelled' AND wedding_date IS NOT NULL) AS f_wedding_day,
+        argMaxIf(amount, ${APPLIED_LAST}, type != 'booking.cancelled' AND currency != '') AS f_contract,
+        argMaxIf(guest_count, ${APPLIED_LAST}, type != 'booking.cancelled' AND guest_count IS NOT NULL) AS f_guests,
+        argMaxIf(wedding_date, ${APPLIED_LAST}, type != 'booking.cancelled' AND wedding_date IS NOT NULL) AS f_wedding_day,
         countIf(type = 'booking.cancelled') > 0 AS f_cancelled
       FROM ${events([...BOOKING_CHANGES, "booking.cancelled"])}
       GROUP BY booking_id
@@ -142,8 +148,8 @@ const budgets: FactSource = {
         wedding_id AS f_wedding,
         category AS f_category,
         max(occurred_at) AS f_at,
-        argMax(currency, ${LATEST}) AS f_currency,
-        argMax(amount, ${LATEST}) AS f_amount
+        argMax(currency, ${LATEST_OCCURRED}) AS f_currency,
+        argMax(amount, ${LATEST_OCCURRED}) AS f_amount
       FROM ${events(["budget.allocated"])}
       GROUP BY wedding_id, category
     ) AS b

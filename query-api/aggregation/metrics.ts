@@ -37,7 +37,7 @@ export const METRICS = {
     money: true,
   },
   guests: {
-    description: "Guests of those bookings, by each booking's latest guest count.",
+    description: "Guests of those bookings, by each booking's guest count as last updated.",
     measures: { bookings: ["guests"] },
     sql: "sum_guests",
     money: false,
