@@ -64,7 +64,7 @@ describe("the answer runner", () => {
     cache = createMemoryCache({ maxEntries: 100 });
   });
 
-  /** An app answering GET /rows?n=&limit=&offset= with numbers(n), ordered, paged when limit is given. */
+  /** An app answering GET /rows?n=&limit=&cursor= with numbers(n), ordered, paged when limit is given. */
   function appWith(options: { maxCachedChars?: number } = {}) {
     const sendAnswer = createSendAnswer({ ch, watermark, cache, ...options });
     const app = new Hono<AppEnv>();
@@ -75,11 +75,11 @@ describe("the answer runner", () => {
     app.get("/rows", (c) => {
       const n = Number(c.req.query("n"));
       const limit = c.req.query("limit");
-      const offset = Number(c.req.query("offset") ?? 0);
-      const page = limit === undefined ? undefined : { limit: Number(limit), offset, nextCursor: `next-${offset + Number(limit)}` };
+      const cursor = c.req.query("cursor");
+      const page = limit === undefined ? undefined : { limit: Number(limit), ...(cursor === undefined ? {} : { cursor }) };
       return sendAnswer(c, {
         name: "numbers",
-        params: { n, limit, offset },
+        params: { n, limit, cursor },
         query: "SELECT number AS n FROM numbers({n:UInt64}) ORDER BY n",
         queryParams: { n },
         ...(page === undefined ? {} : { page }),
@@ -90,12 +90,21 @@ describe("the answer runner", () => {
 
   it("says there is a next page exactly when a row lies beyond this one", async () => {
     const app = appWith();
-    const page = async (offset: number) => (await (await app.request(`/rows?n=10&limit=5&offset=${offset}`)).json()) as { data: { n: number }[]; meta: { nextCursor: string | null } };
-    expect(await page(0)).toMatchObject({ data: [0, 1, 2, 3, 4].map((n) => ({ n })), meta: { nextCursor: "next-5" } });
-    expect(await page(4)).toMatchObject({ data: [4, 5, 6, 7, 8].map((n) => ({ n })), meta: { nextCursor: "next-9" } });
-    expect(await page(5)).toMatchObject({ data: [5, 6, 7, 8, 9].map((n) => ({ n })), meta: { nextCursor: null } });
+    type Page = { data: { n: number }[]; meta: { nextCursor: string | null } };
+    const page = async (query: string) => (await (await app.request(`/rows?n=10&${query}`)).json()) as Page;
+    const first = await page("limit=5");
+    expect(first.data).toEqual([0, 1, 2, 3, 4].map((n) => ({ n })));
+    expect(first.meta.nextCursor).toEqual(expect.any(String));
+    // Five rows are left after the first page: exactly one more page, with no cursor after it.
+    const second = await page(`limit=5&cursor=${first.meta.nextCursor}`);
+    expect(second).toMatchObject({ data: [5, 6, 7, 8, 9].map((n) => ({ n })), meta: { nextCursor: null } });
+    // Six are left after the first four: two more pages.
+    const four = await page("limit=4");
+    const fourSecond = await page(`limit=4&cursor=${four.meta.nextCursor}`);
+    expect(fourSecond.data).toEqual([4, 5, 6, 7].map((n) => ({ n })));
+    expect(fourSecond.meta.nextCursor).toEqual(expect.any(String));
     // The cached copies say the same.
-    const cached = await app.request("/rows?n=10&limit=5&offset=5");
+    const cached = await app.request(`/rows?n=10&limit=5&cursor=${first.meta.nextCursor}`);
     expect(cached.headers.get("x-cache")).toBe("hit");
     expect(((await cached.json()) as { meta: { nextCursor: string | null } }).meta.nextCursor).toBeNull();
   });

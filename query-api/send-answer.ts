@@ -97,9 +97,8 @@ export interface AnswerRequest {
   query: string;
   queryParams: Record<string, unknown>;
   /**
-   * Pages it: the runner decodes the cursor (a 400 when it belongs to another question or processing has moved on
-   * since it was given out) and names the next page: JSON in meta.nextCursor, null on the last; CSV and NDJSON pages
-   * send `X-Next-Cursor`.
+   * Pages it: the runner decodes the cursor (a 400 when it belongs to another question) and names the next page: JSON
+   * in meta.nextCursor, null on the last; CSV and NDJSON pages send `X-Next-Cursor`.
    */
   page?: AnswerPage;
 }
@@ -126,15 +125,11 @@ function jsonTail(meta: Record<string, unknown>, page: PagePlace | undefined, mo
   return `],"meta":${JSON.stringify(page === undefined ? meta : { ...meta, nextCursor: more ? page.nextCursor : null })}}`;
 }
 
-/**
- * Where the asked page starts and its successor's cursor, read against the watermark the answer is computed under:
- * cursors carry the processed offsets they were given under, since an offset into rows that have changed since would
- * skip or repeat rows.
- */
-function placeOf({ name, params, page }: AnswerRequest, processed: readonly number[]): PagePlace | undefined {
+/** Where the asked page starts (a 400 for a cursor of another question) and its successor's cursor. */
+function placeOf({ name, params, page }: AnswerRequest): PagePlace | undefined {
   if (page === undefined) return undefined;
-  const offset = pageOffset(name, params, processed, page.cursor);
-  return { limit: page.limit, offset, nextCursor: pageCursor(name, params, processed, offset + page.limit) };
+  const offset = pageOffset(name, params, page.cursor);
+  return { limit: page.limit, offset, nextCursor: pageCursor(name, params, offset + page.limit) };
 }
 
 /** The rows' text lines of a ClickHouse result, batch by batch, as the client reads them. */
@@ -145,7 +140,7 @@ async function* textBatches(result: ResultSet<"JSONEachRow" | "CSVWithNames">): 
 /**
  * The runner every analytics answer goes through. It negotiates the format (`?format=` over Accept), reads the
  * watermark first (the answer then holds at least what it says, so it may be cached under it), takes a page's cursor
- * only if processing has not moved on since it was given out (see page-cursor.ts), tags the answer with a
+ * only from the question it came from (see page-cursor.ts), tags the answer with a
  * weak ETag of organisation + question + processed offsets (If-None-Match → 304 before any query), and serves a cached
  * copy when there is one. Otherwise it asks ClickHouse for the rows in that format (JSONEachRow for JSON and NDJSON,
  * CSVWithNames for CSV) and streams them to the client as they come, keeping a copy for the cache when it is small
@@ -158,7 +153,7 @@ export function createSendAnswer({ ch, watermark, cache, ttlMs = 10 * 60_000, ma
     const format = negotiateFormat(c.req.query("format"), c.req.header("accept"));
     const orgId = c.var.auth.orgId;
     const mark = await watermark();
-    const page = placeOf(request, mark.processed);
+    const page = placeOf(request);
     const { key, digest } = answerKey({ orgId, name: request.name, params: { params: request.params, format, page: page && [page.limit, page.offset] } }, mark.processed);
     // Weak: the rows are the same for one tag, while the watermark's end and lag in meta may have moved on.
     const tag = `W/"${digest}"`;

@@ -340,12 +340,14 @@ describe("POST /v1/analytics/query", () => {
     expect(first.data.map((r) => r.wedding)).toEqual(["w-b", "w-d"]);
     const csv = await ask("late-pager", body, { query: "?format=csv" });
     await csv.text();
-    // Weddings that sort before the first page's: its offset would now repeat w-d and never show w-c.
+    // Weddings that sort before the first page's: a cursor does not pin the data, so its page is cut from the answer
+    // as it now stands (rows 3 and 4: w-d again, and w-a is on no page of that walk); its watermark says the data
+    // moved on since the first page.
     await post(["w-a", "w-c"]);
     for (const cursor of [first.meta.nextCursor as string, csv.headers.get("x-next-cursor")!]) {
-      expect(await problems("late-pager", { ...body, cursor })).toEqual([
-        { path: "cursor", message: "the data changed since the first page was answered: ask for the first page again" },
-      ]);
+      const later = await rows("late-pager", { ...body, cursor });
+      expect(later.data.map((r) => r.wedding)).toEqual(["w-c", "w-d"]);
+      expect(later.meta.watermark).not.toEqual(first.meta.watermark);
     }
     const walked: unknown[] = [];
     let cursor: string | undefined;

@@ -357,14 +357,10 @@ describe("the named analytics endpoints, against figures computed from the poste
     await allocate(["w-b", "w-d", "w-f"]);
     const first = await weddingsOf(await page());
     expect(first.weddings).toEqual(["w-b", "w-d"]);
-    // Weddings that sort before the first page's: its offset would now repeat w-d and never show w-c.
+    // Weddings that sort before the first page's: a cursor does not pin the data, so its page is cut from the answer
+    // as it now stands (rows 3 and 4: w-d again, and w-a is on no page of that walk).
     await allocate(["w-a", "w-c"]);
-    const stale = await page(first.next!);
-    expect(stale.status).toBe(400);
-    expect(((await stale.json()) as { error: unknown }).error).toMatchObject({
-      code: "invalid_request",
-      details: [{ path: "cursor", message: "the data changed since the first page was answered: ask for the first page again" }],
-    });
+    expect((await weddingsOf(await page(first.next!))).weddings).toEqual(["w-c", "w-d"]);
     const fresh = await weddingsOf(await page());
     expect(fresh.weddings).toEqual(["w-a", "w-b"]);
     expect((await weddingsOf(await page(fresh.next!))).weddings).toEqual(["w-c", "w-d"]);

@@ -45,7 +45,7 @@ function aggregation(name: string, request: Record<string, unknown>): AnalyticsQ
     name,
     path: "query",
     body,
-    expected: (facts) => expectedAggregate(facts.aggregate, checkAggregateRequest(AggregateRequest.parse(body)).question),
+    expected: (facts) => expectedAggregate(facts.aggregate, checkAggregateRequest(AggregateRequest.parse(body))),
   };
 }
 

@@ -39,7 +39,7 @@ export const AGGREGATE_EXAMPLE = {
   dateField: "occurred",
   from: "2026-01-01",
   to: "2026-12-31",
-  filters: { region: ["London", "Kent"] },
+  filters: { region: ["London", "Kent"], weekday: { gte: 6 } },
   orderBy: [{ field: "contractValue", direction: "desc" }],
   limit: 100,
 };
