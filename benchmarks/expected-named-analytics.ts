@@ -205,7 +205,7 @@ export function expectedConversion(facts: OrgFacts, q: ConversionQuery): Convers
 }
 
 /** One metric's total per currency (null for counts that have none) over a range of days. */
-export function expectedMetricTotals(facts: OrgFacts, metric: ComparisonMetric, range: DateRange): Map<string | null, number> {
+function expectedMetricTotals(facts: OrgFacts, metric: ComparisonMetric, range: DateRange): Map<string | null, number> {
   const totals = new Map<string | null, number>();
   const add = (currency: string | null, value: number) => totals.set(currency, (totals.get(currency) ?? 0) + value);
   switch (metric) {

@@ -35,7 +35,7 @@ const ListQuery = z.strictObject({
 });
 
 /** The longest range one events export may span, in days: a year, leap day included. */
-export const MAX_EXPORT_DAYS = 366;
+const MAX_EXPORT_DAYS = 366;
 
 const DAY_MS = 86_400_000;
 

@@ -38,7 +38,7 @@ export function hashApiKey(apiKey: string): string {
 }
 
 /** Makes a fresh random API key: `wsk_` + 32 random bytes, base64url. */
-export function generateApiKey(): string {
+function generateApiKey(): string {
   return `wsk_${randomBytes(32).toString("base64url")}`;
 }
 

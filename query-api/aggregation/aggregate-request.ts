@@ -15,7 +15,7 @@ import type { SourceName } from "./fact-sources.ts";
 import { METRIC_NAMES, METRICS, sourcesOf, type MetricName } from "./metrics.ts";
 
 /** The most rows one page may hold. */
-export const MAX_LIMIT = 10_000;
+const MAX_LIMIT = 10_000;
 
 const FilterValue = z.union([z.string().min(1, "must not be empty").max(200, "must be at most 200 characters"), z.number().int()]);
 const Filter = z
@@ -99,7 +99,7 @@ export interface AggregateQuestion {
 }
 
 /** What a metric can be grouped and filtered by: the dimensions every one of its sources has. */
-export function dimensionsOf(metric: MetricName): DimensionName[] {
+function dimensionsOf(metric: MetricName): DimensionName[] {
   const sources = sourcesOf(metric);
   return DIMENSION_NAMES.filter((d) => sources.every((s) => (DIMENSIONS[d].sources as readonly SourceName[]).includes(s)));
 }

@@ -170,7 +170,7 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashOutcome> 
 }
 
 /** Starts the server once more without crash points, for the final checks over HTTP. */
-export function serverEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+function serverEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS, CLICKHOUSE_URL, ...rest } = process.env;
   return { ...rest, ...env };
 }

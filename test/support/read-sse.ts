@@ -17,7 +17,7 @@ export interface SseStream {
 }
 
 /** Parses one frame's text (the lines between two blank lines) the way an EventSource does, for our fields. */
-export function parseSseFrame(text: string): SseFrame {
+function parseSseFrame(text: string): SseFrame {
   const frame: SseFrame = {};
   const data: string[] = [];
   for (const line of text.split(/\r\n|\r|\n/)) {
