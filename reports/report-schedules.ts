@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import cron, { type ScheduledTask } from "node-cron";
+import type { FieldIssue } from "../platform/http/create-router.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { Row, SqlClient } from "../platform/sql/sql-client.ts";
 import type { ReportJobs, ReportRequest } from "./report-jobs.ts";
@@ -22,11 +23,6 @@ export interface Schedule extends ScheduleInput {
   lastRunAt: string | null;
 }
 
-/** One problem with one field of a request, named by its path. */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
 
 /** A created schedule, or the fields that stop it from being created. */
 export type CreateScheduleResult = { ok: true; schedule: Schedule } | { ok: false; issues: FieldIssue[] };

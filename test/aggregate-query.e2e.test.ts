@@ -12,7 +12,7 @@ import { METRIC_NAMES } from "../query-api/aggregation/metrics.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { expectOutOfOrderBookingAgrees, outOfOrderBookingEvents } from "./support/out-of-order-booking.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
-import { startTestApp, waitUntilProcessed } from "./support/test-app.ts";
+import { postEvents, startTestApp, waitUntilProcessed } from "./support/test-app.ts";
 
 const FROM = "2025-03-01";
 const TO = "2026-08-31";
@@ -89,14 +89,7 @@ beforeAll(async () => {
     const mine = items.filter((item) => item.orgKey === orgKey).map((item) => item.event);
     // The first organisation also sends a booking updated out of order, which the generator never does.
     if (orgKey === orgKeys[0]) mine.push(...outOfOrderBookingEvents());
-    for (let start = 0; start < mine.length; start += 250) {
-      const post = await app.http.request("/v1/events", {
-        method: "POST",
-        headers: { authorization: `Bearer ${keys.get(orgKey)}`, "content-type": "application/json" },
-        body: JSON.stringify(mine.slice(start, start + 250)),
-      });
-      expect(post.status).toBe(202);
-    }
+    await postEvents(app, org.apiKey, mine);
     // What the pipeline keeps: each event id once, less the ones it dead-letters, in arrival order.
     const rejected = new Set(truth.orgs[orgKey]!.rejected.map((r) => r.eventId));
     const seen = new Set<string>();

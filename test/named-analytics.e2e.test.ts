@@ -22,7 +22,7 @@ import { COMPARISON_METRICS } from "../query-api/period-comparison-query.ts";
 import { RECEIVABLE_BUCKETS } from "../query-api/receivables-query.ts";
 import { expectOutOfOrderBookingAgrees, outOfOrderBookingEvents } from "./support/out-of-order-booking.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
-import { startTestApp, waitUntilProcessed } from "./support/test-app.ts";
+import { postEvents, startTestApp, waitUntilProcessed } from "./support/test-app.ts";
 
 const FROM = "2025-06-01";
 const TO = "2026-10-31";
@@ -109,14 +109,7 @@ beforeAll(async () => {
   }
   for (const orgKey of keys.keys()) {
     const mine = items.filter((item) => item.orgKey === orgKey).map((item) => item.event);
-    for (let start = 0; start < mine.length; start += 250) {
-      const res = await app.http.request("/v1/events", {
-        method: "POST",
-        headers: { authorization: `Bearer ${keys.get(orgKey)}`, "content-type": "application/json" },
-        body: JSON.stringify(mine.slice(start, start + 250)),
-      });
-      expect(res.status).toBe(202);
-    }
+    await postEvents(app, keys.get(orgKey)!, mine);
   }
   await waitUntilProcessed(app);
 });
