@@ -106,6 +106,41 @@ describe("POST /v1/events", () => {
     });
   });
 
+  it("refuses text the stores cannot hold per item, naming the path, and keeps the event beside it", async () => {
+    const ofType = (type: string): Record<string, any> => fresh().find((e: Record<string, any>) => e.type === type)!;
+    const booking = ofType("booking.created");
+    booking.data.region = "a\u0000b";
+    const payment = ofType("payment.received");
+    payment.source = "src\ud800";
+    const kept = ofType("budget.allocated");
+    // JSON.stringify writes NUL and a lone surrogate as \u escapes, exactly as the reproduction's curl sent them.
+    const body = JSON.stringify([booking, payment, kept]);
+    expect(body).toContain("\\u0000");
+    expect(body).toContain("\\ud800");
+    const res = await post(body);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [
+        { index: 0, id: booking.id, errors: [{ path: "$.data.region", message: "must not contain NUL (\\u0000) characters" }] },
+        { index: 1, id: payment.id, errors: [{ path: "$.source", message: expect.stringContaining("unpaired UTF-16 surrogate") }] },
+      ],
+    });
+    const ids = (await logged()).map((r) => r.id);
+    expect(ids).toContain(kept.id);
+    expect(ids).not.toContain(booking.id);
+    expect(ids).not.toContain(payment.id);
+  });
+
+  it("refuses a body that is not UTF-8 instead of storing replacement characters", async () => {
+    const event = JSON.stringify(fresh()[0]);
+    const bytes = Buffer.concat([Buffer.from(event.slice(0, -2)), Buffer.from([0xc3, 0x28]), Buffer.from(event.slice(-2))]);
+    const res = await post(bytes);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "invalid_request", message: expect.stringContaining("not valid UTF-8") } });
+  });
+
   it("answers 400 with the same body when nothing is valid", async () => {
     const res = await post(JSON.stringify([{ nope: 1 }, 7]));
     expect(res.status).toBe(400);

@@ -41,3 +41,27 @@ describe("parseBody", () => {
     expect(parseBody(bytes("not gzip"), opts("application/json", "gzip"))).toMatchObject({ ok: false, problem: { code: "invalid_request" } });
   });
 });
+
+describe("parseBody on bytes that are not UTF-8", () => {
+  const withBadByte = (before: string, after: string) => new Uint8Array([...bytes(before), 0xff, ...bytes(after)]);
+
+  it("refuses a JSON body naming where the bad bytes are, instead of replacing them", () => {
+    const result = parseBody(withBadByte('{"a":"', '"}'), opts("application/json"));
+    expect(result).toMatchObject({ ok: false, problem: { code: "invalid_request", message: expect.stringContaining("byte 6") } });
+    const cut = new Uint8Array([...bytes('{"a":"'), 0xe2, 0x82]);
+    expect(parseBody(cut, opts("application/json"))).toMatchObject({ ok: false, problem: { message: expect.stringContaining("multi-byte") } });
+  });
+
+  it("refuses only the NDJSON line that is not UTF-8, keeping its neighbours and their text intact", () => {
+    const body = new Uint8Array([...bytes('{"a":"é"}\n'), ...withBadByte('{"b":"', '"}'), ...bytes('\n{"c":"😀"}')]);
+    const result = parseBody(body, opts("application/x-ndjson"));
+    expect(result).toEqual({
+      ok: true,
+      items: [
+        { ok: true, value: { a: "é" } },
+        { ok: false, message: "line is not valid UTF-8" },
+        { ok: true, value: { c: "😀" } },
+      ],
+    });
+  });
+});

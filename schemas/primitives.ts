@@ -3,12 +3,31 @@ import { z } from "zod";
 /** Every ISO 4217 code the runtime knows; producers may not invent currencies. */
 const ISO_CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
 
-/** A producer-chosen identifier: 1–64 characters, no control characters. */
+/**
+ * True when a string can be stored as it is by Postgres and ClickHouse: well-formed Unicode (no unpaired UTF-16
+ * surrogate, which has no UTF-8 encoding) and no NUL character (Postgres text cannot hold one).
+ */
+export function isStorableText(value: string): boolean {
+  return value.isWellFormed() && !value.includes("\u0000");
+}
+
+/** The message of a string refused by isStorableText, naming which of its two rules it breaks. */
+function storableTextMessage(value: unknown): string {
+  return typeof value === "string" && value.includes("\u0000")
+    ? "must not contain NUL (\\u0000) characters"
+    : "must be well-formed Unicode (it holds an unpaired UTF-16 surrogate)";
+}
+
+/** The check every text field ends with: refuses what the stores cannot hold, naming the rule broken. */
+const storable = { error: (issue: { input: unknown }) => storableTextMessage(issue.input) };
+
+/** A producer-chosen identifier: 1–64 characters, no control characters, well-formed Unicode. */
 export const Id = z
   .string()
   .min(1, "must not be empty")
   .max(64, "must be at most 64 characters")
-  .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters");
+  .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters")
+  .refine(isStorableText, storable);
 
 /** An ISO 4217 currency code such as "GBP". */
 export const Currency = z
@@ -74,8 +93,12 @@ export const Service = z.enum([
   "other",
 ]);
 
-/** Free text such as a region or a reason: 1–200 characters. */
-export const Text = z.string().min(1, "must not be empty").max(200, "must be at most 200 characters");
+/** Free text such as a region or a reason: 1–200 characters of well-formed Unicode without NUL. */
+export const Text = z
+  .string()
+  .min(1, "must not be empty")
+  .max(200, "must be at most 200 characters")
+  .refine(isStorableText, storable);
 
 export type Money = z.infer<typeof Money>;
 export type Service = z.infer<typeof Service>;
