@@ -20,6 +20,7 @@ import { createTierRateLimiter } from "../platform/rate-limit/tier-rate-limiter.
 import { createAdminRoutes } from "../platform/tenants/admin-routes.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
 import { createPipeline } from "../processors/pipeline.ts";
+import { createProcessingHealthReader, describeStalls, ProcessingFailures } from "../processors/processing-health.ts";
 import { createProcessor, readWatermark, type Processor, type Watermark } from "../processors/processor-runtime.ts";
 import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from-log.ts";
 import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
@@ -95,7 +96,15 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
   const watermark = () => readWatermark({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
   const crash = Object.keys(config.testCrashPoints).length > 0 ? createCrashHook(config.testCrashPoints) : noCrash;
   const acceptEvents = createAcceptEvents({ log, dedup, crash });
-  const metrics = createHttpMetrics({ readLag: async () => (await watermark()).lag });
+  const processingHealth = createProcessingHealthReader({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
+  const failures = new ProcessingFailures();
+  const metrics = createHttpMetrics({
+    readLag: async () => (await watermark()).lag,
+    processing: {
+      oldestUnprocessedAgeSeconds: async () => (await processingHealth()).oldestWaitingAgeMs / 1000,
+      failuresByReason: () => failures.byReason(),
+    },
+  });
 
   const reportsDir = path.join(config.dataDir, "reports");
   const reports = await createReportJobs({
@@ -162,6 +171,15 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
           probe("clickhouse", () => ch.query({ query: "SELECT 1", format: "JSONEachRow" }).then((r) => r.json())),
           probe("log", () => log.endOffsets(EVENTS_TOPIC)),
         ]);
+        // A process running the processor is not ready while it cannot move: events wait and nothing commits.
+        if (roles.includes("process")) {
+          await probe("processor", async () => {
+            const stalls = describeStalls(await processingHealth(), config.processorStallMs);
+            if (stalls.length === 0) return;
+            const last = failures.last ? `; last failure (${failures.last.reason}): ${failures.last.message}` : "";
+            throw new Error(`stalled: ${stalls.join("; ")}${last}`);
+          });
+        }
         return { ok: Object.values(checks).every((v) => v === "ok"), checks };
       },
     },
@@ -176,6 +194,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     group: PROCESSOR_GROUP,
     batchSize: config.processBatchSize,
     crash,
+    onFailure: (error: unknown) => failures.record(error),
     processRecords: createPipeline({ sql, options: { duplicatePaymentWindowMs: 24 * 3_600_000 } }),
   };
   const processor: Processor | undefined = roles.includes("process") ? createProcessor(processorDeps) : undefined;

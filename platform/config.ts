@@ -44,6 +44,11 @@ const ConfigSchema = z.object({
   DEDUP_WINDOW_HOURS: integer("DEDUP_WINDOW_HOURS", 1, 24 * 3650).default(720),
   /** Most events a processor takes from one partition per batch. Default 5000. */
   PROCESS_BATCH_SIZE: integer("PROCESS_BATCH_SIZE", 1, 100_000).default(5000),
+  /**
+   * How long a partition may hold waiting events without a processor committing any before /readyz reports the
+   * processor stalled, seconds. Default 60.
+   */
+  PROCESSOR_STALL_SECONDS: integer("PROCESSOR_STALL_SECONDS", 1, 86_400).default(60),
   /** Concurrent report jobs. Default 2. */
   REPORT_CONCURRENCY: integer("REPORT_CONCURRENCY", 1, 64).default(2),
   /** How often the live feed polls the processing watermark, ms. Default 1000. */
@@ -87,6 +92,8 @@ export interface Config {
   maxBatchEvents: number;
   dedupWindowMs: number;
   processBatchSize: number;
+  /** Waiting without a commit longer than this is a stalled processor, ms. */
+  processorStallMs: number;
   reportConcurrency: number;
   livePollMs: number;
   liveHeartbeatMs: number;
@@ -130,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxBatchEvents: c.MAX_BATCH_EVENTS,
     dedupWindowMs: c.DEDUP_WINDOW_HOURS * 3_600_000,
     processBatchSize: c.PROCESS_BATCH_SIZE,
+    processorStallMs: c.PROCESSOR_STALL_SECONDS * 1000,
     reportConcurrency: c.REPORT_CONCURRENCY,
     livePollMs: c.LIVE_POLL_MS,
     liveHeartbeatMs: c.LIVE_HEARTBEAT_MS,

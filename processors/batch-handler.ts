@@ -4,7 +4,8 @@ import type { EventLog, LogBatch, LogRecord } from "../platform/event-log/event-
 import type { Logger } from "../platform/logger.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { ProcessRecords } from "./pipeline.ts";
-import { commitBatchState, insertBatchRows, recordPendingRange, type BatchRange } from "./write-batch.ts";
+import { describeRefusal, storeRefusalOf } from "./store-refusal.ts";
+import { commitBatchState, discardUncommittedRows, insertBatchRows, recordPendingRange, type BatchRange } from "./write-batch.ts";
 
 /** What handling batches needs. */
 export interface BatchHandlerDeps {
@@ -16,6 +17,8 @@ export interface BatchHandlerDeps {
   topic: string;
   group: string;
   crash: CrashHook;
+  /** Told of every failure while handling a batch, a store's refusal included, before it is handled or thrown. */
+  onFailure?: (error: unknown) => void;
 }
 
 /**
@@ -29,6 +32,12 @@ export interface BatchHandlerDeps {
  * yields the same rows (collapsed with any the crashed attempt kept by the ReplacingMergeTree key)
  * and applies the projections once; a crash after 3 resumes after the batch. `pendingEnds` holds
  * the ranges a crash left pending, by partition.
+ *
+ * No single event can stop processing: when a store refuses a range for a reason in the data (see
+ * store-refusal.ts), the rows the failed attempt left in ClickHouse are discarded and the range is
+ * written again in halves, down to the one event responsible, which is dead-lettered with the
+ * store's words while its neighbours commit. Anything else (a lost connection, an unavailable store)
+ * is thrown, and the processor retries the same range with backoff.
  */
 export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<number, number>) {
   const { log, sql, ch, logger, topic, group, crash } = deps;
@@ -43,6 +52,55 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     return out;
   }
 
+  /** Steps 1–4 for one range of records. */
+  async function writeRange(
+    partition: number,
+    chunk: LogRecord[],
+    { alreadyPending, freshToken, refused }: { alreadyPending: boolean; freshToken: boolean; refused?: ReadonlyMap<number, string> },
+  ): Promise<void> {
+    const range: BatchRange = { group, topic, partition, from: chunk[0]!.offset, to: chunk[chunk.length - 1]!.offset + 1 };
+    const outcome = await deps.processRecords(chunk, { refused });
+    if (!alreadyPending) await recordPendingRange(sql, range);
+    crash("process.before-clickhouse-insert");
+    crash("process.during-clickhouse-insert");
+    await insertBatchRows(ch, range, outcome, { freshToken });
+    crash("process.after-clickhouse-insert");
+    crash("process.during-postgres-commit");
+    await commitBatchState(sql, range, outcome);
+    crash("process.after-postgres-commit");
+    await log.commit(group, topic, partition, range.to);
+    logger.debug({ event: "processor.batch", ...range, ...outcome.counts }, "batch processed");
+  }
+
+  /**
+   * Writes a range; if a store refuses it, finds the refused events by halving and dead-letters each on its own. The
+   * parts are written in log order, each committed before the next starts, so offsets stay contiguous. Every attempt
+   * after a refusal takes a fresh dedup token, since the discarded rows' tokens may still be in ClickHouse's log.
+   */
+  async function writeIsolating(partition: number, chunk: LogRecord[], alreadyPending: boolean, freshToken: boolean): Promise<void> {
+    try {
+      await writeRange(partition, chunk, { alreadyPending, freshToken });
+      return;
+    } catch (error) {
+      const refusal = storeRefusalOf(error);
+      if (refusal === undefined) throw error;
+      deps.onFailure?.(error);
+      const from = chunk[0]!.offset;
+      const to = chunk[chunk.length - 1]!.offset + 1;
+      logger.warn({ event: "processor.store_refused", partition, from, to, store: refusal.store, code: refusal.code, reason: refusal.message }, "a store refused part of a batch; isolating it");
+      await discardUncommittedRows(ch, partition, from);
+      if (chunk.length === 1) {
+        const message = describeRefusal(refusal);
+        await writeRange(partition, chunk, { alreadyPending: false, freshToken: true, refused: new Map([[from, message]]) });
+        logger.warn({ event: "processor.dead_lettered", partition, offset: from, reason: "store_refused", message }, "event dead-lettered");
+        return;
+      }
+      const half = Math.ceil(chunk.length / 2);
+      await writeIsolating(partition, chunk.slice(0, half), false, true);
+      await writeIsolating(partition, chunk.slice(half), false, true);
+    }
+  }
+
   return async function handleBatch(batch: LogBatch): Promise<void> {
     const partition = batch.partition;
     let records = batch.records;
@@ -52,25 +110,16 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
       const isPendingRange = pendingEnd !== undefined && pendingEnd > from;
       let chunk = records;
       if (isPendingRange) {
-        // Exactly the range recorded before the crash: the same tokens make the inserts no-ops.
+        // Exactly the range recorded before the crash, recomputed from the same Postgres state: the same rows, written
+        // under fresh tokens (see insertBatchRows) and collapsed with the crashed attempt's by the ReplacingMergeTree key.
         chunk = records.filter((r) => r.offset < pendingEnd);
         const next = chunk[chunk.length - 1]!.offset + 1;
         if (next < pendingEnd) chunk = chunk.concat(await readRange(partition, next, pendingEnd));
       }
       pendingEnds.delete(partition);
-      const range: BatchRange = { group, topic, partition, from, to: chunk[chunk.length - 1]!.offset + 1 };
-      const outcome = await deps.processRecords(chunk);
-      if (!isPendingRange) await recordPendingRange(sql, range);
-      crash("process.before-clickhouse-insert");
-      crash("process.during-clickhouse-insert");
-      await insertBatchRows(ch, range, outcome, { recovery: isPendingRange });
-      crash("process.after-clickhouse-insert");
-      crash("process.during-postgres-commit");
-      await commitBatchState(sql, range, outcome);
-      crash("process.after-postgres-commit");
-      await log.commit(group, topic, partition, range.to);
-      logger.debug({ event: "processor.batch", ...range, ...outcome.counts }, "batch processed");
-      records = records.filter((r) => r.offset >= range.to);
+      await writeIsolating(partition, chunk, isPendingRange, isPendingRange);
+      const to = chunk[chunk.length - 1]!.offset + 1;
+      records = records.filter((r) => r.offset >= to);
     }
   };
 }

@@ -88,7 +88,11 @@ export function toEventRow(pe: ProcessedEvent, booking: Booking | undefined): un
   ];
 }
 
-/** A dead-letter row: the original payload and why it was refused. */
+/**
+ * A dead-letter row: the original payload and why it was refused. Whatever the payload holds, the row can be written:
+ * the id and type read from it are made well-formed (ClickHouse refuses an unpaired surrogate in JSON input), and so
+ * are the message and the organisation, which may quote it.
+ */
 export function toRejectedRow(
   record: { orgId: string; receivedAt: string; payload: string; partition: number; offset: number },
   reasons: string[],
@@ -98,12 +102,22 @@ export function toRejectedRow(
   let type = "";
   try {
     const parsed = JSON.parse(record.payload) as { event?: { id?: unknown; type?: unknown } };
-    if (typeof parsed.event?.id === "string") id = parsed.event.id.slice(0, 100);
-    if (typeof parsed.event?.type === "string") type = parsed.event.type.slice(0, 100);
+    if (typeof parsed.event?.id === "string") id = parsed.event.id.slice(0, 100).toWellFormed();
+    if (typeof parsed.event?.type === "string") type = parsed.event.type.slice(0, 100).toWellFormed();
   } catch {
-    // Undecodable payloads keep empty id and type; the payload itself is stored as is.
+    // Undecodable payloads keep empty id and type; the payload itself is stored as is (decoded UTF-8 is well-formed).
   }
-  return [record.orgId, id, type, toClickHouseTime(record.receivedAt), reasons, message, record.payload, record.partition, record.offset];
+  return [
+    record.orgId.toWellFormed(),
+    id,
+    type,
+    toClickHouseTime(record.receivedAt),
+    reasons,
+    message.toWellFormed(),
+    record.payload,
+    record.partition,
+    record.offset,
+  ];
 }
 
 /** The `anomalies` row of a flag. */

@@ -108,7 +108,7 @@ const PROJECTED_TABLES: [table: string, key: string, volatile: string[]][] = [
   ["inquiries", "org_id, inquiry_id", []],
   ["anomalies", "id", ["detected_at"]],
   ["revenue_daily", "org_id, day, service, region, currency, log_partition", []],
-  ["consumer_offsets", "group_id, topic, partition", ["updated_at"]],
+  ["consumer_offsets", "group_id, topic, partition", ["updated_at", "committed_at"]],
 ];
 
 /**

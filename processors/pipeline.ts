@@ -33,8 +33,17 @@ export interface PipelineOptions {
   duplicatePaymentWindowMs: number;
 }
 
+/** What the batch handler tells the pipeline about a batch beyond its records. */
+export interface ProcessOptions {
+  /**
+   * Records a store has refused, by offset, with the dead-letter message: they are dead-lettered as `store_refused`
+   * before anything reads or writes state for them, and their neighbours are processed as usual.
+   */
+  refused?: ReadonlyMap<number, string>;
+}
+
 /** Turns a batch of log records into rows and state changes; pure apart from reading state. */
-export type ProcessRecords = (records: LogRecord[]) => Promise<BatchOutcome>;
+export type ProcessRecords = (records: LogRecord[], options?: ProcessOptions) => Promise<BatchOutcome>;
 
 /**
  * The processing pipeline, top to bottom. Ordering constraints:
@@ -56,7 +65,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   const projectInquiries = createProjectInquiriesStep();
   const detectors = [createDetectOverpaymentStep(), createDetectDuplicatePaymentStep({ windowMs: options.duplicatePaymentWindowMs })];
 
-  return async function processRecords(records) {
+  return async function processRecords(records, { refused } = {}) {
     const outcome: Omit<BatchOutcome, "state" | "revenueRows"> = {
       eventRows: [],
       rejectedRows: [],
@@ -79,10 +88,15 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
     for (const record of records) {
       const decoded = decodeLogEnvelope(record.value);
       if (!decoded.ok) {
-        reject(record, "", new Date(record.timestamp).toISOString(), ["undecodable"], decoded.reason);
+        reject(record, "", appendTime(record), ["undecodable"], decoded.reason);
         continue;
       }
       const { orgId, receivedAt, event } = decoded.envelope;
+      const refusal = refused?.get(record.offset);
+      if (refusal !== undefined) {
+        reject(record, orgId, receivedAt, ["store_refused"], refusal);
+        continue;
+      }
       const parsed = parseEvent(event);
       if (!parsed.ok) {
         reject(record, orgId, receivedAt, ["schema_invalid"], parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
@@ -129,4 +143,14 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
     }
     return { ...outcome, revenueRows: await state.revenue.settle(sql), state };
   };
+}
+
+/**
+ * A record's append time as an ISO instant. Another producer's timestamp may be anything: one outside the range of
+ * ClickHouse's DateTime64 (1900–2299) reads as the epoch, so the dead letter that carries it can always be written.
+ */
+function appendTime(record: LogRecord): string {
+  const at = new Date(record.timestamp);
+  const year = at.getUTCFullYear();
+  return Number.isNaN(year) || year < 1900 || year > 2299 ? new Date(0).toISOString() : at.toISOString();
 }

@@ -60,6 +60,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
           throw error;
         }
         failures++;
+        deps.onFailure?.(error);
         const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2);
         logger.error({ event: "processor.failed", err: error, failures, retryInMs: Math.round(delay) }, "processor stopped; restarting");
         await new Promise<void>((resolve) => {

@@ -19,17 +19,17 @@ export interface BatchRange {
  * batch range, so an insert repeated while the process lives (a client retry) is absorbed by
  * ClickHouse. After a crash the token is not trusted: ClickHouse's deduplication log is written
  * apart from the part it describes, and a kill between the two leaves a token whose rows were
- * lost — the same token would then drop the replay. A `recovery` insert therefore gets a fresh
- * token; rows the crashed attempt did keep are collapsed by the ReplacingMergeTree key, which
- * every query reads with FINAL.
+ * lost — the same token would then drop the replay. A `freshToken` insert (a recovery, or a range
+ * written again after its rows were discarded) therefore gets a token of its own; rows the crashed
+ * attempt did keep are collapsed by the ReplacingMergeTree key, which every query reads with FINAL.
  */
 export async function insertBatchRows(
   ch: ClickHouseClient,
   range: BatchRange,
   outcome: BatchOutcome,
-  { recovery = false }: { recovery?: boolean } = {},
+  { freshToken = false }: { freshToken?: boolean } = {},
 ): Promise<void> {
-  const token = `${range.topic}/${range.partition}/${range.from}-${range.to}${recovery ? `/recovery-${randomUUID()}` : ""}`;
+  const token = `${range.topic}/${range.partition}/${range.from}-${range.to}${freshToken ? `/attempt-${randomUUID()}` : ""}`;
   const inserts: [string, readonly string[], unknown[][]][] = [
     ["events", EVENT_COLUMNS, outcome.eventRows],
     ["rejected_events", REJECTED_COLUMNS, outcome.rejectedRows],
@@ -49,6 +49,27 @@ export async function insertBatchRows(
         }),
       ),
   );
+}
+
+/**
+ * Deletes the ClickHouse rows of every uncommitted attempt in a partition: those at or past `from`, its committed
+ * offset in Postgres. Ranges are written in order from the committed offset, so every such row belongs to an attempt
+ * that did not commit; the revenue rollup's rows are versioned by their batch's end offset, so theirs are the versions
+ * above `from`. Called when a store refused part of a batch: the inserts of the failed attempt that did succeed (the
+ * refused event's own row among them) must not outlive it, since the range is then written again in smaller parts.
+ */
+export async function discardUncommittedRows(ch: ClickHouseClient, partition: number, from: number): Promise<void> {
+  const params = { partition, from };
+  for (const table of ["events", "rejected_events", "anomalies"]) {
+    await ch.command({
+      query: `DELETE FROM ${table} WHERE log_partition = {partition:UInt16} AND log_offset >= {from:UInt64}`,
+      query_params: params,
+    });
+  }
+  await ch.command({
+    query: "DELETE FROM revenue_daily WHERE log_partition = {partition:UInt16} AND version > {from:UInt64}",
+    query_params: params,
+  });
 }
 
 /**
@@ -95,8 +116,9 @@ export async function commitBatchState(sql: SqlClient, range: BatchRange, outcom
       );
     }
     await tx.query(
-      `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end) VALUES ($1, $2, $3, $4, NULL)
-       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, pending_end = NULL, updated_at = now()`,
+      `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end, committed_at) VALUES ($1, $2, $3, $4, NULL, now())
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, pending_end = NULL,
+         updated_at = now(), committed_at = now()`,
       [range.group, range.topic, range.partition, range.to],
     );
   });

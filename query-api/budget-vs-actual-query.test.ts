@@ -47,7 +47,7 @@ beforeAll(async () => {
     spend("w-2", "cake", 150),
   ];
   const { outcome, range } = await world.runBatch(toRecords(org, events));
-  await insertBatchRows(world.ch, range, outcome, { recovery: true });
+  await insertBatchRows(world.ch, range, outcome, { freshToken: true });
 });
 
 afterAll(async () => {

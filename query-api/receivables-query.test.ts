@@ -62,7 +62,7 @@ beforeAll(async () => {
   ];
   const { outcome, range } = await world.runBatch(toRecords(org, events));
   // The batch written again under a fresh token, as a recovery after a crash would: FINAL must count it once.
-  await insertBatchRows(world.ch, range, outcome, { recovery: true });
+  await insertBatchRows(world.ch, range, outcome, { freshToken: true });
 });
 
 afterAll(async () => {

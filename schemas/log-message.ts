@@ -1,3 +1,5 @@
+import { Id, Instant } from "./primitives.ts";
+
 /** The name of the topic every accepted event is appended to. */
 export const EVENTS_TOPIC = "wedsync.events.v1";
 
@@ -28,9 +30,13 @@ export function decodeLogEnvelope(bytes: Buffer): { ok: true; envelope: LogEnvel
   }
   if (typeof value !== "object" || value === null) return { ok: false, reason: "not a JSON object" };
   const { orgId, receivedAt, event } = value as Record<string, unknown>;
+  // Checked as strictly as the event itself: the log may hold bytes from producers other than our ingest (Kafka), and
+  // both values are written to the stores.
   if (typeof orgId !== "string" || orgId.length === 0) return { ok: false, reason: "orgId missing" };
-  if (typeof receivedAt !== "string" || Number.isNaN(Date.parse(receivedAt))) {
-    return { ok: false, reason: "receivedAt missing or not a date" };
+  const org = Id.safeParse(orgId);
+  if (!org.success) return { ok: false, reason: `orgId ${org.error.issues[0]!.message}` };
+  if (typeof receivedAt !== "string" || !Instant.safeParse(receivedAt).success) {
+    return { ok: false, reason: "receivedAt missing or not an ISO 8601 date-time with a time zone" };
   }
   return { ok: true, envelope: { orgId, receivedAt, event } };
 }

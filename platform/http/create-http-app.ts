@@ -48,17 +48,20 @@ const readinessRoute = createRoute({
   path: "/readyz",
   tags: ["Operations"],
   operationId: "readiness",
-  summary: "Readiness: every store answers",
+  summary: "Readiness: every store answers and the processor moves",
   ...PUBLIC,
   responses: {
     200: {
-      description: "Postgres, ClickHouse and the event log answer.",
+      description: "Postgres, ClickHouse and the event log answer, and (in a process running the processor) no partition has had events waiting without a commit for longer than PROCESSOR_STALL_SECONDS.",
       content: {
-        "application/json": { schema: Health, example: { status: "ready", checks: { postgres: "ok", clickhouse: "ok", log: "ok" } } },
+        "application/json": {
+          schema: Health,
+          example: { status: "ready", checks: { postgres: "ok", clickhouse: "ok", log: "ok", processor: "ok" } },
+        },
       },
     },
     503: {
-      description: "A store does not answer; `checks` says which and why.",
+      description: "A store does not answer, or the processor is stalled; `checks` says which and why.",
       content: {
         "application/json": {
           schema: Health,
@@ -76,7 +79,7 @@ const metricsRoute = createRoute({
   operationId: "metrics",
   summary: "Prometheus metrics",
   description:
-    "Request rate and latency per route, answer-cache hits and misses, and the processors' consumer lag, in the Prometheus text format.",
+    "Request rate and latency per route, answer-cache hits and misses, the processors' consumer lag, the age of the oldest unprocessed event and processing failures by reason, in the Prometheus text format.",
   ...PUBLIC,
   responses: {
     200: {

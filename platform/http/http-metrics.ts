@@ -16,11 +16,19 @@ export interface HttpMetrics {
 /** Reads how many accepted events are not processed yet; called on each scrape. */
 export type ReadLag = () => Promise<number>;
 
+/** What /metrics reads of the processors at each scrape, beside the lag. */
+export interface ProcessingReadings {
+  /** Age of the oldest accepted event not yet processed, seconds (0 when none waits). */
+  oldestUnprocessedAgeSeconds(): Promise<number>;
+  /** This process's processing failures so far, by reason. */
+  failuresByReason(): ReadonlyMap<string, number>;
+}
+
 /**
  * The app's Prometheus metrics, in a registry of its own (so two apps in one process, as in the tests, never share
  * counters): request rate and latency per route, answer cache hits and misses, and the processors' consumer lag.
  */
-export function createHttpMetrics({ readLag }: { readLag: ReadLag }): HttpMetrics {
+export function createHttpMetrics({ readLag, processing }: { readLag: ReadLag; processing?: ProcessingReadings }): HttpMetrics {
   const registry = new Registry();
   const requests = new Counter({
     name: "wedsync_http_requests_total",
@@ -52,6 +60,26 @@ export function createHttpMetrics({ readLag }: { readLag: ReadLag }): HttpMetric
       this.set(await readLag());
     },
   });
+  if (processing) {
+    new Gauge({
+      name: "wedsync_processor_oldest_unprocessed_event_age_seconds",
+      help: "Age of the oldest accepted event not yet processed (0 when none waits), read at scrape time.",
+      registers: [registry],
+      async collect() {
+        this.set(await processing.oldestUnprocessedAgeSeconds());
+      },
+    });
+    new Counter({
+      name: "wedsync_processor_failures_total",
+      help: "Failures while processing batches in this process, by reason: <store>_refused when a store refused an event (it is then dead-lettered), else why the batch was retried.",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, count] of processing.failuresByReason()) this.inc({ reason }, count);
+      },
+    });
+  }
 
   return {
     async middleware(c, next) {
