@@ -45,7 +45,13 @@ export async function insertBatchRows(
           values: rows,
           columns: columns as [string, ...string[]],
           format: "JSONCompactEachRow",
-          clickhouse_settings: { insert_deduplication_token: `${table}:${token}` },
+          clickhouse_settings: {
+            insert_deduplication_token: `${table}:${token}`,
+            // `events` is partitioned by month, and ClickHouse refuses by default an insert touching over 100 of
+            // them: a batch of a supplier's imported history would then fail on every retry, stalling its partition.
+            // A part per month is what such a batch costs; merges take care of it.
+            max_partitions_per_insert_block: "0",
+          },
         }),
       ),
   );

@@ -92,6 +92,19 @@ describe("the v1 event contract", () => {
     );
   });
 
+  it("takes instants from 1900 to 2299 in UTC only, what the stores hold, whatever the offset written", () => {
+    const at = (occurredAt: string) => parseEvent({ ...byType("payment.received"), occurredAt });
+    for (const inside of ["1900-01-01T00:00:00Z", "2299-12-31T23:59:59.999Z", "1900-01-01T00:30:00-01:00"]) expect(at(inside).ok).toBe(true);
+    for (const outside of ["0000-01-01T00:00:00Z", "1900-01-01T00:30:00+01:00", "9999-12-31T23:59:59-01:00", "2300-01-01T00:00:00Z"]) {
+      expect(at(outside)).toEqual({ ok: false, errors: [{ path: "$.occurredAt", message: expect.stringContaining("between 1900") }] });
+    }
+  });
+
+  it("takes an event id in lower case, so the same UUID in either case is one event", () => {
+    const upper = { ...byType("payment.received"), id: "16FD2706-8BAF-433B-82EB-8C7FADA847DA" };
+    expect(parseEvent(upper)).toMatchObject({ ok: true, event: { id: "16fd2706-8baf-433b-82eb-8c7fada847da" } });
+  });
+
   it("rejects unknown types and versions with a reason", () => {
     const unknownType = { ...byType("payment.received"), type: "payment.teleported" };
     expect(parseEvent(unknownType)).toMatchObject({ ok: false, errors: [{ path: "$.type", message: expect.stringContaining("unknown event type") }] });

@@ -6,7 +6,9 @@ import { Id, Instant } from "./primitives.ts";
 export const SCHEMA_VERSIONS = [1] as const;
 
 const envelopeFields = {
-  id: z.uuid({ message: "must be a UUID" }),
+  // UUIDs compare without regard to case (RFC 9562), as ClickHouse's UUID and Postgres's uuid columns do: an id is
+  // taken in lower case, so a producer's resend in the other case is the same event to the dedup window too.
+  id: z.uuid({ message: "must be a UUID" }).toLowerCase(),
   occurredAt: Instant,
   source: Id,
   version: z.literal(SCHEMA_VERSIONS, { message: `unknown schema version; supported: ${SCHEMA_VERSIONS.join(", ")}` }).optional(),

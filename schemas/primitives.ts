@@ -72,11 +72,27 @@ export const CalendarDate = z
   .refine(isCalendarDate, "must be an existing calendar date YYYY-MM-DD between 1900 and 2299")
   .meta({ format: "date", pattern: "^\\d{4}-\\d{2}-\\d{2}$" });
 
-/** An ISO 8601 instant with an explicit offset on an existing day, e.g. 2026-06-13T14:03:00Z. */
-export const Instant = z.iso.datetime({
-  offset: true,
-  message: "must be an ISO 8601 date-time with a time zone on an existing day, e.g. 2026-06-13T14:03:00Z",
-});
+/** The first and last instants the stores can hold (ClickHouse DateTime64 covers 1900–2299; so do calendar dates). */
+const FIRST_INSTANT = Date.UTC(1900, 0, 1);
+const LAST_INSTANT = Date.UTC(2300, 0, 1) - 1;
+
+/**
+ * An ISO 8601 instant with an explicit offset on an existing day, e.g. 2026-06-13T14:03:00Z, from 1900 to 2299 in UTC
+ * (an offset can move a written year 0000 or 9999 out of what Postgres and ClickHouse hold).
+ */
+export const Instant = z.iso
+  .datetime({
+    offset: true,
+    message: "must be an ISO 8601 date-time with a time zone on an existing day, e.g. 2026-06-13T14:03:00Z",
+  })
+  .refine(
+    (value) => {
+      // Text that is no instant at all has its own message above.
+      const at = Date.parse(value);
+      return Number.isNaN(at) || (at >= FIRST_INSTANT && at <= LAST_INSTANT);
+    },
+    { message: "must be between 1900-01-01T00:00:00Z and 2299-12-31T23:59:59.999Z", abort: true },
+  );
 
 /** What a booking, expense or budget is for. */
 export const Service = z.enum([
