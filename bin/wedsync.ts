@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
-import { serve } from "@hono/node-server";
 import { SingleBar, Presets } from "cli-progress";
 import { loadConfig, type Config } from "../platform/config.ts";
+import { startHttpServer } from "../platform/http/start-http-server.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import type { KeyAccess } from "../platform/tenants/api-keys.ts";
 import { SCOPES, TIERS, type Scope, type Tier } from "../platform/tenants/key-access.ts";
@@ -21,13 +21,14 @@ const USAGE = `usage: wedsync <command>
 /** Starts the HTTP server and the background roles; stops cleanly on SIGINT/SIGTERM. */
 async function serveApp(app: App, logger: Logger): Promise<void> {
   await app.start();
-  const server = serve({ fetch: app.http.fetch, port: app.config.port, hostname: app.config.host }, (info) => {
-    logger.info({ event: "http.listening", port: info.port }, `listening on http://${app.config.host}:${info.port}`);
-    console.log(`WedSync Analytics listening on http://localhost:${info.port} (data in ${app.config.dataDir})`);
-  });
+  const { config } = app;
+  const server = await startHttpServer({ fetch: app.http.fetch, port: config.port, host: config.host, limits: config.httpLimits, logger });
+  logger.info({ event: "http.listening", port: server.port, ...config.httpLimits }, `listening on http://${config.host}:${server.port}`);
+  console.log(`WedSync Analytics listening on http://localhost:${server.port} (data in ${config.dataDir})`);
   const shutdown = async (signal: string) => {
     logger.info({ event: "process.stopping", signal }, "stopping");
-    server.close();
+    // New connections are refused from here on; open ones end with the process, once the stores are closed.
+    void server.close();
     await app.close();
     process.exit(0);
   };

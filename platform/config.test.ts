@@ -9,6 +9,7 @@ describe("loadConfig", () => {
       dataDir: path.resolve("./data"),
       port: 8080,
       host: "0.0.0.0",
+      httpLimits: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5000, maxConnections: 1024 },
       kafkaBrokers: undefined,
       clickhouseUrl: undefined,
       databaseUrl: undefined,
@@ -40,6 +41,15 @@ describe("loadConfig", () => {
       expect(attempt).toThrow(problem);
     }
     expect(() => loadConfig({ WEDSYNC_TEST_CRASH_POINTS: "process.nowhere=0.5" })).toThrow(/unknown crash point "process.nowhere"/);
+  });
+
+  it("reads the HTTP server's timeouts and connection cap, and refuses a headers timeout longer than the request timeout", () => {
+    const config = loadConfig({ HTTP_REQUEST_TIMEOUT_MS: "60000", HTTP_HEADERS_TIMEOUT_MS: "5000", HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000", HTTP_MAX_CONNECTIONS: "200" });
+    expect(config.httpLimits).toEqual({ requestTimeoutMs: 60_000, headersTimeoutMs: 5000, keepAliveTimeoutMs: 65_000, maxConnections: 200 });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: "5000" })).toThrow(
+      '"HTTP_HEADERS_TIMEOUT_MS" (10000) must not exceed "HTTP_REQUEST_TIMEOUT_MS" (5000)',
+    );
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: "0" })).toThrow('"HTTP_MAX_CONNECTIONS" must be at least 1');
   });
 
   it("reads RATE_LIMITS over the defaults and names a bad entry beside the other problems", () => {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { parseCrashPoints, type CrashPoint } from "./crash-points.ts";
+import type { HttpServerLimits } from "./http/start-http-server.ts";
 import { parseTierLimits, type TierLimits } from "./rate-limit/tier-limits.ts";
 
 const url = (name: string) =>
@@ -36,6 +37,24 @@ const ConfigSchema = z.object({
   REDIS_URL: url("REDIS_URL"),
   /** Partitions of the events topic (embedded log; Kafka topics are created with it). Default 4. */
   LOG_PARTITIONS: integer("LOG_PARTITIONS", 1, 256).default(4),
+  /**
+   * Longest time to receive one whole request, headers and body, from its first byte, ms; a slower client is answered
+   * 408 and disconnected. It must let the largest body arrive at the slowest upload rate you serve: 10 MiB in 30 s is
+   * about 350 KB/s. The app's own time on a request is not counted. Default 30000 (30 s).
+   */
+  HTTP_REQUEST_TIMEOUT_MS: integer("HTTP_REQUEST_TIMEOUT_MS", 100, 3_600_000).default(30_000),
+  /** Longest time to receive one request's headers, ms; at most HTTP_REQUEST_TIMEOUT_MS. Default 10000 (10 s). */
+  HTTP_HEADERS_TIMEOUT_MS: integer("HTTP_HEADERS_TIMEOUT_MS", 100, 3_600_000).default(10_000),
+  /**
+   * How long an idle keep-alive connection waits for its next request, ms. Behind a proxy or load balancer that reuses
+   * connections, set it above the proxy's idle timeout. Default 5000 (5 s).
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer("HTTP_KEEP_ALIVE_TIMEOUT_MS", 100, 3_600_000).default(5_000),
+  /**
+   * Most client connections open at once, live feed streams included; further ones are closed as they arrive. Keep it
+   * below the process's open-file limit, which the stores' files share. Default 1024.
+   */
+  HTTP_MAX_CONNECTIONS: integer("HTTP_MAX_CONNECTIONS", 1, 1_000_000).default(1024),
   /** Largest accepted request body, bytes. Default 10 MiB. */
   MAX_BODY_BYTES: integer("MAX_BODY_BYTES", 1024, 512 * 1024 * 1024).default(10 * 1024 * 1024),
   /** Largest number of events in one ingest request. Default 10000. */
@@ -83,6 +102,8 @@ export interface Config {
   dataDir: string;
   port: number;
   host: string;
+  /** Timeouts and connection cap of the HTTP server. */
+  httpLimits: HttpServerLimits;
   kafkaBrokers: string[] | undefined;
   clickhouseUrl: string | undefined;
   databaseUrl: string | undefined;
@@ -118,6 +139,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
   }
   const c = parsed.data;
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+    // Node refuses a headers timeout longer than the request timeout; say so in the variables' names.
+    throw new ConfigError(
+      `invalid configuration: "HTTP_HEADERS_TIMEOUT_MS" (${c.HTTP_HEADERS_TIMEOUT_MS}) must not exceed "HTTP_REQUEST_TIMEOUT_MS" (${c.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
   let testCrashPoints: Config["testCrashPoints"];
   try {
     testCrashPoints = parseCrashPoints(c.WEDSYNC_TEST_CRASH_POINTS);
@@ -128,6 +155,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: path.resolve(c.DATA_DIR),
     port: c.PORT,
     host: c.HOST,
+    httpLimits: {
+      requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: c.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: c.HTTP_MAX_CONNECTIONS,
+    },
     kafkaBrokers: c.KAFKA_BROKERS?.split(","),
     clickhouseUrl: c.CLICKHOUSE_URL,
     databaseUrl: c.DATABASE_URL,

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Writable } from "node:stream";
+import { Hono } from "hono";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestPglite } from "../../test/support/pglite-template.ts";
@@ -12,7 +13,7 @@ import type { SqlClient } from "../sql/sql-client.ts";
 import { createAuthenticator } from "../tenants/authenticate.ts";
 import type { Scope } from "../tenants/key-access.ts";
 import { createOrganisation } from "../tenants/organisations.ts";
-import { createHttpApp } from "./create-http-app.ts";
+import { createErrorHandler, createHttpApp } from "./create-http-app.ts";
 import { createRouter } from "./create-router.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
 
@@ -125,6 +126,35 @@ describe("createHttpApp", () => {
     const apiKey = await keyWith(["read"], "free");
     for (let i = 0; i < 3; i++) expect((await get(app, "/v1/things", apiKey)).status).toBe(200);
     expect(lines.map((line) => JSON.parse(line).event)).toEqual(["rate_limit.store_failed"]);
+  });
+
+  it("turns the failed body read of a client gone mid-upload into one warning and a 499, not a logged 500", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "debug" }, new Writable({ write: (chunk, _encoding, done) => done(void lines.push(String(chunk))) }));
+    const app = new Hono();
+    app.post("/upload", async (c) => c.json({ bytes: (await c.req.arrayBuffer()).byteLength }));
+    app.onError(createErrorHandler(logger));
+    // A body cut short by the connection closing, as Node reports it; the server aborts the request's signal then.
+    const upload = (signal?: AbortSignal) =>
+      app.request("/upload", {
+        method: "POST",
+        body: new ReadableStream({ start: (body) => body.error(Object.assign(new Error("aborted"), { code: "ECONNRESET" })) }),
+        duplex: "half",
+        signal,
+      } as RequestInit);
+
+    const gone = new AbortController();
+    gone.abort();
+    expect((await upload(gone.signal)).status).toBe(499);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: 40, event: "http.client_aborted", method: "POST", path: "/upload", cause: "ECONNRESET" }),
+    ]);
+    // The same failure while the client is still there is the server's problem: an error with its stack, and a 500.
+    lines.length = 0;
+    expect((await upload()).status).toBe(500);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: 50, event: "http.unhandled_error", err: expect.objectContaining({ stack: expect.any(String) }) }),
+    ]);
   });
 
   it.skipIf(redisUrl === undefined)("fails open when the Redis behind the limiter is gone", async () => {

@@ -1,6 +1,8 @@
+import type { HttpBindings } from "@hono/node-server";
 import { createRoute } from "@hono/zod-openapi";
 import { Hono, type ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { UnofficialStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { Logger } from "../logger.ts";
 import type { TierRateLimiter } from "../rate-limit/tier-rate-limiter.ts";
@@ -174,12 +176,30 @@ export function createHttpApp({
   return app;
 }
 
+/** The status a request is counted under when its client went away before the answer (nginx's "client closed request"). */
+const CLIENT_CLOSED_REQUEST = 499 as UnofficialStatusCode;
+
 /**
  * The one place errors become responses: ApiErrors as they say, Hono's own client errors (a JSON body that is not JSON)
- * under the registry code of their status, an unavailable log as 503 + Retry-After, anything else as a logged 500.
+ * under the registry code of their status, an unavailable log as 503 + Retry-After, a client gone before the answer as
+ * one warning, anything else as a logged 500.
  */
 export function createErrorHandler(logger: Logger): ErrorHandler {
   return function renderError(error, c) {
+    // The client went away before the answer: it aborted an upload mid-body, its connection was reset, or it sent too
+    // slowly and the server's request timeout cut it off (then the server already answered 408). What failed here is
+    // reading a body that will never arrive; nobody reads this response, and any client can cause it at will, so it is
+    // one warning, not an error with a stack. (The server aborts the request's signal when the connection closes early.)
+    if (c.req.raw.signal.aborted) {
+      // What ended the connection, as Node's socket reports it: ECONNRESET, ERR_HTTP_REQUEST_TIMEOUT, a parse error on a
+      // body cut short. Absent when the app is called without a server, as tests do.
+      const cause = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.errored ?? error;
+      logger.warn(
+        { event: "http.client_aborted", method: c.req.method, path: c.req.path, cause: (cause as { code?: string }).code ?? cause.message },
+        "client went away before the answer",
+      );
+      return c.body(null, CLIENT_CLOSED_REQUEST);
+    }
     if (error instanceof ApiError) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(error.toBody(), error.status);
