@@ -1,4 +1,4 @@
-import { WedSyncError } from "../platform/errors.ts";
+import { isRetriable, OffsetsAheadOfLogError } from "../platform/errors.ts";
 import type { Consumer } from "../platform/event-log/event-log.ts";
 import { createBatchHandler, type BatchHandlerDeps } from "./batch-handler.ts";
 import { loadOffsets } from "./write-batch.ts";
@@ -31,8 +31,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     for (const [partition, { next }] of offsets) {
       if (next > (ends[partition] ?? 0)) {
         // Postgres remembers more than this log holds: the two stores belong to different installations.
-        throw new WedSyncError(
-          "offsets_ahead_of_log",
+        throw new OffsetsAheadOfLogError(
           `Postgres says partition ${partition} of ${topic} was processed up to ${next}, but the log ends at ${ends[partition] ?? 0}; ` +
             "the database and the log do not belong together (check DATABASE_URL and DATA_DIR / KAFKA_BROKERS)",
         );
@@ -55,8 +54,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         failures = 0;
       } catch (error) {
         if (stopped) break;
-        if (error instanceof WedSyncError && !error.retriable) {
-          logger.fatal({ event: "processor.fatal", err: error }, error.message);
+        // What retrying cannot fix (the stores not belonging together, a log that lost a pending range) stops the
+        // processor for good rather than restarting it for ever.
+        if (!isRetriable(error)) {
+          logger.fatal({ event: "processor.fatal", err: error }, (error as Error).message);
           throw error;
         }
         failures++;

@@ -166,7 +166,7 @@ describe("createReportJobs", () => {
     const jobs = await start({
       render: async () => {
         calls += 1;
-        throw new WedSyncError("unknown_month", "no such month", { retriable: false });
+        throw new WedSyncError("invalid_month", "no such month");
       },
     });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { WedSyncError } from "../platform/errors.ts";
+import { isRetriable, WedSyncError } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { Row, SqlClient } from "../platform/sql/sql-client.ts";
 
@@ -248,8 +248,7 @@ export async function createReportJobs(options: ReportJobsOptions): Promise<Repo
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // Retry what may pass next time: anything but an error the product marked as not retriable.
-      const retriable = !(error instanceof WedSyncError) || error.retriable;
-      if (retriable && run.attempts < maxAttempts) {
+      if (isRetriable(error) && run.attempts < maxAttempts) {
         await sql.query(`UPDATE reports SET status = 'queued', error = $2 WHERE id = $1`, [id, message]);
         // After close the run stays queued in the table; the next start picks it up.
         if (!closed) scheduleRetry(id, run.attempts);

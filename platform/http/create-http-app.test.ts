@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestPglite } from "../../test/support/pglite-template.ts";
 import { makeTempDir, type TempDir } from "../../test/support/temp-dir.ts";
-import { InfrastructureError } from "../errors.ts";
+import { InfrastructureError, LogUnavailableError, OffsetsAheadOfLogError } from "../errors.ts";
 import { createLogger, type Logger } from "../logger.ts";
 import { parseTierLimits } from "../rate-limit/tier-limits.ts";
 import { createTierRateLimiter, type TierRateLimiter } from "../rate-limit/tier-rate-limiter.ts";
@@ -155,6 +155,34 @@ describe("createHttpApp", () => {
     expect(lines.map((line) => JSON.parse(line))).toEqual([
       expect.objectContaining({ level: 50, event: "http.unhandled_error", err: expect.objectContaining({ stack: expect.any(String) }) }),
     ]);
+  });
+
+  it("answers by the error's class: an unavailable log as 503 + Retry-After, an internal code or a look-alike as a 500", async () => {
+    const app = new Hono();
+    const failures: Record<string, () => never> = {
+      log: () => {
+        throw new LogUnavailableError("cannot append to topic events");
+      },
+      internal: () => {
+        throw new OffsetsAheadOfLogError("the log ends at 3");
+      },
+      // Only the class says what an error is: a code alone, from a library or a copy, is not the log's.
+      lookalike: () => {
+        throw Object.assign(new Error("not ours"), { code: "log_unavailable" });
+      },
+    };
+    for (const [name, fail] of Object.entries(failures)) app.get(`/${name}`, () => fail());
+    app.onError(createErrorHandler(createLogger("silent")));
+
+    const log = await app.request("/log");
+    expect(log.status).toBe(503);
+    expect(log.headers.get("retry-after")).toBe("5");
+    expect(await log.json()).toEqual({ error: { code: "log_unavailable", message: "the event log cannot take more right now" } });
+    for (const name of ["internal", "lookalike"]) {
+      const res = await app.request(`/${name}`);
+      expect(res.status, name).toBe(500);
+      expect(await res.json()).toEqual({ error: { code: "internal_error", message: "internal error" } });
+    }
   });
 
   it.skipIf(redisUrl === undefined)("fails open when the Redis behind the limiter is gone", async () => {

@@ -4,11 +4,13 @@ import { Hono, type ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { UnofficialStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
+import { ERROR_CODES, httpStatusOf, type HttpErrorCode } from "../error-codes.ts";
+import { LogUnavailableError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { TierRateLimiter } from "../rate-limit/tier-rate-limiter.ts";
 import type { Authenticator } from "../tenants/authenticate.ts";
 import type { Scope } from "../tenants/key-access.ts";
-import { ApiError, ERROR_CODES, type ErrorCode } from "./api-error.ts";
+import { ApiError } from "./api-error.ts";
 import { createApiReference } from "./api-reference.ts";
 import type { AppEnv } from "./app-env.ts";
 import { requireApiKey } from "./auth-middleware.ts";
@@ -19,7 +21,7 @@ import { API_INFO, errorResponses, PUBLIC } from "./openapi.ts";
 import { requireScope } from "./require-scope.ts";
 
 /** The registry code of the statuses Hono's own HTTPExceptions carry. */
-const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+const HTTP_STATUS_CODES: Partial<Record<number, HttpErrorCode>> = {
   400: "invalid_request",
   401: "unauthorized",
   403: "forbidden",
@@ -180,9 +182,10 @@ export function createHttpApp({
 const CLIENT_CLOSED_REQUEST = 499 as UnofficialStatusCode;
 
 /**
- * The one place errors become responses: ApiErrors as they say, Hono's own client errors (a JSON body that is not JSON)
- * under the registry code of their status, an unavailable log as 503 + Retry-After, a client gone before the answer as
- * one warning, anything else as a logged 500.
+ * The one place errors become responses, by class: ApiErrors as they say, Hono's own client errors (a JSON body that is
+ * not JSON) under the registry code of their status, an unavailable log (LogUnavailableError) as 503 + Retry-After, a
+ * client gone before the answer as one warning, anything else as a logged 500 `internal_error` (a WedSyncError of a
+ * code without a status included: such codes stay inside the process).
  */
 export function createErrorHandler(logger: Logger): ErrorHandler {
   return function renderError(error, c) {
@@ -208,11 +211,11 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
     const mapped = error instanceof HTTPException ? HTTP_STATUS_CODES[error.status] : undefined;
     if (mapped) {
       const message = error.message || ERROR_CODES[mapped].description;
-      return c.json(new ApiError(mapped, message, [{ path: "$", message }]).toBody(), ERROR_CODES[mapped].status);
+      return c.json(new ApiError(mapped, message, [{ path: "$", message }]).toBody(), httpStatusOf(mapped));
     }
-    if ((error as { code?: unknown }).code === "log_unavailable") {
+    if (error instanceof LogUnavailableError) {
       c.header("Retry-After", "5");
-      return c.json(new ApiError("log_unavailable", "the event log cannot take more right now").toBody(), ERROR_CODES.log_unavailable.status);
+      return c.json(new ApiError("log_unavailable", "the event log cannot take more right now").toBody(), httpStatusOf("log_unavailable"));
     }
     logger.error({ event: "http.unhandled_error", err: error, method: c.req.method, path: c.req.path }, "unhandled error");
     return c.json(new ApiError("internal_error", "internal error").toBody(), 500);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ERROR_CODES, type ErrorCode } from "./api-error.ts";
+import { ERROR_CODES, HTTP_ERROR_CODES, httpStatusOf, type HttpErrorCode } from "../error-codes.ts";
 
 /** The OpenAPI document's info and the scheme every /v1 route is secured by. */
 export const API_INFO: { openapi: "3.1.0"; info: { title: string; version: string; description: string }; security: { bearerAuth: string[] }[] } = {
@@ -16,13 +16,12 @@ export const API_INFO: { openapi: "3.1.0"; info: { title: string; version: strin
 /** The security requirement of routes that need no API key (health probes, metrics). */
 export const PUBLIC: { security: [] } = { security: [] };
 
-/** The one error body of the API, with every code of the registry documented. */
+/** The one error body of the API, with every code of the registry that an HTTP answer can carry documented. */
 export const ErrorBodySchema = z
   .object({
     error: z.object({
-      code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).meta({
-        description: Object.entries(ERROR_CODES)
-          .map(([code, { status, description }]) => `\`${code}\` (${status}): ${description}`)
+      code: z.enum(HTTP_ERROR_CODES).meta({
+        description: HTTP_ERROR_CODES.map((code) => `\`${code}\` (${httpStatusOf(code)}): ${ERROR_CODES[code].description}`)
           .join("\n\n"),
       }),
       message: z.string().meta({ description: "What is wrong, in one line." }),
@@ -38,9 +37,9 @@ export const ErrorBodySchema = z
  * The error responses of a route for `createRoute`, one per status of the codes given (codes sharing a status share
  * an entry), each with an example of the first code of that status.
  */
-export function errorResponses(...codes: ErrorCode[]) {
-  const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
+export function errorResponses(...codes: HttpErrorCode[]) {
+  const byStatus = new Map<number, HttpErrorCode[]>();
+  for (const code of codes) byStatus.set(httpStatusOf(code), [...(byStatus.get(httpStatusOf(code)) ?? []), code]);
   return Object.fromEntries(
     [...byStatus].map(([status, shared]) => [
       status,
@@ -58,4 +57,4 @@ export function errorResponses(...codes: ErrorCode[]) {
 }
 
 /** The errors every authenticated route can answer with. */
-export const AUTHENTICATED_ERRORS: ErrorCode[] = ["unauthorized", "forbidden", "rate_limited", "internal_error"];
+export const AUTHENTICATED_ERRORS: HttpErrorCode[] = ["unauthorized", "forbidden", "rate_limited", "internal_error"];
