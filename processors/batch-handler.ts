@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { CrashHook } from "../platform/crash-points.ts";
+import { OffsetsAheadOfLogError } from "../platform/errors.ts";
 import type { EventLog, LogBatch, LogRecord } from "../platform/event-log/event-log.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
@@ -46,7 +47,14 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     const out: LogRecord[] = [];
     while (from + out.length < to) {
       const more = await log.read(topic, partition, from + out.length, to - from - out.length);
-      if (more.length === 0) throw new Error(`log partition ${partition} ends before the pending range end ${to}`);
+      if (more.length === 0) {
+        // The range was read from this log before it was recorded as pending; a log that no longer holds it lost
+        // records, or is not the log Postgres was fed from. Recomputing a shorter range would commit a different batch.
+        throw new OffsetsAheadOfLogError(
+          `Postgres recorded partition ${partition} of ${topic} as pending up to ${to}, but the log ends at ${from + out.length}; ` +
+            "the database and the log do not belong together (check DATABASE_URL and DATA_DIR / KAFKA_BROKERS)",
+        );
+      }
       out.push(...more);
     }
     return out;

@@ -9,6 +9,11 @@ export interface Processor {
   start(): Promise<void>;
   /** Stops after the batch in flight. */
   stop(): Promise<void>;
+  /**
+   * Settles once the started processor has stopped for good: resolves after stop(), rejects with the error that stopped
+   * it when retrying could not help (left unhandled, as the CLI leaves it, that rejection ends the process).
+   */
+  readonly done: Promise<void>;
 }
 
 /** What a processor needs. */
@@ -82,6 +87,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       wake?.();
       await consumer?.stop();
       await running;
+    },
+    get done() {
+      return running ?? Promise.resolve();
     },
   };
 }
