@@ -1,5 +1,6 @@
 import { isRetriable, OffsetsAheadOfLogError } from "../platform/errors.ts";
 import type { Consumer } from "../platform/event-log/event-log.ts";
+import { backoffDelayMs, type Backoff } from "../platform/retry-backoff.ts";
 import { createBatchHandler, type BatchHandlerDeps } from "./batch-handler.ts";
 import { loadOffsets } from "./write-batch.ts";
 
@@ -20,6 +21,9 @@ export interface Processor {
 export interface ProcessorDeps extends BatchHandlerDeps {
   batchSize: number;
 }
+
+/** How the processor waits before restarting after an infrastructure failure: from up to 0.5 s, doubling, up to 30 s. */
+const RESTART_BACKOFF: Backoff = { firstMs: 500, maxMs: 30_000 };
 
 /** The consumer runtime: reads batches from the log and hands them to the batch handler. */
 export function createProcessor(deps: ProcessorDeps): Processor {
@@ -67,7 +71,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         }
         failures++;
         deps.onFailure?.(error);
-        const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2);
+        const delay = backoffDelayMs(RESTART_BACKOFF, failures);
         logger.error({ event: "processor.failed", err: error, failures, retryInMs: Math.round(delay) }, "processor stopped; restarting");
         await new Promise<void>((resolve) => {
           wake = resolve;

@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { isRetriable, WedSyncError } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
+import { backoffDelayMs, type Backoff } from "../platform/retry-backoff.ts";
 import type { Row, SqlClient } from "../platform/sql/sql-client.ts";
 
 /** Report kinds that can be generated. */
@@ -64,7 +65,7 @@ export interface ReportJobsOptions {
   logger: Logger;
   /** Renders tried per run before it is marked failed. Default 3. */
   maxAttempts?: number;
-  /** Delay before the first retry, milliseconds; doubled for each further one, with jitter. Default 1000. */
+  /** Longest delay before the first retry, ms; doubled for each further one, with full jitter. Default 1000. */
   retryDelayMs?: number;
 }
 
@@ -84,6 +85,9 @@ export interface ReportJobs {
   close(): Promise<void>;
 }
 
+/** The longest wait before a report run's first retry, ms, unless the options say otherwise. */
+const DEFAULT_RETRY_DELAY_MS = 1000;
+/** The longest wait before any retry of a report run, ms. */
 const MAX_RETRY_DELAY_MS = 60_000;
 
 /** The directory of one organisation's files; the id is escaped so it can never leave reportsDir. */
@@ -158,7 +162,7 @@ export async function createReportJobs(options: ReportJobsOptions): Promise<Repo
   const { sql, reportsDir, render, logger } = options;
   const concurrency = Math.max(1, options.concurrency);
   const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
-  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const retryBackoff: Backoff = { firstMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS, maxMs: MAX_RETRY_DELAY_MS };
 
   const waiting: string[] = [];
   const retryTimers = new Set<NodeJS.Timeout>();
@@ -199,14 +203,10 @@ export async function createReportJobs(options: ReportJobsOptions): Promise<Repo
   };
 
   const scheduleRetry = (id: string, attempts: number) => {
-    const backoff = Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2 ** (attempts - 1));
-    const timer = setTimeout(
-      () => {
-        retryTimers.delete(timer);
-        enqueue(id);
-      },
-      backoff * (0.5 + Math.random() / 2),
-    );
+    const timer = setTimeout(() => {
+      retryTimers.delete(timer);
+      enqueue(id);
+    }, backoffDelayMs(retryBackoff, attempts));
     retryTimers.add(timer);
   };
 
