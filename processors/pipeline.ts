@@ -125,6 +125,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
       }
       const bookingId = bookingIdOf(pe.event);
       const before = bookingId === undefined ? undefined : state.bookings.booking(pe.orgId, bookingId);
+      // The rules have accepted the event: projecting it is applying it, not a decision, so the steps return nothing.
       projectBookingState(pe, state.bookings);
       projectWeddingBudgets(pe, state.budgets);
       projectInquiries(pe, state);

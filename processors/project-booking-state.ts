@@ -1,6 +1,6 @@
 import type { EventOf } from "../schemas/index.ts";
 import type { Booking, BookingState } from "./booking-state.ts";
-import { ok, type ProcessedEvent, type StepResult } from "./step-result.ts";
+import type { ProcessedEvent } from "./step-result.ts";
 
 /** The state of a booking as its booking.created event makes it. */
 export function newBooking(orgId: string, event: EventOf<"booking.created">): Booking {
@@ -30,12 +30,12 @@ export function newBooking(orgId: string, event: EventOf<"booking.created">): Bo
 
 /** Applies an accepted event to the batch's booking state (written back in the batch transaction). */
 export function createProjectBookingStateStep() {
-  return function projectBookingState({ orgId, event }: ProcessedEvent, state: BookingState): StepResult {
+  return function projectBookingState({ orgId, event }: ProcessedEvent, state: BookingState): void {
     const at = new Date(event.occurredAt).toISOString();
     switch (event.type) {
       case "booking.created":
         state.putBooking(newBooking(orgId, event));
-        return ok;
+        return;
       case "booking.updated": {
         const booking = state.booking(orgId, event.data.bookingId)!;
         state.putBooking({
@@ -45,14 +45,14 @@ export function createProjectBookingStateStep() {
           contractAmount: event.data.contractValue?.amount ?? booking.contractAmount,
           updatedAt: at,
         });
-        return ok;
+        return;
       }
       case "booking.cancelled": {
         const booking = state.booking(orgId, event.data.bookingId)!;
         // The fee is in the booking's currency (checked by the booking rules); a cancellation naming none costs 0.
         const cancellationFee = event.data.cancellationFee?.amount ?? 0;
         state.putBooking({ ...booking, status: "cancelled", cancellationFee, updatedAt: at });
-        return ok;
+        return;
       }
       case "payment.received": {
         const booking = state.booking(orgId, event.data.bookingId)!;
@@ -66,7 +66,7 @@ export function createProjectBookingStateStep() {
           eventId: event.id,
         });
         state.putBooking({ ...booking, paidAmount: booking.paidAmount + event.data.amount.amount, updatedAt: at });
-        return ok;
+        return;
       }
       case "payment.refunded": {
         const booking = state.booking(orgId, event.data.bookingId)!;
@@ -78,10 +78,10 @@ export function createProjectBookingStateStep() {
           amount: event.data.amount.amount,
         });
         state.putBooking({ ...booking, refundedAmount: booking.refundedAmount + event.data.amount.amount, updatedAt: at });
-        return ok;
+        return;
       }
       default:
-        return ok;
+        return;
     }
   };
 }

@@ -1,7 +1,7 @@
 import type { Booking } from "./booking-state.ts";
 import type { ProjectionState } from "./projection-state.ts";
 import { isoTime } from "./state-sql.ts";
-import { ok, type ProcessedEvent, type StepResult } from "./step-result.ts";
+import type { ProcessedEvent } from "./step-result.ts";
 
 /** A booking as far as conversion cares: when it was created, and its id. */
 type Created = Pick<Booking, "createdAt" | "bookingId">;
@@ -26,7 +26,7 @@ function earliest(bookings: Booking[]): Booking | undefined {
  * whichever order the two arrive in. An inquiry without a wedding cannot convert.
  */
 export function createProjectInquiriesStep() {
-  return function projectInquiries({ orgId, event }: ProcessedEvent, state: ProjectionState): StepResult {
+  return function projectInquiries({ orgId, event }: ProcessedEvent, state: ProjectionState): void {
     switch (event.type) {
       case "inquiry.received": {
         const d = event.data;
@@ -47,7 +47,7 @@ export function createProjectInquiriesStep() {
           convertedBookingId: booking?.bookingId ?? null,
           convertedAt: booking?.createdAt ?? null,
         });
-        return ok;
+        return;
       }
       case "booking.created": {
         const created: Created = { createdAt: isoTime(event.occurredAt), bookingId: event.data.bookingId };
@@ -58,10 +58,10 @@ export function createProjectInquiriesStep() {
           const conversion = { convertedBookingId: created.bookingId, convertedAt: created.createdAt };
           state.inquiries.putInquiry({ ...inquiry, ...conversion });
         }
-        return ok;
+        return;
       }
       default:
-        return ok;
+        return;
     }
   };
 }

@@ -1,6 +1,6 @@
 import type { Budget, BudgetState } from "./budget-state.ts";
 import { isoTime } from "./state-sql.ts";
-import { ok, type ProcessedEvent, type StepResult } from "./step-result.ts";
+import type { ProcessedEvent } from "./step-result.ts";
 
 /** The allocation fields of a row that does not hold its category's allocation. */
 const NO_ALLOCATION = {
@@ -37,13 +37,13 @@ function supersedes(at: string, offset: number, winner: Budget): boolean {
  * category in its own currency: currencies are never added together.
  */
 export function createProjectWeddingBudgetsStep() {
-  return function projectWeddingBudgets({ orgId, event, offset }: ProcessedEvent, state: BudgetState): StepResult {
+  return function projectWeddingBudgets({ orgId, event, offset }: ProcessedEvent, state: BudgetState): void {
     switch (event.type) {
       case "budget.allocated": {
         const { weddingId, category, amount } = event.data;
         const at = isoTime(event.occurredAt);
         const winner = state.allocationOf(orgId, weddingId, category);
-        if (winner && !supersedes(at, offset, winner)) return ok;
+        if (winner && !supersedes(at, offset, winner)) return;
         if (winner) state.putBudget({ ...winner, ...NO_ALLOCATION });
         const row = budgetOf(state, orgId, weddingId, category, amount.currency);
         state.putBudget({
@@ -53,7 +53,7 @@ export function createProjectWeddingBudgetsStep() {
           allocatedOffset: offset,
           allocatedEventId: event.id,
         });
-        return ok;
+        return;
       }
       case "expense.recorded": {
         const { expenseId, weddingId, category, amount, incurredOn } = event.data;
@@ -62,10 +62,10 @@ export function createProjectWeddingBudgetsStep() {
         state.putExpense({ ...expense, eventId: event.id });
         const row = budgetOf(state, orgId, weddingId, category, currency);
         state.putBudget({ ...row, spentAmount: row.spentAmount + amount.amount });
-        return ok;
+        return;
       }
       default:
-        return ok;
+        return;
     }
   };
 }
