@@ -6,7 +6,14 @@ import type { Logger } from "../platform/logger.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { ProcessRecords } from "./pipeline.ts";
 import { describeRefusal, storeRefusalOf } from "./store-refusal.ts";
-import { commitBatchState, discardUncommittedRows, insertBatchRows, recordPendingRange, type BatchRange } from "./write-batch.ts";
+import {
+  commitBatchState,
+  discardUncommittedRows,
+  insertBatchRows,
+  recordPendingRange,
+  settleRevenue,
+  type BatchRange,
+} from "./write-batch.ts";
 
 /** What handling batches needs. */
 export interface BatchHandlerDeps {
@@ -25,14 +32,17 @@ export interface BatchHandlerDeps {
 /**
  * Handles batches of one consumer group, in this order (the order is what makes it effectively
  * once):
- * 1. record the batch's range in Postgres as pending (unless it is the pending range of a crash);
- * 2. insert the ClickHouse rows, with dedup tokens derived from that range;
- * 3. commit projections, anomalies and the new offset in one Postgres transaction;
- * 4. commit the offset to the log too (for lag tooling; Postgres is what the processor trusts).
- * A crash before 3 re-reads exactly the same range from the same Postgres state on restart, so it
- * yields the same rows (collapsed with any the crashed attempt kept by the ReplacingMergeTree key)
- * and applies the projections once; a crash after 3 resumes after the batch. `pendingEnds` holds
- * the ranges a crash left pending, by partition.
+ * 1. process the records, then settle the revenue totals the batch touches (settleRevenue): the
+ *    pipeline reads only the state its events refer to, and the settling only committed totals, so
+ *    both read nothing that steps 2–4 of this batch write;
+ * 2. record the batch's range in Postgres as pending (unless it is the pending range of a crash);
+ * 3. insert the ClickHouse rows, with dedup tokens derived from that range;
+ * 4. commit projections, revenue totals, anomalies and the new offset in one Postgres transaction;
+ * 5. commit the offset to the log too (for lag tooling; Postgres is what the processor trusts).
+ * A crash before 4 re-reads exactly the same range from the same Postgres state on restart, so it
+ * yields the same rows and the same totals (collapsed with any the crashed attempt kept by the
+ * ReplacingMergeTree key) and applies the projections once; a crash after 4 resumes after the
+ * batch. `pendingEnds` holds the ranges a crash left pending, by partition.
  *
  * No single event can stop processing: when a store refuses a range for a reason in the data (see
  * store-refusal.ts), the rows the failed attempt left in ClickHouse are discarded and the range is
@@ -60,14 +70,14 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     return out;
   }
 
-  /** Steps 1–4 for one range of records. */
+  /** Steps 1–5 for one range of records. */
   async function writeRange(
     partition: number,
     chunk: LogRecord[],
     { alreadyPending, freshToken, refused }: { alreadyPending: boolean; freshToken: boolean; refused?: ReadonlyMap<number, string> },
   ): Promise<void> {
     const range: BatchRange = { group, topic, partition, from: chunk[0]!.offset, to: chunk[chunk.length - 1]!.offset + 1 };
-    const outcome = await deps.processRecords(chunk, { refused });
+    const outcome = await settleRevenue(sql, await deps.processRecords(chunk, { refused }));
     if (!alreadyPending) await recordPendingRange(sql, range);
     crash("process.before-clickhouse-insert");
     crash("process.during-clickhouse-insert");

@@ -9,8 +9,8 @@ import type { Row, SqlClient } from "../platform/sql/sql-client.ts";
 import { encodeLogEnvelope } from "../schemas/index.ts";
 import { createTestPglite } from "../test/support/pglite-template.ts";
 import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
-import { createPipeline, type BatchOutcome } from "./pipeline.ts";
-import { commitBatchState, insertBatchRows, recordPendingRange, type BatchRange } from "./write-batch.ts";
+import { createPipeline } from "./pipeline.ts";
+import { commitBatchState, insertBatchRows, recordPendingRange, settleRevenue, type BatchRange, type SettledBatch } from "./write-batch.ts";
 
 /** Test support: a migrated PGlite and a chDB in a fresh temp directory, and batches run as the runtime runs them. */
 export interface PipelineTestWorld {
@@ -23,8 +23,8 @@ export interface PipelineTestWorld {
    */
   openSql(): Promise<SqlClient>;
   /**
-   * Runs one batch the way the processor runtime does: process, record the range as pending, insert the ClickHouse
-   * rows (unless `clickHouse` is false), commit the Postgres state and offset in one transaction.
+   * Runs one batch the way the processor runtime does: process, settle the revenue totals, record the range as pending,
+   * insert the ClickHouse rows (unless `clickHouse` is false), commit the Postgres state and offset in one transaction.
    */
   runBatch(batch: LogRecord[], options?: { sql?: SqlClient; group?: string; clickHouse?: boolean }): Promise<BatchRun>;
   /** Closes the stores and removes the directory. */
@@ -33,7 +33,7 @@ export interface PipelineTestWorld {
 
 /** What running one batch gave. */
 export interface BatchRun {
-  outcome: BatchOutcome;
+  outcome: SettledBatch;
   range: BatchRange;
 }
 
@@ -60,7 +60,7 @@ export async function openPipelineTestWorld(prefix: string): Promise<PipelineTes
       const processRecords = createPipeline({ sql: db, options: { duplicatePaymentWindowMs: 86_400_000 } });
       const { topic, partition, offset: from } = batch[0]!;
       const range: BatchRange = { group, topic, partition, from, to: batch.at(-1)!.offset + 1 };
-      const outcome = await processRecords(batch);
+      const outcome = await settleRevenue(db, await processRecords(batch));
       await recordPendingRange(db, range);
       if (clickHouse) await insertBatchRows(ch, range, outcome);
       await commitBatchState(db, range, outcome);

@@ -14,15 +14,13 @@ import { createProjectWeddingBudgetsStep } from "./project-wedding-budgets.ts";
 import { ProjectionState } from "./projection-state.ts";
 import { ok, type Anomaly, type ProcessedEvent, type StepResult } from "./step-result.ts";
 
-/** Everything one batch produces, ready to be written. */
+/** Everything one batch produces, ready to be written once its revenue totals are settled (see settleRevenue). */
 export interface BatchOutcome {
   eventRows: unknown[][];
   rejectedRows: unknown[][];
   anomalies: { event: ProcessedEvent; anomaly: Anomaly }[];
   anomalyRows: unknown[][];
-  /** The revenue rollup's new totals for ClickHouse (`revenue_daily`). */
-  revenueRows: unknown[][];
-  /** The batch's changed Postgres state, written in the batch's transaction. */
+  /** The batch's changed Postgres state, written in the batch's transaction; its revenue rollup holds the batch's figures. */
   state: ProjectionState;
   counts: { ok: number; dropped: number; deadLettered: number; flagged: number };
 }
@@ -42,7 +40,10 @@ export interface ProcessOptions {
   refused?: ReadonlyMap<number, string>;
 }
 
-/** Turns a batch of log records into rows and state changes; pure apart from reading state. */
+/**
+ * Turns a batch of log records into rows and state changes. Pure apart from loading the state the batch's events refer
+ * to (ProjectionState.load): it reads Postgres nowhere else and writes nothing.
+ */
 export type ProcessRecords = (records: LogRecord[], options?: ProcessOptions) => Promise<BatchOutcome>;
 
 /**
@@ -54,7 +55,8 @@ export type ProcessRecords = (records: LogRecord[], options?: ProcessOptions) =>
  * - the rules (booking, budget, inquiry) read the state as it was before the event, so they precede projection;
  * - anomaly rules need the projected state (an overpayment is judged on the new paid total);
  * - the ClickHouse row is built last, enriched with the booking's service and region, and the revenue rollup takes
- *   what the event changed; its totals are settled against Postgres once the whole batch is projected.
+ *   what the event changed. Its totals need the stored totals of whatever keys the whole batch touched, so they are
+ *   settled after processing, by the batch handler (settleRevenue), not here.
  */
 export function createPipeline({ sql, options }: { sql: SqlClient; options: PipelineOptions }): ProcessRecords {
   const checkBookingRules = createCheckBookingRulesStep();
@@ -66,7 +68,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   const detectors = [createDetectOverpaymentStep(), createDetectDuplicatePaymentStep({ windowMs: options.duplicatePaymentWindowMs })];
 
   return async function processRecords(records, { refused } = {}) {
-    const outcome: Omit<BatchOutcome, "state" | "revenueRows"> = {
+    const outcome: Omit<BatchOutcome, "state"> = {
       eventRows: [],
       rejectedRows: [],
       anomalies: [],
@@ -142,7 +144,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
       outcome.eventRows.push(toEventRow(pe, booking));
       outcome.counts.ok++;
     }
-    return { ...outcome, revenueRows: await state.revenue.settle(sql), state };
+    return { ...outcome, state };
   };
 }
 

@@ -47,10 +47,10 @@ const bookingKey = (booking: Booking, partition: number): TotalKey => ({
 /**
  * The revenue rollup of one batch (part of its ProjectionState). Each accepted event adds what it changes to a running
  * total: a booking counts once on the day it was created, at its latest contract value (an update adds the difference
- * to that day); payments and refunds count on the day they happened under their booking's service and region. Before
- * the batch's ClickHouse insert, `settle` reads the touched totals from Postgres and returns them with the batch's
- * figures added, as `revenue_daily` rows versioned by the batch's end offset; `persist` writes the same totals in the
- * batch's transaction. Totals are kept per log partition, so each has a single writer and increasing versions.
+ * to that day); payments and refunds count on the day they happened under their booking's service and region. Once the
+ * batch is processed and before its ClickHouse insert, the batch handler has `settle` read the touched totals from
+ * Postgres and return them with the batch's figures added, as `revenue_daily` rows versioned by the batch's end offset
+ * (the processing pipeline itself never reads them); `persist` writes the same totals in the batch's transaction. Totals are kept per log partition, so each has a single writer and increasing versions.
  */
 export class RevenueTotals {
   private readonly deltas = new Map<string, RevenueTotal>();

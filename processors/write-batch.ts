@@ -5,6 +5,22 @@ import { ANOMALY_COLUMNS, EVENT_COLUMNS, REJECTED_COLUMNS } from "./clickhouse-r
 import type { BatchOutcome } from "./pipeline.ts";
 import { REVENUE_COLUMNS } from "./revenue-totals.ts";
 
+/** A batch's outcome with its revenue totals settled: what the writes below take. */
+export interface SettledBatch extends BatchOutcome {
+  /** The revenue rollup's new totals for ClickHouse (`revenue_daily`). */
+  revenueRows: unknown[][];
+}
+
+/**
+ * Settles the batch's revenue totals: reads from Postgres the stored totals the batch touches and adds its figures to
+ * them. Those totals change only in a batch's commit (commitBatchState), so this reads committed state only: a batch
+ * recomputed after a crash before its commit settles to exactly the same totals. It must come after processing (its
+ * keys are the batch's) and before the ClickHouse insert and the Postgres commit, which write the settled totals.
+ */
+export async function settleRevenue(sql: SqlClient, outcome: BatchOutcome): Promise<SettledBatch> {
+  return { ...outcome, revenueRows: await outcome.state.revenue.settle(sql) };
+}
+
 /** Identifies one batch: a consumer group's range [from, to) of one partition of a topic. */
 export interface BatchRange {
   group: string;
@@ -26,7 +42,7 @@ export interface BatchRange {
 export async function insertBatchRows(
   ch: ClickHouseClient,
   range: BatchRange,
-  outcome: BatchOutcome,
+  outcome: SettledBatch,
   { freshToken = false }: { freshToken?: boolean } = {},
 ): Promise<void> {
   const token = `${range.topic}/${range.partition}/${range.from}-${range.to}${freshToken ? `/attempt-${randomUUID()}` : ""}`;
@@ -95,7 +111,7 @@ export async function recordPendingRange(sql: SqlClient, range: BatchRange): Pro
  * Commits the batch's Postgres side in one transaction: projected state, anomalies and the
  * consumer offset move together, so a batch is never applied twice nor skipped.
  */
-export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: BatchOutcome): Promise<void> {
+export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: SettledBatch): Promise<void> {
   await sql.transaction(async (tx) => {
     await outcome.state.persist(tx);
     if (outcome.anomalies.length > 0) {

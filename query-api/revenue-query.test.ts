@@ -7,7 +7,7 @@ import { createClickHouse } from "../platform/clickhouse/create-clickhouse.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { createPipeline } from "../processors/pipeline.ts";
-import { commitBatchState, insertBatchRows } from "../processors/write-batch.ts";
+import { commitBatchState, insertBatchRows, settleRevenue } from "../processors/write-batch.ts";
 import { encodeLogEnvelope, EVENTS_TOPIC } from "../schemas/index.ts";
 import { createTestPglite } from "../test/support/pglite-template.ts";
 import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
@@ -38,7 +38,7 @@ beforeAll(async () => {
       timestamp: 0,
     }));
     const range = { group: "g", topic: EVENTS_TOPIC, partition: 0, from: records[0]!.offset, to: offset };
-    const outcome = await processRecords(records);
+    const outcome = await settleRevenue(sql, await processRecords(records));
     await insertBatchRows(ch, range, outcome);
     await commitBatchState(sql, range, outcome);
   }
