@@ -19,6 +19,7 @@ import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { createTierRateLimiter } from "../platform/rate-limit/tier-rate-limiter.ts";
 import { createAdminRoutes } from "../platform/tenants/admin-routes.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
+import { EventTally } from "../processors/event-tally.ts";
 import { createPipeline } from "../processors/pipeline.ts";
 import { createProcessingHealthReader, describeStalls, ProcessingFailures } from "../processors/processing-health.ts";
 import { createProcessor, readWatermark, type Processor, type Watermark } from "../processors/processor-runtime.ts";
@@ -98,11 +99,13 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
   const acceptEvents = createAcceptEvents({ log, dedup, crash });
   const processingHealth = createProcessingHealthReader({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
   const failures = new ProcessingFailures();
+  const processedEvents = new EventTally();
   const metrics = createHttpMetrics({
     readLag: async () => (await watermark()).lag,
     processing: {
       oldestUnprocessedAgeSeconds: async () => (await processingHealth()).oldestWaitingAgeMs / 1000,
       failuresByReason: () => failures.byReason(),
+      eventsByOutcome: () => processedEvents.entries(),
     },
   });
 
@@ -195,6 +198,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     batchSize: config.processBatchSize,
     crash,
     onFailure: (error: unknown) => failures.record(error),
+    onCommitted: (tally: EventTally) => processedEvents.add(tally),
     processRecords: createPipeline({ sql, options: { duplicatePaymentWindowMs: 24 * 3_600_000 } }),
   };
   const processor: Processor | undefined = roles.includes("process") ? createProcessor(processorDeps) : undefined;

@@ -4,6 +4,7 @@ import { OffsetsAheadOfLogError } from "../platform/errors.ts";
 import type { EventLog, LogBatch, LogRecord } from "../platform/event-log/event-log.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
+import type { EventTally } from "./event-tally.ts";
 import type { ProcessRecords } from "./pipeline.ts";
 import { describeRefusal, storeRefusalOf } from "./store-refusal.ts";
 import {
@@ -27,6 +28,11 @@ export interface BatchHandlerDeps {
   crash: CrashHook;
   /** Told of every failure while handling a batch, a store's refusal included, before it is handled or thrown. */
   onFailure?: (error: unknown) => void;
+  /**
+   * Told what became of the events of each batch once the batch is committed. An attempt that fails (and is retried,
+   * or written again in parts) is never told of, so a batch's events are told of once however often it was tried.
+   */
+  onCommitted?: (tally: EventTally) => void;
 }
 
 /**
@@ -85,6 +91,7 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     crash("process.after-clickhouse-insert");
     crash("process.during-postgres-commit");
     await commitBatchState(sql, range, outcome);
+    deps.onCommitted?.(outcome.tally);
     crash("process.after-postgres-commit");
     await log.commit(group, topic, partition, range.to);
     logger.debug({ event: "processor.batch", ...range, ...outcome.counts }, "batch processed");

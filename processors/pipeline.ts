@@ -8,6 +8,7 @@ import { createCheckInquiryRulesStep } from "./check-inquiry-rules.ts";
 import { toAnomalyRow, toEventRow, toRejectedRow } from "./clickhouse-rows.ts";
 import { createDetectDuplicatePaymentStep } from "./detect-duplicate-payment.ts";
 import { createDetectOverpaymentStep } from "./detect-overpayment.ts";
+import { EventTally } from "./event-tally.ts";
 import { createProjectBookingStateStep } from "./project-booking-state.ts";
 import { createProjectInquiriesStep } from "./project-inquiries.ts";
 import { createProjectWeddingBudgetsStep } from "./project-wedding-budgets.ts";
@@ -22,6 +23,9 @@ export interface BatchOutcome {
   anomalyRows: unknown[][];
   /** The batch's changed Postgres state, written in the batch's transaction; its revenue rollup holds the batch's figures. */
   state: ProjectionState;
+  /** Each event of the batch once, by outcome and the reason that decided it. */
+  tally: EventTally;
+  /** The tally's totals; `ok` counts every event counted, the flagged ones among them. */
   counts: { ok: number; dropped: number; deadLettered: number; flagged: number };
 }
 
@@ -68,12 +72,12 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   const detectors = [createDetectOverpaymentStep(), createDetectDuplicatePaymentStep({ windowMs: options.duplicatePaymentWindowMs })];
 
   return async function processRecords(records, { refused } = {}) {
-    const outcome: Omit<BatchOutcome, "state"> = {
+    const outcome: Omit<BatchOutcome, "state" | "counts"> = {
       eventRows: [],
       rejectedRows: [],
       anomalies: [],
       anomalyRows: [],
-      counts: { ok: 0, dropped: 0, deadLettered: 0, flagged: 0 },
+      tally: new EventTally(),
     };
     const reject = (record: LogRecord, orgId: string, receivedAt: string, reasons: string[], message: string) => {
       outcome.rejectedRows.push(
@@ -83,7 +87,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
           message,
         ),
       );
-      outcome.counts.deadLettered++;
+      outcome.tally.count("dead_lettered", reasons[0]);
     };
 
     const events: ProcessedEvent[] = [];
@@ -118,7 +122,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
       ];
       const verdict = verdicts.find((result) => result.kind !== "ok") ?? ok;
       if (verdict.kind === "drop") {
-        outcome.counts.dropped++;
+        outcome.tally.count("dropped", verdict.reason);
         continue;
       }
       if (verdict.kind === "deadLetter") {
@@ -134,17 +138,25 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
       const flags = detectors
         .map((detect) => detect(pe, state.bookings))
         .filter((r): r is Extract<StepResult, { kind: "flag" }> => r.kind === "flag");
-      for (const anomaly of flags.flatMap((f) => f.anomalies)) {
+      const anomalies = flags.flatMap((f) => f.anomalies);
+      for (const anomaly of anomalies) {
         outcome.anomalies.push({ event: pe, anomaly });
         outcome.anomalyRows.push(toAnomalyRow(pe, anomaly));
       }
-      if (flags.length > 0) outcome.counts.flagged++;
       const booking = bookingId === undefined ? undefined : state.bookings.booking(pe.orgId, bookingId);
       state.revenue.add(pe, before, booking);
       outcome.eventRows.push(toEventRow(pe, booking));
-      outcome.counts.ok++;
+      if (anomalies[0] === undefined) outcome.tally.count("ok");
+      else outcome.tally.count("flagged", anomalies[0].kind);
     }
-    return { ...outcome, state };
+    const { tally } = outcome;
+    const counts = {
+      ok: tally.total("ok") + tally.total("flagged"),
+      dropped: tally.total("dropped"),
+      deadLettered: tally.total("dead_lettered"),
+      flagged: tally.total("flagged"),
+    };
+    return { ...outcome, counts, state };
   };
 }
 

@@ -22,11 +22,14 @@ export interface ProcessingReadings {
   oldestUnprocessedAgeSeconds(): Promise<number>;
   /** This process's processing failures so far, by reason. */
   failuresByReason(): ReadonlyMap<string, number>;
+  /** The events of the batches this process has committed so far, by outcome and reason (empty for ok). */
+  eventsByOutcome(): Iterable<{ outcome: string; reason: string; events: number }>;
 }
 
 /**
  * The app's Prometheus metrics, in a registry of its own (so two apps in one process, as in the tests, never share
- * counters): request rate and latency per route, answer cache hits and misses, and the processors' consumer lag.
+ * counters): request rate and latency per route, answer cache hits and misses, the processors' consumer lag and, where
+ * processing readings are given, the age of the oldest waiting event, failures and events by outcome.
  */
 export function createHttpMetrics({ readLag, processing }: { readLag: ReadLag; processing?: ProcessingReadings }): HttpMetrics {
   const registry = new Registry();
@@ -77,6 +80,18 @@ export function createHttpMetrics({ readLag, processing }: { readLag: ReadLag; p
       collect() {
         this.reset();
         for (const [reason, count] of processing.failuresByReason()) this.inc({ reason }, count);
+      },
+    });
+    new Counter({
+      name: "wedsync_processor_events_total",
+      help: "Events of the batches committed in this process, each once, by outcome (ok, flagged, dropped, dead_lettered) and the reason that decided it: a drop or dead-letter reason code, an anomaly kind; empty for ok.",
+      labelNames: ["outcome", "reason"] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        // Exists from the start, so a rate of processed events is defined (0) before the first batch.
+        this.inc({ outcome: "ok", reason: "" }, 0);
+        for (const { outcome, reason, events } of processing.eventsByOutcome()) this.inc({ outcome, reason }, events);
       },
     });
   }

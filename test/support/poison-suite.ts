@@ -91,6 +91,13 @@ let dir: TempDir;
     return line === undefined ? 0 : Number(line.split(" ").pop());
   }
 
+  /** This process's wedsync_processor_events_total, by its labels as /metrics prints them. */
+  async function eventsByOutcome(): Promise<Record<string, number>> {
+    const text = await (await app.http.request("/metrics")).text();
+    const lines = [...text.matchAll(/^wedsync_processor_events_total\{(.*)\} (\d+)$/gm)];
+    return Object.fromEntries(lines.map(([, labels, value]) => [labels!, Number(value)]));
+  }
+
   beforeAll(async () => {
     dir = await makeTempDir("wedsync-poison");
     app = await startTestApp(dir.path, await env.open());
@@ -176,6 +183,14 @@ let dir: TempDir;
 
       expect(await metricValue("wedsync_processor_failures_total", 'reason="postgres_refused"')).toBeGreaterThan(0);
       expect(await metricValue("wedsync_processor_failures_total", 'reason="clickhouse_refused"')).toBeGreaterThan(0);
+      // Each event once, though the batches holding a refused event were tried whole and in halves before they
+      // committed: only committed batches count.
+      expect(await eventsByOutcome()).toEqual({
+        'outcome="ok",reason=""': 120,
+        'outcome="dead_lettered",reason="schema_invalid"': 3,
+        'outcome="dead_lettered",reason="store_refused"': 2,
+        'outcome="dead_lettered",reason="undecodable"': 3,
+      });
       const ready = await app.http.request("/readyz");
       expect(ready.status).toBe(200);
     });
@@ -190,6 +205,53 @@ let dir: TempDir;
       expect(await revenueTotals(orgId)).toMatchObject({ bookings: 41 });
       expect((await rejected()).filter((r) => r.reasons[0] === "store_refused")).toHaveLength(3);
       expect((await app.watermark()).lag).toBe(0);
+    });
+
+    it("counts in /metrics what became of each event, by outcome and reason, as state judged it", async () => {
+      const before = await eventsByOutcome();
+      const [booking, deposit] = bookingWithDeposit(60, 1_000, 100);
+      const weddingId = "w-60";
+      const payment = (paymentId: string, bookingId: string, amount: number) => ({
+        id: randomUUID(),
+        type: "payment.received",
+        occurredAt: "2026-02-01T10:00:00Z",
+        source: "wedsync-payments",
+        data: { paymentId, bookingId, weddingId, amount: { amount, currency: "GBP" }, method: "card" },
+      });
+      const refund = {
+        id: randomUUID(),
+        type: "payment.refunded",
+        occurredAt: "2026-02-02T10:00:00Z",
+        source: "wedsync-payments",
+        data: { refundId: "rf-60", paymentId: "p-never-received", bookingId: "bk-60", weddingId, amount: { amount: 10, currency: "GBP" } },
+      };
+      // One wedding, so one partition and this order: valid for the schema, judged against the state before each.
+      await app.log.append(
+        EVENTS_TOPIC,
+        [
+          booking, // ok
+          deposit, // ok
+          booking, // the same event again: dropped
+          payment("p-60-over", "bk-60", 2_000), // takes the booking past its contract: flagged
+          payment("p-60-lost", "bk-nowhere", 50), // no such booking: dead-lettered
+          refund, // no such payment: dead-lettered
+        ].map((e) => envelope(orgId, e)),
+      );
+      await waitUntilProcessed(app);
+
+      const after = await eventsByOutcome();
+      const added = Object.fromEntries(
+        Object.entries(after)
+          .map(([labels, n]) => [labels, n - (before[labels] ?? 0)] as const)
+          .filter(([, n]) => n !== 0),
+      );
+      expect(added).toEqual({
+        'outcome="ok",reason=""': 2,
+        'outcome="dropped",reason="already_applied"': 1,
+        'outcome="flagged",reason="overpayment"': 1,
+        'outcome="dead_lettered",reason="unknown_booking"': 1,
+        'outcome="dead_lettered",reason="unknown_payment"': 1,
+      });
     });
   });
 }
