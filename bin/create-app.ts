@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { createAcceptEvents, type AcceptEvents } from "../ingest/accept-events.ts";
 import { createIngestRoutes } from "../ingest/ingest-routes.ts";
-import { createLmdbDedupStore, createRedisDedupStore, type DedupStore } from "../platform/cache/dedup-store.ts";
+import { createDedupStore } from "../platform/cache/create-dedup-store.ts";
 import { createClickHouse } from "../platform/clickhouse/create-clickhouse.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
 import type { Config } from "../platform/config.ts";
@@ -87,9 +87,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
   const ch = createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
   await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
   const log = await createEventLog({ kafkaBrokers: config.kafkaBrokers, dataDir: config.dataDir, partitions: config.logPartitions, logger });
-  const dedup: DedupStore = config.redisUrl
-    ? await createRedisDedupStore({ url: config.redisUrl, windowMs: config.dedupWindowMs, keyPrefix: "wedsync:dedup:" })
-    : await createLmdbDedupStore({ path: path.join(config.dataDir, "dedup"), windowMs: config.dedupWindowMs });
+  const dedup = await createDedupStore({ redisUrl: config.redisUrl, dataDir: config.dataDir, windowMs: config.dedupWindowMs, logger });
 
   const cache = options.answerCache ?? (await createCache({ redisUrl: config.redisUrl }));
   const rateLimiter = await createTierRateLimiter({ limits: config.rateLimits, redisUrl: config.redisUrl });
