@@ -32,9 +32,7 @@ import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
 import { createLiveRoutes } from "../query-api/live-routes.ts";
 import type { Cache } from "../platform/cache/cache.ts";
 import { createCache } from "../platform/cache/create-cache.ts";
-import { loadMonthlyReport } from "../reports/monthly-report.ts";
-import { renderMonthlyReportPdf } from "../reports/render-pdf.ts";
-import { renderMonthlyReportXlsx } from "../reports/render-xlsx.ts";
+import { createRenderReport } from "../reports/render-report.ts";
 import { createReportJobs, type ReportJobs } from "../reports/report-jobs.ts";
 import { createReportRoutes } from "../reports/report-routes.ts";
 import { createReportScheduler, type ReportScheduler } from "../reports/report-schedules.ts";
@@ -111,12 +109,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     reportsDir,
     concurrency: config.reportConcurrency,
     logger,
-    render: async (orgId, request) => {
-      const report = await loadMonthlyReport({ ch, sql }, { orgId, month: request.month });
-      return request.format === "pdf"
-        ? { buffer: await renderMonthlyReportPdf(report), extension: "pdf" }
-        : { buffer: await renderMonthlyReportXlsx(report), extension: "xlsx" };
-    },
+    render: createRenderReport({ ch, sql }),
   });
   const scheduler: ReportScheduler = createReportScheduler({ sql, jobs: reports, logger });
 
