@@ -12,6 +12,7 @@ import { createEventLog } from "../platform/event-log/create-event-log.ts";
 import type { EventLog } from "../platform/event-log/event-log.ts";
 import { createHttpApp, type Mount } from "../platform/http/create-http-app.ts";
 import { createHttpMetrics } from "../platform/http/http-metrics.ts";
+import { createReadinessChecks, createStoreProbes } from "../platform/http/readiness.ts";
 import type { Logger } from "../platform/logger.ts";
 import { createSqlClient } from "../platform/sql/create-sql-client.ts";
 import { migrateSql, POSTGRES_MIGRATIONS_DIR } from "../platform/sql/migrate.ts";
@@ -20,7 +21,7 @@ import { createTierRateLimiter } from "../platform/rate-limit/tier-rate-limiter.
 import { createAdminRoutes } from "../platform/tenants/admin-routes.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
 import { createPipeline } from "../processors/pipeline.ts";
-import { createProcessingHealthReader, describeStalls, ProcessingFailures } from "../processors/processing-health.ts";
+import { createProcessingHealthReader, createProcessorStallProbe, ProcessingFailures } from "../processors/processing-health.ts";
 import { createProcessor, type Processor } from "../processors/processor-runtime.ts";
 import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from-log.ts";
 import { readWatermark, type Watermark } from "../processors/watermark.ts";
@@ -147,34 +148,13 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts,
     metrics,
     logger,
-    health: {
-      async ready() {
-        const checks: Record<string, string> = {};
-        const probe = async (name: string, fn: () => Promise<unknown>) => {
-          try {
-            await fn();
-            checks[name] = "ok";
-          } catch (error) {
-            checks[name] = (error as Error).message;
-          }
-        };
-        await Promise.all([
-          probe("postgres", () => sql.query("SELECT 1")),
-          probe("clickhouse", () => ch.query({ query: "SELECT 1", format: "JSONEachRow" }).then((r) => r.json())),
-          probe("log", () => log.endOffsets(EVENTS_TOPIC)),
-        ]);
-        // A process running the processor is not ready while it cannot move: events wait and nothing commits.
-        if (roles.includes("process")) {
-          await probe("processor", async () => {
-            const stalls = describeStalls(await processingHealth(), config.processorStallMs);
-            if (stalls.length === 0) return;
-            const last = failures.last ? `; last failure (${failures.last.reason}): ${failures.last.message}` : "";
-            throw new Error(`stalled: ${stalls.join("; ")}${last}`);
-          });
-        }
-        return { ok: Object.values(checks).every((v) => v === "ok"), checks };
-      },
-    },
+    // A process running the processor is not ready while it cannot move: events wait and nothing commits.
+    health: createReadinessChecks({
+      ...createStoreProbes({ sql, ch, log, topic: EVENTS_TOPIC }),
+      ...(roles.includes("process")
+        ? { processor: createProcessorStallProbe({ readHealth: processingHealth, failures, stallMs: config.processorStallMs }) }
+        : {}),
+    }),
   });
 
   const processorDeps = {
