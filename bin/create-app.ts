@@ -38,11 +38,10 @@ import { createReportJobs, type ReportJobs } from "../reports/report-jobs.ts";
 import { createReportRoutes } from "../reports/report-routes.ts";
 import { createReportScheduler, type ReportScheduler } from "../reports/report-schedules.ts";
 import { EVENTS_TOPIC } from "../schemas/index.ts";
+import { ROLES, type Role } from "./roles.ts";
 
-/** The roles one process can play; `all` is the default. */
-export const ROLES = ["ingest", "process", "api", "scheduler"] as const;
-/** One role of a process. */
-export type Role = (typeof ROLES)[number];
+// The roles live in a module of their own so the CLI can list them without loading every engine this module loads.
+export { ROLES, type Role } from "./roles.ts";
 
 /** The consumer group of the processors. */
 export const PROCESSOR_GROUP = "wedsync-processors";
