@@ -40,8 +40,9 @@ import { createReportScheduler, type ReportScheduler } from "../reports/report-s
 import { EVENTS_TOPIC } from "../schemas/index.ts";
 import { ROLES, type Role } from "./roles.ts";
 
-// The roles live in a module of their own so the CLI can list them without loading every engine this module loads.
-export { ROLES, type Role } from "./roles.ts";
+// The roles live in a module of their own so the CLI can list them without loading every engine this module loads;
+// re-exported here for callers that build the app.
+export { ROLES, type Role };
 
 /** The consumer group of the processors. */
 export const PROCESSOR_GROUP = "wedsync-processors";
