@@ -87,7 +87,8 @@ export function parseCommandLine(
   overview: string,
 ): CommandLine {
   // A lenient first pass knows every command's options, so `--role api` keeps its value wherever it stands; the
-  // command's own options are checked below, with messages that name the option and the command.
+  // command's own options are checked below, with messages that name the option and the command. (So an option's
+  // name must mean the same kind of option in every command that has it.)
   const known: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
   for (const command of commands) {
     for (const [name, option] of Object.entries(command.options)) {
