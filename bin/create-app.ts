@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { createAcceptEvents, type AcceptEvents } from "../ingest/accept-events.ts";
 import { createIngestRoutes } from "../ingest/ingest-routes.ts";
-import { createLmdbDedupStore, createRedisDedupStore, type DedupStore } from "../platform/cache/dedup-store.ts";
+import { createDedupStore } from "../platform/cache/create-dedup-store.ts";
 import { createClickHouse } from "../platform/clickhouse/create-clickhouse.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
 import type { Config } from "../platform/config.ts";
@@ -12,6 +12,7 @@ import { createEventLog } from "../platform/event-log/create-event-log.ts";
 import type { EventLog } from "../platform/event-log/event-log.ts";
 import { createHttpApp, type Mount } from "../platform/http/create-http-app.ts";
 import { createHttpMetrics } from "../platform/http/http-metrics.ts";
+import { createReadinessChecks, createStoreProbes } from "../platform/http/readiness.ts";
 import type { Logger } from "../platform/logger.ts";
 import { createSqlClient } from "../platform/sql/create-sql-client.ts";
 import { migrateSql, POSTGRES_MIGRATIONS_DIR } from "../platform/sql/migrate.ts";
@@ -21,9 +22,10 @@ import { createAdminRoutes } from "../platform/tenants/admin-routes.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
 import { EventTally } from "../processors/event-tally.ts";
 import { createPipeline } from "../processors/pipeline.ts";
-import { createProcessingHealthReader, describeStalls, ProcessingFailures } from "../processors/processing-health.ts";
-import { createProcessor, readWatermark, type Processor, type Watermark } from "../processors/processor-runtime.ts";
+import { createProcessingHealthReader, createProcessorStallProbe, ProcessingFailures } from "../processors/processing-health.ts";
+import { createProcessor, type Processor } from "../processors/processor-runtime.ts";
 import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from-log.ts";
+import { readWatermark, type Watermark } from "../processors/watermark.ts";
 import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
 import { createNamedAnalyticsRoutes } from "../query-api/named-analytics-routes.ts";
@@ -32,18 +34,16 @@ import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
 import { createLiveRoutes } from "../query-api/live-routes.ts";
 import type { Cache } from "../platform/cache/cache.ts";
 import { createCache } from "../platform/cache/create-cache.ts";
-import { loadMonthlyReport } from "../reports/monthly-report.ts";
-import { renderMonthlyReportPdf } from "../reports/render-pdf.ts";
-import { renderMonthlyReportXlsx } from "../reports/render-xlsx.ts";
+import { createRenderReport } from "../reports/render-report.ts";
 import { createReportJobs, type ReportJobs } from "../reports/report-jobs.ts";
 import { createReportRoutes } from "../reports/report-routes.ts";
 import { createReportScheduler, type ReportScheduler } from "../reports/report-schedules.ts";
 import { EVENTS_TOPIC } from "../schemas/index.ts";
+import { ROLES, type Role } from "./roles.ts";
 
-/** The roles one process can play; `all` is the default. */
-export const ROLES = ["ingest", "process", "api", "scheduler"] as const;
-/** One role of a process. */
-export type Role = (typeof ROLES)[number];
+// The roles live in a module of their own so the CLI can list them without loading every engine this module loads;
+// re-exported here for callers that build the app.
+export { ROLES, type Role };
 
 /** The consumer group of the processors. */
 export const PROCESSOR_GROUP = "wedsync-processors";
@@ -87,9 +87,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
   const ch = createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
   await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
   const log = await createEventLog({ kafkaBrokers: config.kafkaBrokers, dataDir: config.dataDir, partitions: config.logPartitions, logger });
-  const dedup: DedupStore = config.redisUrl
-    ? await createRedisDedupStore({ url: config.redisUrl, windowMs: config.dedupWindowMs, keyPrefix: "wedsync:dedup:" })
-    : await createLmdbDedupStore({ path: path.join(config.dataDir, "dedup"), windowMs: config.dedupWindowMs });
+  const dedup = await createDedupStore({ redisUrl: config.redisUrl, dataDir: config.dataDir, windowMs: config.dedupWindowMs, logger });
 
   const cache = options.answerCache ?? (await createCache({ redisUrl: config.redisUrl }));
   const rateLimiter = await createTierRateLimiter({ limits: config.rateLimits, redisUrl: config.redisUrl });
@@ -115,12 +113,7 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     reportsDir,
     concurrency: config.reportConcurrency,
     logger,
-    render: async (orgId, request) => {
-      const report = await loadMonthlyReport({ ch, sql }, { orgId, month: request.month });
-      return request.format === "pdf"
-        ? { buffer: await renderMonthlyReportPdf(report), extension: "pdf" }
-        : { buffer: await renderMonthlyReportXlsx(report), extension: "xlsx" };
-    },
+    render: createRenderReport({ ch, sql }),
   });
   const scheduler: ReportScheduler = createReportScheduler({ sql, jobs: reports, logger });
 
@@ -158,34 +151,13 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts,
     metrics,
     logger,
-    health: {
-      async ready() {
-        const checks: Record<string, string> = {};
-        const probe = async (name: string, fn: () => Promise<unknown>) => {
-          try {
-            await fn();
-            checks[name] = "ok";
-          } catch (error) {
-            checks[name] = (error as Error).message;
-          }
-        };
-        await Promise.all([
-          probe("postgres", () => sql.query("SELECT 1")),
-          probe("clickhouse", () => ch.query({ query: "SELECT 1", format: "JSONEachRow" }).then((r) => r.json())),
-          probe("log", () => log.endOffsets(EVENTS_TOPIC)),
-        ]);
-        // A process running the processor is not ready while it cannot move: events wait and nothing commits.
-        if (roles.includes("process")) {
-          await probe("processor", async () => {
-            const stalls = describeStalls(await processingHealth(), config.processorStallMs);
-            if (stalls.length === 0) return;
-            const last = failures.last ? `; last failure (${failures.last.reason}): ${failures.last.message}` : "";
-            throw new Error(`stalled: ${stalls.join("; ")}${last}`);
-          });
-        }
-        return { ok: Object.values(checks).every((v) => v === "ok"), checks };
-      },
-    },
+    // A process running the processor is not ready while it cannot move: events wait and nothing commits.
+    health: createReadinessChecks({
+      ...createStoreProbes({ sql, ch, log, topic: EVENTS_TOPIC }),
+      ...(roles.includes("process")
+        ? { processor: createProcessorStallProbe({ readHealth: processingHealth, failures, stallMs: config.processorStallMs }) }
+        : {}),
+    }),
   });
 
   const processorDeps = {

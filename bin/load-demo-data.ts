@@ -3,6 +3,7 @@ import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { generateWeddingData } from "../benchmarks/generate-wedding-data.ts";
 import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
 import type { App } from "./create-app.ts";
+import { createProgressBar } from "./progress-bar.ts";
 
 const DEMO_MARKER = "Demo: ";
 const BATCH = 5_000;
@@ -37,7 +38,14 @@ export async function loadDemoData(app: App, logger: Logger): Promise<void> {
   }
 
   const started = Date.now();
+  const sum = (offsets: number[]) => offsets.reduce((total, offset) => total + offset, 0);
+  // Where processing stood before the demo's first event: the processing bar counts from here.
+  const processedBefore = sum((await app.watermark()).processed);
+  // Generated in full first (tens of thousands of small events), so the loading bar knows its total.
+  const items = [...generateWeddingData({ seed: 2026, organisations: profiles, from, to, scale: 1.2, anomalyRate: 0.01 })];
+  const loading = createProgressBar("loading   ");
   const pending = new Map<string, unknown[]>();
+  let posted = 0;
   let accepted = 0;
   const flush = async (orgKey: string) => {
     const events = pending.get(orgKey) ?? [];
@@ -45,22 +53,31 @@ export async function loadDemoData(app: App, logger: Logger): Promise<void> {
     pending.set(orgKey, []);
     const result = await app.acceptEvents(orgs.get(orgKey)!.orgId, events.map((value) => ({ ok: true as const, value })));
     accepted += result.accepted;
+    posted += events.length;
+    loading.update(posted, items.length);
   };
-  for (const item of generateWeddingData({ seed: 2026, organisations: profiles, from, to, scale: 1.2, anomalyRate: 0.01 })) {
+  loading.update(0, items.length);
+  for (const item of items) {
     const list = pending.get(item.orgKey) ?? [];
     list.push(item.event);
     pending.set(item.orgKey, list);
     if (list.length >= BATCH) await flush(item.orgKey);
   }
   for (const key of pending.keys()) await flush(key);
+  loading.stop();
   logger.info({ event: "demo.loaded", accepted, ms: Date.now() - started }, "demo events appended");
 
   console.log(`Demo: ${accepted} events from ${from} to ${to} appended; processing them…`);
+  // The processors have been running all along; the bar counts what they processed since the demo began, of
+  // everything appended since then (the demo's events, and any another producer sent meanwhile).
+  const processing = createProgressBar("processing");
   for (;;) {
-    const { lag } = await app.watermark();
+    const { processed, end, lag } = await app.watermark();
+    processing.update(sum(processed) - processedBefore, sum(end) - processedBefore);
     if (lag === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+  processing.stop();
   console.log(`Demo data processed in ${((Date.now() - started) / 1000).toFixed(1)} s. API keys:`);
   for (const org of orgs.values()) console.log(JSON.stringify({ name: org.name, orgId: org.orgId, apiKey: org.apiKey }));
   const [first] = orgs.values();

@@ -5,7 +5,7 @@ import { createLmdbEventLog } from "../platform/event-log/lmdb-event-log.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { createTestPglite } from "../test/support/pglite-template.ts";
 import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
-import { createProcessingHealthReader, describeStalls } from "./processing-health.ts";
+import { createProcessingHealthReader, createProcessorStallProbe, describeStalls, ProcessingFailures } from "./processing-health.ts";
 
 const TOPIC = "health-topic";
 const GROUP = "health-group";
@@ -48,6 +48,16 @@ describe("processing health", () => {
       { partition: 0, waiting: 3, oldestWaitingAgeMs: expect.closeTo(2 * MINUTE, -3), stalledForMs: expect.closeTo(2 * MINUTE, -3) },
     ]);
     expect(describeStalls(health, MINUTE)).toEqual([expect.stringMatching(/^partition 0 has committed nothing for 12\d s while 3 events wait$/)]);
+  });
+
+  it("makes the processor's readiness probe say which partition stalls and this process's last failure", async () => {
+    const readHealth = createProcessingHealthReader({ log, sql, topic: TOPIC, group: GROUP, now: () => appendedAt + 2 * MINUTE });
+    const failures = new ProcessingFailures();
+    const probe = createProcessorStallProbe({ readHealth, failures, stallMs: MINUTE });
+    expect(await probe()).toMatch(/^stalled: partition 0 has committed nothing for 12\d s while 3 events wait$/);
+    failures.record(new Error("ClickHouse went away"));
+    expect(await probe()).toMatch(/^stalled: partition 0 .* while 3 events wait; last failure \(\w+\): ClickHouse went away$/);
+    expect(await createProcessorStallProbe({ readHealth, failures, stallMs: 10 * MINUTE })()).toBeUndefined();
   });
 
   it("does not call a backlog a stall while commits go on, though its oldest event is old", async () => {

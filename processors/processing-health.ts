@@ -93,6 +93,28 @@ export function describeStalls(health: ProcessingHealth, stallMs: number): strin
     .map((p) => `partition ${p.partition} has committed nothing for ${Math.round(p.stalledForMs / 1000)} s while ${p.waiting} events wait`);
 }
 
+/** What the processor's readiness probe reads. */
+export interface ProcessorStallProbeDeps {
+  readHealth: ReadProcessingHealth;
+  /** This process's processing failures; the last one's words explain a stall. */
+  failures: ProcessingFailures;
+  /** How long a partition may have events waiting and no commit before it counts as stalled, ms. */
+  stallMs: number;
+}
+
+/**
+ * The readiness probe of a process running the processor: it is not ready while a partition cannot move (events wait
+ * and nothing commits). Resolves with why (every stalled partition, and this process's last failure) or with nothing.
+ */
+export function createProcessorStallProbe({ readHealth, failures, stallMs }: ProcessorStallProbeDeps): () => Promise<string | undefined> {
+  return async function probeProcessorStall() {
+    const stalls = describeStalls(await readHealth(), stallMs);
+    if (stalls.length === 0) return undefined;
+    const last = failures.last ? `; last failure (${failures.last.reason}): ${failures.last.message}` : "";
+    return `stalled: ${stalls.join("; ")}${last}`;
+  };
+}
+
 /** The processing failures of this process, counted by reason (see failureReasonOf), with the last one's words. */
 export class ProcessingFailures {
   private readonly counts = new Map<string, number>();

@@ -97,20 +97,3 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     },
   };
 }
-
-/** How far processing has got: processed offsets, log end offsets and the difference. */
-export interface Watermark {
-  /** Next offset to process, per partition. */
-  processed: number[];
-  /** End of the log, per partition. */
-  end: number[];
-  /** Events appended but not yet processed. */
-  lag: number;
-}
-
-/** Reads the processing watermark of a group from Postgres and the log. */
-export async function readWatermark({ log, sql, topic, group }: Pick<BatchHandlerDeps, "log" | "sql" | "topic" | "group">): Promise<Watermark> {
-  const [end, offsets] = await Promise.all([log.endOffsets(topic), loadOffsets(sql, group, topic)]);
-  const processed = end.map((_, p) => offsets.get(p)?.next ?? 0);
-  return { processed, end, lag: end.reduce((sum, e, p) => sum + Math.max(0, e - processed[p]!), 0) };
-}

@@ -1,6 +1,6 @@
 import type { Logger } from "../platform/logger.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
-import type { Watermark } from "../processors/processor-runtime.ts";
+import type { Watermark } from "../processors/watermark.ts";
 import type { AnomalyView } from "./anomalies-query.ts";
 import { encodeCursor, type LiveCursor } from "./live-cursor.ts";
 import { queryAnomalyWindow, queryTallies, type PositionedAnomaly, type Tally } from "./live-queries.ts";

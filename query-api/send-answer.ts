@@ -6,7 +6,7 @@ import { ApiError } from "../platform/http/api-error.ts";
 import type { AppEnv } from "../platform/http/app-env.ts";
 import { ifNoneMatchHolds } from "../platform/http/entity-tag.ts";
 import type { Logger } from "../platform/logger.ts";
-import type { Watermark } from "../processors/processor-runtime.ts";
+import type { Watermark } from "../processors/watermark.ts";
 import { answerKey } from "./answer-cache.ts";
 import { pageCursor, pageOffset } from "./page-cursor.ts";
 

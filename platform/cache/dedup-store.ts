@@ -17,6 +17,3 @@ export interface DedupStore {
   close(): Promise<void>;
 }
 
-// The two implementations, re-exported so callers choosing one import from a single place.
-export { createLmdbDedupStore, type LmdbDedupStore, type LmdbDedupStoreOptions } from "./lmdb-dedup-store.ts";
-export { createRedisDedupStore, type RedisDedupStoreOptions } from "./redis-dedup-store.ts";

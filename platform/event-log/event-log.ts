@@ -61,8 +61,6 @@ export interface Consumer {
  * Kafka adapter must keep too.
  */
 export interface EventLog {
-  /** Number of partitions of a topic (created on first use). */
-  partitions(topic: string): Promise<number>;
   /**
    * Appends messages; resolves only once every one is durable (embedded: LMDB transaction
    * committed and flushed; Kafka: acks=all). Positions are in input order.
@@ -70,14 +68,15 @@ export interface EventLog {
   append(topic: string, messages: LogMessage[]): Promise<LogPosition[]>;
   /** Reads up to `limit` records of one partition from `offset` on (replay). */
   read(topic: string, partition: number, offset: number, limit: number): Promise<LogRecord[]>;
-  /** Offset one past the last record of each partition, by partition index. */
+  /** Offset one past the last record of each partition, by partition index (so also how many partitions there are). */
   endOffsets(topic: string): Promise<number[]>;
   /** Starts a consumer of a group; each partition is handled by one consumer of the group. */
   consume(options: ConsumeOptions, handler: BatchHandler): Promise<Consumer>;
-  /** Records that `group` has processed `partition` up to, not including, `offset`. */
+  /**
+   * Records that `group` has processed `partition` up to, not including, `offset`: the group's next consumer without
+   * a `startAt` answer for the partition begins there.
+   */
   commit(group: string, topic: string, partition: number, offset: number): Promise<void>;
-  /** The group's committed offsets by partition (0 where nothing was committed). */
-  committed(group: string, topic: string): Promise<number[]>;
   /** Stops every consumer and releases the log. */
   close(): Promise<void>;
 }

@@ -155,11 +155,6 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
   }
 
   return {
-    async partitions(topic) {
-      ensureOpen();
-      return partitionsOf(topic);
-    },
-
     async append(topic, messages) {
       ensureOpen();
       if (messages.length === 0) return [];
@@ -347,25 +342,6 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
           cause: error,
         });
       }
-    },
-
-    async committed(group, topic) {
-      ensureOpen();
-      const count = await partitionsOf(topic);
-      let fetched: Awaited<ReturnType<typeof admin.fetchOffsets>>;
-      try {
-        fetched = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      } catch (error) {
-        throw new InfrastructureError(`cannot fetch committed offsets of group ${group} on ${topic}`, {
-          cause: error,
-        });
-      }
-      const offsets = new Array<number>(count).fill(0);
-      for (const { partition, offset } of fetched.find((entry) => entry.topic === topic)?.partitions ?? []) {
-        // Kafka answers -1 for a partition the group never committed.
-        offsets[partition] = Math.max(0, Number(offset));
-      }
-      return offsets;
     },
 
     close() {

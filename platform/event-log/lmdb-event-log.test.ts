@@ -117,7 +117,7 @@ describe("lmdb event log", () => {
     await withTempDir(async (dir) => {
       const log = await createLmdbEventLog({ path: dir, partitions: 4 });
       try {
-        await log.partitions("shared");
+        await log.endOffsets("shared");
         const delivered: LogRecord[] = [];
         const consumer = await log.consume({ topic: "shared", group: "g", maxBatchSize: 500 }, async (batch) => {
           delivered.push(...batch.records);
@@ -157,13 +157,12 @@ describe("lmdb event log", () => {
   it("keeps the stored partition count of an existing topic", async () => {
     await withTempDir(async (dir) => {
       const first = await createLmdbEventLog({ path: dir, partitions: 4 });
-      expect(await first.partitions("events")).toBe(4);
+      expect(await first.endOffsets("events")).toHaveLength(4);
       await first.close();
       const second = await createLmdbEventLog({ path: dir, partitions: 8 });
       try {
-        expect(await second.partitions("events")).toBe(4);
         expect(await second.endOffsets("events")).toHaveLength(4);
-        expect(await second.partitions("newer")).toBe(8);
+        expect(await second.endOffsets("newer")).toHaveLength(8);
       } finally {
         await second.close();
       }

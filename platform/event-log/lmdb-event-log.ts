@@ -106,11 +106,6 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
   }
 
   return {
-    async partitions(topic) {
-      ensureOpen();
-      return partitionsOf(topic);
-    },
-
     async append(topic, messages) {
       ensureOpen();
       if (messages.length === 0) return [];
@@ -206,13 +201,6 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
           cause: error,
         });
       }
-    },
-
-    async committed(group, topic) {
-      ensureOpen();
-      checkName("group", group);
-      const count = await partitionsOf(topic);
-      return Array.from({ length: count }, (_, partition) => committedOffsetOf(group, topic, partition));
     },
 
     close() {
