@@ -1,7 +1,7 @@
 import type { Logger } from "../platform/logger.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
-import { generateWeddingData } from "../benchmarks/generate-wedding-data.ts";
-import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
+import { generateWeddingData } from "../generator/generate-wedding-data.ts";
+import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import type { App } from "./create-app.ts";
 import { createProgressBar } from "./progress-bar.ts";
 

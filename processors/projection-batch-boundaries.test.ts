@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateWeddingData } from "../benchmarks/generate-wedding-data.ts";
-import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
+import { generateWeddingData } from "../generator/generate-wedding-data.ts";
+import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import type { Row } from "../platform/sql/sql-client.ts";
 import { dumpProjections, openPipelineTestWorld, toRecords, type PipelineTestWorld } from "./pipeline-test-world.ts";
 

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../bin/create-app.ts";
-import { collectAggregateFacts, expectedAggregate, type AggregateFacts } from "../benchmarks/expected-aggregate.ts";
-import { generateWeddingData } from "../benchmarks/generate-wedding-data.ts";
-import type { GeneratedItem } from "../benchmarks/generated-item.ts";
-import { computeGroundTruth } from "../benchmarks/ground-truth.ts";
-import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
+import { collectAggregateFacts, expectedAggregate, type AggregateFacts } from "../oracle/expected-aggregate.ts";
+import { generateWeddingData } from "../generator/generate-wedding-data.ts";
+import type { GeneratedItem } from "../generator/generated-item.ts";
+import { computeGroundTruth } from "../oracle/ground-truth.ts";
+import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import { AggregateRequest, checkAggregateRequest } from "../query-api/aggregation/aggregate-request.ts";
 import { DIMENSION_NAMES } from "../query-api/aggregation/dimensions.ts";
 import { METRIC_NAMES } from "../query-api/aggregation/metrics.ts";

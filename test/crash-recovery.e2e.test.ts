@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectedRevenue, type RevenueQuestion } from "../benchmarks/expected-revenue.ts";
-import { generateWeddingData } from "../benchmarks/generate-wedding-data.ts";
-import type { GeneratedItem } from "../benchmarks/generated-item.ts";
-import { computeGroundTruth } from "../benchmarks/ground-truth.ts";
-import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
+import { expectedRevenue, type RevenueQuestion } from "../oracle/expected-revenue.ts";
+import { generateWeddingData } from "../generator/generate-wedding-data.ts";
+import type { GeneratedItem } from "../generator/generated-item.ts";
+import { computeGroundTruth } from "../oracle/ground-truth.ts";
+import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import { killHard, runCli, startChildApp, type ChildApp } from "./support/child-app.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { waitFor } from "./support/wait-for.ts";

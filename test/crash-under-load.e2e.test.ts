@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../bin/create-app.ts";
-import { expectedRevenue, type RevenueQuestion } from "../benchmarks/expected-revenue.ts";
-import { computeGroundTruth } from "../benchmarks/ground-truth.ts";
-import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
+import { expectedRevenue, type RevenueQuestion } from "../oracle/expected-revenue.ts";
+import { computeGroundTruth } from "../oracle/ground-truth.ts";
+import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import { DERIVED_POSTGRES_TABLES } from "../processors/rebuild-from-log.ts";
 import type { RevenueRow } from "../query-api/revenue-query.ts";
 import { runCrashScenario, type CrashOutcome } from "./support/crash-harness.ts";

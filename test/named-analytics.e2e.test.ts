@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../bin/create-app.ts";
-import { acceptedFacts, type OrgFacts } from "../benchmarks/accepted-facts.ts";
+import { acceptedFacts, type OrgFacts } from "../oracle/accepted-facts.ts";
 import {
   expectedBudgetVsActual,
   expectedConversion,
@@ -11,11 +11,11 @@ import {
   expectedReceivables,
   expectedSeasonality,
   expectedSupplierPerformance,
-} from "../benchmarks/expected-named-analytics.ts";
-import { generateWeddingData } from "../benchmarks/generate-wedding-data.ts";
-import type { GeneratedItem } from "../benchmarks/generated-item.ts";
-import { computeGroundTruth, type GroundTruth } from "../benchmarks/ground-truth.ts";
-import { ORG_PRESETS } from "../benchmarks/org-profiles.ts";
+} from "../oracle/expected-named-analytics.ts";
+import { generateWeddingData } from "../generator/generate-wedding-data.ts";
+import type { GeneratedItem } from "../generator/generated-item.ts";
+import { computeGroundTruth, type GroundTruth } from "../oracle/ground-truth.ts";
+import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { comparedPeriod, COMPARE_TO, periodContaining, PERIODS } from "../query-api/comparison-periods.ts";
 import { COMPARISON_METRICS } from "../query-api/period-comparison-query.ts";

@@ -1,16 +1,16 @@
 import { AggregateRequest, checkAggregateRequest } from "../../query-api/aggregation/aggregate-request.ts";
 import { comparedPeriod, periodContaining } from "../../query-api/comparison-periods.ts";
-import { acceptedFacts, type OrgFacts } from "../accepted-facts.ts";
-import { collectAggregateFacts, expectedAggregate, type AggregateFacts } from "../expected-aggregate.ts";
+import { acceptedFacts, type OrgFacts } from "../../oracle/accepted-facts.ts";
+import { collectAggregateFacts, expectedAggregate, type AggregateFacts } from "../../oracle/expected-aggregate.ts";
 import {
   expectedBudgetVsActual,
   expectedPeriodComparison,
   expectedReceivables,
   expectedSeasonality,
   expectedSupplierPerformance,
-} from "../expected-named-analytics.ts";
-import type { GeneratedItem } from "../generated-item.ts";
-import { computeGroundTruth } from "../ground-truth.ts";
+} from "../../oracle/expected-named-analytics.ts";
+import type { GeneratedItem } from "../../generator/generated-item.ts";
+import { computeGroundTruth } from "../../oracle/ground-truth.ts";
 
 /** The year the questions ask about: the last full year of the query-latency scenario's data. */
 export const QUESTION_YEAR = { from: "2025-01-01", to: "2025-12-31" } as const;

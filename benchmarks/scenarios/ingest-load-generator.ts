@@ -1,10 +1,10 @@
 import { Agent, request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { generateWeddingData, type GenerateOptions } from "../generate-wedding-data.ts";
-import type { GeneratedItem } from "../generated-item.ts";
-import { ORG_PRESETS } from "../org-profiles.ts";
-import { scaleForEventCount } from "../scale-to-event-count.ts";
+import { generateWeddingData, type GenerateOptions } from "../../generator/generate-wedding-data.ts";
+import type { GeneratedItem } from "../../generator/generated-item.ts";
+import { ORG_PRESETS } from "../../generator/org-profiles.ts";
+import { scaleForEventCount } from "../../generator/scale-to-event-count.ts";
 import { partitionFor } from "../../platform/event-log/partition-for.ts";
 import { partitionKey } from "../../schemas/index.ts";
 import type { IngestAck, WatermarkPoll } from "./ingest-freshness.ts";

@@ -15,8 +15,8 @@ import {
   type RevenueQuery,
   type RevenueRow,
 } from "../../query-api/revenue-query.ts";
-import type { GeneratedItem } from "../generated-item.ts";
-import { ORG_PRESETS } from "../org-profiles.ts";
+import type { GeneratedItem } from "../../generator/generated-item.ts";
+import { ORG_PRESETS } from "../../generator/org-profiles.ts";
 import { ANALYTICS_QUESTIONS, QUESTION_YEAR, questionFacts, type AnalyticsQuestion, type QuestionFacts } from "./analytics-questions.ts";
 import { insertEventRows, insertRevenueRows } from "./load-clickhouse.ts";
 import { createPostgresEvents, loadPostgresEvents } from "./query-postgres-events.ts";

@@ -14,7 +14,7 @@ import { EXPORT_PAGE_ROWS, exportEventsXlsx, MAX_SHEET_ROWS } from "../../report
 import { loadMonthlyReport, monthRange, type MonthlyReport } from "../../reports/monthly-report.ts";
 import { renderMonthlyReportPdf } from "../../reports/render-pdf.ts";
 import { renderMonthlyReportXlsx } from "../../reports/render-xlsx.ts";
-import { ORG_PRESETS } from "../org-profiles.ts";
+import { ORG_PRESETS } from "../../generator/org-profiles.ts";
 import { loadGeneratedIntoClickHouse } from "./load-clickhouse.ts";
 import { percentile, type Figure, type ScenarioOptions, type ScenarioResult } from "./scenario.ts";
 import { parseScenarioArgs } from "./sink-cli-args.ts";

@@ -3,9 +3,9 @@ import { toEventRow } from "../../processors/clickhouse-rows.ts";
 import { newBooking } from "../../processors/project-booking-state.ts";
 import { RevenueTotals } from "../../processors/revenue-totals.ts";
 import type { ProcessedEvent } from "../../processors/step-result.ts";
-import { generateWeddingData, type GenerateOptions } from "../generate-wedding-data.ts";
-import type { GeneratedItem } from "../generated-item.ts";
-import { scaleForEventCount } from "../scale-to-event-count.ts";
+import { generateWeddingData, type GenerateOptions } from "../../generator/generate-wedding-data.ts";
+import type { GeneratedItem } from "../../generator/generated-item.ts";
+import { scaleForEventCount } from "../../generator/scale-to-event-count.ts";
 
 /** Generated wide `events` rows (EVENT_COLUMNS order), the revenue rollup over them, and counts per organisation. */
 export interface GeneratedEventRows {

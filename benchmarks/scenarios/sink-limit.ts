@@ -4,7 +4,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { createClickHouse } from "../../platform/clickhouse/create-clickhouse.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../../platform/clickhouse/migrate.ts";
 import { EVENT_COLUMNS } from "../../processors/clickhouse-rows.ts";
-import { ORG_PRESETS } from "../org-profiles.ts";
+import { ORG_PRESETS } from "../../generator/org-profiles.ts";
 import type { ScenarioOptions, ScenarioResult } from "./scenario.ts";
 import { parseScenarioArgs } from "./sink-cli-args.ts";
 import { generateEventRows } from "./sink-event-rows.ts";

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateWeddingData, type GenerateOptions } from "../../benchmarks/generate-wedding-data.ts";
-import type { GeneratedItem } from "../../benchmarks/generated-item.ts";
-import { scaleForEventCount } from "../../benchmarks/scale-to-event-count.ts";
+import { generateWeddingData, type GenerateOptions } from "../../generator/generate-wedding-data.ts";
+import type { GeneratedItem } from "../../generator/generated-item.ts";
+import { scaleForEventCount } from "../../generator/scale-to-event-count.ts";
 import { partitionFor } from "../../platform/event-log/partition-for.ts";
 import { partitionKey } from "../../schemas/index.ts";
 import { freePort, runCli } from "./child-app.ts";

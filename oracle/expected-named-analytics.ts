@@ -12,7 +12,7 @@ import type { PaymentsQuery, PaymentsRow } from "../query-api/payments-query.ts"
 import type { ComparisonMetric, PeriodComparisonRow } from "../query-api/period-comparison-query.ts";
 import type { SeasonalityQuery, SeasonalityRow } from "../query-api/seasonality-query.ts";
 import type { SupplierPerformanceQuery, SupplierPerformanceRow } from "../query-api/supplier-performance-query.ts";
-import { dayNumber, formatDay, mondayOf, weekdayOf } from "./calendar.ts";
+import { dayNumber, formatDay, mondayOf, weekdayOf } from "../generator/calendar.ts";
 import type { OrgFacts } from "./accepted-facts.ts";
 
 /** Sorts by the given keys in order; strings by code unit, as ClickHouse orders them. */

@@ -1,4 +1,4 @@
-import type { Channel } from "./org-profiles.ts";
+import type { Channel } from "../generator/org-profiles.ts";
 import type { GroundTruth, TruthInput } from "./ground-truth.ts";
 
 /** A booking as its accepted events leave it. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { WedSyncEvent } from "../schemas/index.ts";
 import type { TruthInput } from "./ground-truth.ts";
 import { computeGroundTruth, GroundTruthBuilder } from "./ground-truth.ts";
-import { Rng } from "./random.ts";
+import { Rng } from "../generator/random.ts";
 
 const rng = new Rng(1);
 const GBP = (amount: number) => ({ amount, currency: "GBP" });

@@ -1,6 +1,6 @@
 import type { AggregateQuestion, FilterSpec } from "../query-api/aggregation/aggregate-request.ts";
 import type { WedSyncEvent } from "../schemas/index.ts";
-import { dayName, dayNumber, dayOf, firstOfMonth, formatDay, mondayOf, weekdayOf } from "./calendar.ts";
+import { dayName, dayNumber, dayOf, firstOfMonth, formatDay, mondayOf, weekdayOf } from "../generator/calendar.ts";
 
 /** One fact as the aggregation sees it: where it stands in time, its dimensions and what it adds. */
 interface Fact {

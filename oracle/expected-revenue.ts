@@ -1,5 +1,5 @@
 import type { RevenueQuery, RevenueRow } from "../query-api/revenue-query.ts";
-import { dayNumber, firstOfMonth, formatDay, mondayOf } from "./calendar.ts";
+import { dayNumber, firstOfMonth, formatDay, mondayOf } from "../generator/calendar.ts";
 import type { OrgTruth } from "./ground-truth.ts";
 
 /** A revenue question without the organisation, which the OrgTruth already is. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseEvent } from "../schemas/index.ts";
 import { runGenerate } from "./generate.ts";
-import type { GroundTruth } from "./ground-truth.ts";
+import type { GroundTruth } from "../oracle/ground-truth.ts";
 
 describe("generate CLI", () => {
   it("writes exactly --events items as NDJSON and their ground truth beside them", async () => {

@@ -1,7 +1,7 @@
 import type { EventType, WedSyncEvent } from "../schemas/index.ts";
-import { dayName, dayOf } from "./calendar.ts";
-import { ANOMALY_KINDS, type AnomalyKind, type InjectionLabel, type InvalidKind } from "./generated-item.ts";
-import type { Channel } from "./org-profiles.ts";
+import { dayName, dayOf } from "../generator/calendar.ts";
+import { ANOMALY_KINDS, type AnomalyKind, type InjectionLabel, type InvalidKind } from "../generator/generated-item.ts";
+import type { Channel } from "../generator/org-profiles.ts";
 
 /** One event as sent by an organisation, with the generator's label if it has one. */
 export interface TruthInput {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseEvent, type EventOf, type WedSyncEvent } from "../schemas/index.ts";
 import { DAY_MS, dayNumber, weekdayOf } from "./calendar.ts";
-import { expectedRevenue } from "./expected-revenue.ts";
+import { expectedRevenue } from "../oracle/expected-revenue.ts";
 import { generateWeddingData, type GenerateOptions } from "./generate-wedding-data.ts";
 import { ANOMALY_KINDS, type AnomalyKind, type GeneratedItem } from "./generated-item.ts";
-import { computeGroundTruth } from "./ground-truth.ts";
+import { computeGroundTruth } from "../oracle/ground-truth.ts";
 import { ORG_PRESETS } from "./org-profiles.ts";
 import type { RevenueRow } from "../query-api/revenue-query.ts";
 

@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { generateWeddingData, type GenerateOptions } from "./generate-wedding-data.ts";
-import { GroundTruthBuilder } from "./ground-truth.ts";
+import { GroundTruthBuilder } from "../oracle/ground-truth.ts";
 import { makeSchemaInvalid, type SchemaFault } from "./mutate-events.ts";
 import { ORG_PRESETS } from "./org-profiles.ts";
 import { deriveSeed } from "./org-runtime.ts";
@@ -13,7 +13,7 @@ import { scaleForEventCount } from "./scale-to-event-count.ts";
 
 const USAGE = `Generates wedding-supplier events as NDJSON, with their ground truth as JSON.
 
-  npx tsx benchmarks/generate.ts --seed 1 --events 100000 --out file.ndjson
+  npx tsx generator/generate.ts --seed 1 --events 100000 --out file.ndjson
 
   --seed N                  random seed (default 1)
   --events N                exactly N events (the last days of the period may be cut short) (default 100000)
