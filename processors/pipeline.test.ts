@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogRecord } from "../platform/event-log/event-log.ts";
 import { EVENTS_TOPIC } from "../schemas/index.ts";
-import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "./pipeline-test-world.ts";
+import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../test/support/pipeline-test-world.ts";
 import { insertBatchRows, loadOffsets } from "./write-batch.ts";
 
 const examples = JSON.parse(readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8")) as any[];

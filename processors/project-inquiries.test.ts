@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "./pipeline-test-world.ts";
+import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../test/support/pipeline-test-world.ts";
 
 let world: PipelineTestWorld;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../processors/pipeline-test-world.ts";
+import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../test/support/pipeline-test-world.ts";
 import { insertBatchRows } from "../processors/write-batch.ts";
 import type { BoundQuery } from "./aggregation/build-aggregate-query.ts";
 import { receivableBookingsQuery, receivablesQuery } from "./receivables-query.ts";

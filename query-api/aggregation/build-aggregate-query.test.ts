@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../../processors/pipeline-test-world.ts";
+import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../../test/support/pipeline-test-world.ts";
 import { AggregateRequest, checkAggregateRequest } from "./aggregate-request.ts";
 import { buildAggregateQuery } from "./build-aggregate-query.ts";
 

@@ -2,15 +2,15 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client";
-import { createClickHouse } from "../platform/clickhouse/create-clickhouse.ts";
-import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
-import type { LogRecord } from "../platform/event-log/event-log.ts";
-import type { Row, SqlClient } from "../platform/sql/sql-client.ts";
-import { encodeLogEnvelope } from "../schemas/index.ts";
-import { createTestPglite } from "../test/support/pglite-template.ts";
-import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
-import { createPipeline } from "./pipeline.ts";
-import { commitBatchState, insertBatchRows, recordPendingRange, settleRevenue, type BatchRange, type SettledBatch } from "./write-batch.ts";
+import { createClickHouse } from "../../platform/clickhouse/create-clickhouse.ts";
+import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../../platform/clickhouse/migrate.ts";
+import type { LogRecord } from "../../platform/event-log/event-log.ts";
+import type { Row, SqlClient } from "../../platform/sql/sql-client.ts";
+import { createPipeline } from "../../processors/pipeline.ts";
+import { commitBatchState, insertBatchRows, recordPendingRange, settleRevenue, type BatchRange, type SettledBatch } from "../../processors/write-batch.ts";
+import { encodeLogEnvelope } from "../../schemas/index.ts";
+import { createTestPglite } from "./pglite-template.ts";
+import { makeTempDir, type TempDir } from "./temp-dir.ts";
 
 /** Test support: a migrated PGlite and a chDB in a fresh temp directory, and batches run as the runtime runs them. */
 export interface PipelineTestWorld {
