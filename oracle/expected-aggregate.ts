@@ -1,6 +1,7 @@
+import { dayNumber, weekdayOf } from "../generator/calendar.ts";
 import type { AggregateQuestion, FilterSpec } from "../query-api/aggregation/aggregate-request.ts";
-import type { WedSyncEvent } from "../schemas/index.ts";
-import { dayName, dayNumber, dayOf, firstOfMonth, formatDay, mondayOf, weekdayOf } from "../generator/calendar.ts";
+import { conversionOf, type AllocationFact, type BookingFact, type ExpenseFact, type OrgFacts } from "./replay-events.ts";
+import { bucketOf, utcDay } from "./time-buckets.ts";
 
 /** One fact as the aggregation sees it: where it stands in time, its dimensions and what it adds. */
 interface Fact {
@@ -11,182 +12,69 @@ interface Fact {
   measures: Record<string, number>;
 }
 
-/** The facts of one organisation's accepted events, ready to be aggregated by `expectedAggregate`. */
+/** The facts of one organisation, ready to be aggregated by `expectedAggregate`. */
 export interface AggregateFacts {
   facts: Fact[];
 }
 
-/** A value and where it was set, so "latest" can be told by occurredAt, then arrival. */
-interface Versioned<T> {
-  value: T;
-  at: number;
-  arrival: number;
-}
-
-/** The later of two allocations by occurredAt, then arrival: how the budgets projection keeps a category's budget. */
-function later<T>(candidate: Versioned<T>, current: Versioned<T> | undefined): Versioned<T> {
-  if (current === undefined || candidate.at > current.at || (candidate.at === current.at && candidate.arrival > current.arrival)) {
-    return candidate;
-  }
-  return current;
-}
-
-interface BookingFacts {
-  weddingId: string;
-  service: string;
-  supplier: string;
-  region: string;
-  venue: string;
-  currency: string;
-  created: number;
-  /** The contract value, guest count and wedding date last applied (arrival order). */
-  contract: number;
-  guests: number;
-  weddingDate: string;
-  cancelled: boolean;
-}
-
-const utcDay = (ms: number) => dayName(dayOf(ms));
-
 /**
- * The facts of one organisation, from its accepted events in arrival order (rejected and repeated events left out by
- * the caller), by the definitions the aggregation documents: a booking once, on its creation day, at the contract value
- * and guest count last applied (arrival order, as the bookings projection applies them, whatever an update says it
- * occurred at); payments and refunds on their own day with their booking's dimensions and wedding date as last applied;
- * expenses on their day with their wedding's date as last applied; each wedding category's latest budget allocation
- * (by occurredAt, then arrival) on its day; inquiries on their day, converted when a booking of the same wedding and
- * service was created. Computed here in plain TypeScript, independently of the SQL.
+ * The facts of one organisation as the aggregation documents them, derived from its replayed facts (which say what is
+ * accepted and which update or allocation wins): a booking once, on its creation day, at its contract value and guest
+ * count as last applied; payments and refunds on their own day with their booking's dimensions and wedding date;
+ * expenses on their day with their wedding's date; each wedding category's standing allocation on its day; inquiries
+ * on their day, converted when a booking of the same wedding and service was created. Computed here in plain
+ * TypeScript, independently of the SQL.
  */
-export function collectAggregateFacts(events: WedSyncEvent[]): AggregateFacts {
-  const bookings = new Map<string, BookingFacts>();
-  /** Each wedding's date as any of its bookings last set it (arrival order). */
-  const weddingDates = new Map<string, string>();
-  const budgets = new Map<string, Versioned<{ amount: number; currency: string; weddingId: string; category: string }>>();
-  const booked = new Set<string>();
-  const movements: { kind: "payments" | "refunds"; bookingId: string; at: number; amount: number; currency: string; method: string }[] = [];
-  const expenses: { at: number; weddingId: string; category: string; amount: number; currency: string }[] = [];
-  const inquiries: { at: number; weddingId: string; service: string; channel: string; weddingDate: string | null }[] = [];
-
-  events.forEach((event, arrival) => {
-    const at = Date.parse(event.occurredAt);
-    const noteWeddingDate = (weddingId: string, date: string | undefined) => {
-      if (date !== undefined) weddingDates.set(weddingId, date);
-    };
-    switch (event.type) {
-      case "booking.created": {
-        const d = event.data;
-        bookings.set(d.bookingId, {
-          weddingId: d.weddingId,
-          service: d.service,
-          supplier: d.supplierId,
-          region: d.region ?? "",
-          venue: d.venueId ?? "",
-          currency: d.contractValue.currency,
-          created: at,
-          contract: d.contractValue.amount,
-          guests: d.guestCount,
-          weddingDate: d.weddingDate,
-          cancelled: false,
-        });
-        booked.add(`${d.weddingId}\u0000${d.service}`);
-        noteWeddingDate(d.weddingId, d.weddingDate);
-        return;
-      }
-      case "booking.updated": {
-        const d = event.data;
-        const booking = bookings.get(d.bookingId)!;
-        // A booking's figures are the ones applied last (arrival order), whatever the update says it occurred at.
-        if (d.contractValue) booking.contract = d.contractValue.amount;
-        if (d.guestCount !== undefined) booking.guests = d.guestCount;
-        if (d.weddingDate !== undefined) booking.weddingDate = d.weddingDate;
-        noteWeddingDate(d.weddingId, d.weddingDate);
-        return;
-      }
-      case "booking.cancelled":
-        bookings.get(event.data.bookingId)!.cancelled = true;
-        return;
-      case "payment.received":
-      case "payment.refunded":
-        movements.push({
-          kind: event.type === "payment.received" ? "payments" : "refunds",
-          bookingId: event.data.bookingId,
-          at,
-          amount: event.data.amount.amount,
-          currency: event.data.amount.currency,
-          method: event.type === "payment.received" ? event.data.method : "",
-        });
-        return;
-      case "expense.recorded":
-        expenses.push({ at, weddingId: event.data.weddingId, category: event.data.category, ...event.data.amount });
-        return;
-      case "budget.allocated": {
-        const d = event.data;
-        const key = `${d.weddingId}\u0000${d.category}`;
-        const value = { amount: d.amount.amount, currency: d.amount.currency, weddingId: d.weddingId, category: d.category };
-        budgets.set(key, later({ value, at, arrival }, budgets.get(key)));
-        return;
-      }
-      case "inquiry.received": {
-        const d = event.data;
-        inquiries.push({ at, weddingId: d.weddingId ?? "", service: d.service, channel: d.channel, weddingDate: d.weddingDate ?? null });
-        return;
-      }
-    }
-  });
-
+export function aggregateFacts(org: OrgFacts): AggregateFacts {
   const facts: Fact[] = [];
-  for (const b of bookings.values()) {
+  const bookingDims = (b: BookingFact) => ({
+    service: b.service,
+    supplier: b.supplierId,
+    region: b.region ?? "",
+    venue: b.venueId ?? "",
+    wedding: b.weddingId,
+  });
+  for (const b of org.bookings.values()) {
     facts.push({
       source: "bookings",
-      occurred: utcDay(b.created),
+      occurred: utcDay(b.createdAt),
       weddingDay: b.weddingDate,
-      dims: { service: b.service, supplier: b.supplier, region: b.region, venue: b.venue, wedding: b.weddingId, currency: b.currency },
-      measures: { bookings: 1, contract: b.contract, guests: b.guests, cancellations: b.cancelled ? 1 : 0 },
+      dims: { ...bookingDims(b), currency: b.currency },
+      measures: { bookings: 1, contract: b.contractValue, guests: b.guestCount, cancellations: b.cancelled ? 1 : 0 },
     });
   }
+  const movements = [
+    ...org.payments.map((p) => ({ source: "payments" as const, ...p })),
+    ...org.refunds.map((r) => ({ source: "refunds" as const, ...r, method: "" })),
+  ];
   for (const m of movements) {
-    const b = bookings.get(m.bookingId)!;
+    const b = org.bookings.get(m.bookingId)!;
     facts.push({
-      source: m.kind,
+      source: m.source,
       occurred: utcDay(m.at),
       weddingDay: b.weddingDate,
-      dims: {
-        service: b.service,
-        supplier: b.supplier,
-        region: b.region,
-        venue: b.venue,
-        wedding: b.weddingId,
-        currency: m.currency,
-        paymentMethod: m.method,
-      },
-      measures: { [m.kind]: m.amount },
+      dims: { ...bookingDims(b), currency: m.currency, paymentMethod: m.method },
+      measures: { [m.source]: m.amount },
     });
   }
-  for (const e of expenses) {
-    facts.push({
-      source: "expenses",
-      occurred: utcDay(e.at),
-      weddingDay: weddingDates.get(e.weddingId) ?? null,
-      dims: { wedding: e.weddingId, category: e.category, currency: e.currency },
-      measures: { expenses: e.amount },
-    });
-  }
-  for (const { value, at } of budgets.values()) {
-    facts.push({
-      source: "budgets",
-      occurred: utcDay(at),
-      weddingDay: weddingDates.get(value.weddingId) ?? null,
-      dims: { wedding: value.weddingId, category: value.category, currency: value.currency },
-      measures: { budget: value.amount },
-    });
-  }
-  for (const i of inquiries) {
+  /** An expense or allocation, on its own day, with its wedding's date. */
+  const categoryFact = (source: "expenses" | "budgets", measure: string, x: ExpenseFact | AllocationFact): Fact => ({
+    source,
+    occurred: utcDay(x.at),
+    weddingDay: org.weddingDates.get(x.weddingId) ?? null,
+    dims: { wedding: x.weddingId, category: x.category, currency: x.currency },
+    measures: { [measure]: x.amount },
+  });
+  for (const e of org.expenses) facts.push(categoryFact("expenses", "expenses", e));
+  for (const a of org.allocations.values()) facts.push(categoryFact("budgets", "budget", a));
+  const converted = conversionOf(org);
+  for (const i of org.inquiries) {
     facts.push({
       source: "inquiries",
       occurred: utcDay(i.at),
       weddingDay: i.weddingDate,
-      dims: { wedding: i.weddingId, service: i.service, channel: i.channel },
-      measures: { inquiries: 1, converted: i.weddingId !== "" && booked.has(`${i.weddingId}\u0000${i.service}`) ? 1 : 0 },
+      dims: { wedding: i.weddingId ?? "", service: i.service, channel: i.channel },
+      measures: { inquiries: 1, converted: converted(i) ? 1 : 0 },
     });
   }
   return { facts };
@@ -208,17 +96,6 @@ const METRIC_RULES: Record<string, { sources: Fact["source"][]; value: (s: Recor
   convertedInquiries: { sources: ["inquiries"], value: (s) => s.converted ?? 0 },
   conversionRate: { sources: ["inquiries"], value: (s) => (s.inquiries ? s.converted! / s.inquiries : null) },
 };
-
-/** The first day of the bucket a day falls in. */
-function bucketOf(day: string, interval: NonNullable<AggregateQuestion["interval"]>): string {
-  const n = dayNumber(day);
-  if (interval === "day") return day;
-  if (interval === "week") return formatDay(mondayOf(n));
-  if (interval === "month") return formatDay(firstOfMonth(n));
-  if (interval === "year") return `${day.slice(0, 4)}-01-01`;
-  const quarterMonth = Math.floor((Number(day.slice(5, 7)) - 1) / 3) * 3 + 1;
-  return `${day.slice(0, 4)}-${String(quarterMonth).padStart(2, "0")}-01`;
-}
 
 /** The value of a dimension of a fact placed on `day` ('' for text not given, null for an unknown integer). */
 function dimensionOf(fact: Fact, dimension: string, day: string): string | number | null {

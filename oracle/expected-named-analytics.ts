@@ -12,39 +12,31 @@ import type { PaymentsQuery, PaymentsRow } from "../query-api/payments-query.ts"
 import type { ComparisonMetric, PeriodComparisonRow } from "../query-api/period-comparison-query.ts";
 import type { SeasonalityQuery, SeasonalityRow } from "../query-api/seasonality-query.ts";
 import type { SupplierPerformanceQuery, SupplierPerformanceRow } from "../query-api/supplier-performance-query.ts";
-import { dayNumber, formatDay, mondayOf, weekdayOf } from "../generator/calendar.ts";
-import type { OrgFacts } from "./accepted-facts.ts";
-
-/** Sorts by the given keys in order; strings by code unit, as ClickHouse orders them. */
-function sortBy<T>(rows: T[], ...keys: ((row: T) => string | number)[]): T[] {
-  return rows.sort((a, b) => {
-    for (const key of keys) {
-      const [x, y] = [key(a), key(b)];
-      if (x < y) return -1;
-      if (x > y) return 1;
-    }
-    return 0;
-  });
-}
+import { dayNumber, weekdayOf } from "../generator/calendar.ts";
+import type { NamedFacts } from "./named-analytics-facts.ts";
+import { sortBy, tally } from "./rows.ts";
+import { bucketOf, utcDay } from "./time-buckets.ts";
 
 /**
  * Budget against spend per wedding, category and currency, as the budgets projection holds it: the winning allocation
  * sits in its own currency's row, spend in each expense currency's.
  */
-export function expectedBudgetVsActual(facts: OrgFacts, q: BudgetVsActualQuery): BudgetVsActualRow[] {
-  const rows = new Map<string, BudgetVsActualRow>();
-  const row = (weddingId: string, category: string, currency: string) => {
-    const k = `${weddingId}\u0000${category}\u0000${currency}`;
-    let r = rows.get(k);
-    if (r === undefined) {
-      r = { weddingId, category, currency, allocated: null, spent: 0, remaining: null, overrun: false, overrunAmount: 0 };
-      rows.set(k, r);
-    }
-    return r;
-  };
-  for (const a of facts.allocations) row(a.weddingId, a.category, a.currency).allocated = a.amount;
-  for (const s of facts.spend) row(s.weddingId, s.category, s.currency).spent = s.spent;
-  const all = [...rows.values()].map((r) => {
+export function expectedBudgetVsActual(facts: NamedFacts, q: BudgetVsActualQuery): BudgetVsActualRow[] {
+  const rows = tally(
+    ([weddingId, category, currency]): BudgetVsActualRow => ({
+      weddingId: weddingId!,
+      category: category!,
+      currency: currency!,
+      allocated: null,
+      spent: 0,
+      remaining: null,
+      overrun: false,
+      overrunAmount: 0,
+    }),
+  );
+  for (const a of facts.allocations) rows.at(a.weddingId, a.category, a.currency).allocated = a.amount;
+  for (const s of facts.spend) rows.at(s.weddingId, s.category, s.currency).spent = s.spent;
+  const all = rows.rows().map((r) => {
     const over = r.spent - (r.allocated ?? 0);
     return { ...r, remaining: r.allocated === null ? null : r.allocated - r.spent, overrun: over > 0, overrunAmount: Math.max(over, 0) };
   });
@@ -53,9 +45,9 @@ export function expectedBudgetVsActual(facts: OrgFacts, q: BudgetVsActualQuery):
 }
 
 /** The receivable of every active booking with a balance, as of a day. */
-function receivableBookings(facts: OrgFacts, asOf: string): ReceivableBookingRow[] {
+function receivableBookings(facts: NamedFacts, asOf: string): ReceivableBookingRow[] {
   const from = dayNumber(asOf);
-  const bucketOf = (days: number): ReceivableBucket =>
+  const ageingBucket = (days: number): ReceivableBucket =>
     days < 0 ? "overdue" : days <= 30 ? "0-30" : days <= 60 ? "31-60" : days <= 90 ? "61-90" : "over-90";
   return facts.bookings
     .filter((b) => !b.cancelled && b.contractValue - b.paid + b.refunded > 0)
@@ -68,7 +60,7 @@ function receivableBookings(facts: OrgFacts, asOf: string): ReceivableBookingRow
         service: b.service,
         weddingDate: b.weddingDate,
         daysLeft,
-        bucket: bucketOf(daysLeft),
+        bucket: ageingBucket(daysLeft),
         currency: b.currency,
         contractValue: b.contractValue,
         paid: b.paid,
@@ -79,30 +71,25 @@ function receivableBookings(facts: OrgFacts, asOf: string): ReceivableBookingRow
 }
 
 /** Outstanding balances of active bookings per ageing bucket and currency, in bucket order. */
-export function expectedReceivables(facts: OrgFacts, q: ReceivablesQuery): ReceivablesRow[] {
-  const rows = new Map<string, ReceivablesRow>();
+export function expectedReceivables(facts: NamedFacts, q: ReceivablesQuery): ReceivablesRow[] {
+  const rows = tally(([bucket, currency]): ReceivablesRow => ({ bucket: bucket as ReceivableBucket, currency: currency!, bookings: 0, outstanding: 0 }));
   for (const r of receivableBookings(facts, q.asOf)) {
-    const k = `${r.bucket}\u0000${r.currency}`;
-    const row = rows.get(k) ?? { bucket: r.bucket, currency: r.currency, bookings: 0, outstanding: 0 };
+    const row = rows.at(r.bucket, r.currency);
     row.bookings++;
     row.outstanding += r.outstanding;
-    rows.set(k, row);
   }
-  return sortBy([...rows.values()], (r) => RECEIVABLE_BUCKETS.indexOf(r.bucket), (r) => r.currency);
+  return sortBy(rows.rows(), (r) => RECEIVABLE_BUCKETS.indexOf(r.bucket), (r) => r.currency);
 }
 
 /** The bookings behind the receivables of a bucket (or all), soonest wedding first, then by booking id. */
-export function expectedReceivableBookings(facts: OrgFacts, q: ReceivableBookingsQuery): ReceivableBookingRow[] {
+export function expectedReceivableBookings(facts: NamedFacts, q: ReceivableBookingsQuery): ReceivableBookingRow[] {
   const rows = receivableBookings(facts, q.asOf).filter((r) => q.bucket === undefined || r.bucket === q.bucket);
   return sortBy(rows, (r) => r.weddingDate, (r) => r.bookingId);
 }
 
-/** The UTC day of an instant, YYYY-MM-DD. */
-const dayOfInstant = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
 /** True when an instant's UTC day lies in [from, to]. */
 const within = (ms: number, range: DateRange) => {
-  const day = dayOfInstant(ms);
+  const day = utcDay(ms);
   return day >= range.from && day <= range.to;
 };
 
@@ -112,44 +99,20 @@ export interface DateRange {
   to: string;
 }
 
-/** A tally keyed by strings, creating each entry on first use. */
-function tally<T>(make: (key: string[]) => T) {
-  const rows = new Map<string, T>();
-  return {
-    at(...key: string[]): T {
-      const k = key.join("\u0000");
-      let row = rows.get(k);
-      if (row === undefined) {
-        row = make(key);
-        rows.set(k, row);
-      }
-      return row;
-    },
-    rows: () => [...rows.values()],
-  };
-}
-
-/** The first day of the bucket a day falls in (weeks start on Monday). */
-function bucketOf(day: string, interval: "day" | "week" | "month"): string {
-  if (interval === "day") return day;
-  if (interval === "month") return `${day.slice(0, 7)}-01`;
-  return formatDay(mondayOf(dayNumber(day)));
-}
-
 /** Payments received per bucket, method or kind (or neither), and currency. */
-export function expectedPayments(facts: OrgFacts, q: PaymentsQuery): PaymentsRow[] {
+export function expectedPayments(facts: NamedFacts, q: PaymentsQuery): PaymentsRow[] {
   const t = tally(([bucket, group, currency]) => ({ bucket: bucket!, group: group === "" ? null : group!, currency: currency!, paymentsReceived: 0 }));
   for (const p of facts.payments) {
     if (!within(p.at, q)) continue;
     const group = q.groupBy === "method" ? p.method : q.groupBy === "kind" ? p.kind : null;
-    const row = t.at(bucketOf(dayOfInstant(p.at), q.interval), group ?? "", p.currency);
+    const row = t.at(bucketOf(utcDay(p.at), q.interval), group ?? "", p.currency);
     row.paymentsReceived += p.amount;
   }
   return sortBy(t.rows(), (r) => r.bucket, (r) => r.group ?? "", (r) => r.currency);
 }
 
 /** Bookings per wedding month (1–12) or ISO weekday (1 = Monday … 7 = Sunday) of their wedding date, and currency. */
-export function expectedSeasonality(facts: OrgFacts, q: SeasonalityQuery): SeasonalityRow[] {
+export function expectedSeasonality(facts: NamedFacts, q: SeasonalityQuery): SeasonalityRow[] {
   const t = tally(([slot, currency]) => ({ [q.by]: Number(slot), currency: currency!, bookings: 0, cancellations: 0, contractValue: 0 }));
   for (const b of facts.bookings) {
     if (b.weddingDate < q.from || b.weddingDate > q.to) continue;
@@ -163,7 +126,7 @@ export function expectedSeasonality(facts: OrgFacts, q: SeasonalityQuery): Seaso
 }
 
 /** Per supplier and currency: bookings created, their contract value and cancellations, payments, refunds and flags, over a range of days. */
-export function expectedSupplierPerformance(facts: OrgFacts, q: SupplierPerformanceQuery): SupplierPerformanceRow[] {
+export function expectedSupplierPerformance(facts: NamedFacts, q: SupplierPerformanceQuery): SupplierPerformanceRow[] {
   const t = tally(([supplierId, currency]) => ({
     supplierId: supplierId!,
     currency: currency!,
@@ -193,7 +156,7 @@ export function expectedSupplierPerformance(facts: OrgFacts, q: SupplierPerforma
 }
 
 /** Inquiries and how many converted, by channel or service, over the days they arrived. */
-export function expectedConversion(facts: OrgFacts, q: ConversionQuery): ConversionRow[] {
+export function expectedConversion(facts: NamedFacts, q: ConversionQuery): ConversionRow[] {
   const t = tally(([group]) => ({ [q.by]: group!, inquiries: 0, converted: 0, rate: 0 }));
   for (const i of facts.inquiries) {
     if (!within(i.at, q)) continue;
@@ -205,7 +168,7 @@ export function expectedConversion(facts: OrgFacts, q: ConversionQuery): Convers
 }
 
 /** One metric's total per currency (null for counts that have none) over a range of days. */
-function expectedMetricTotals(facts: OrgFacts, metric: ComparisonMetric, range: DateRange): Map<string | null, number> {
+function expectedMetricTotals(facts: NamedFacts, metric: ComparisonMetric, range: DateRange): Map<string | null, number> {
   const totals = new Map<string | null, number>();
   const add = (currency: string | null, value: number) => totals.set(currency, (totals.get(currency) ?? 0) + value);
   switch (metric) {
@@ -231,7 +194,7 @@ function expectedMetricTotals(facts: OrgFacts, metric: ComparisonMetric, range: 
 
 /** A metric in one range against another, per currency: absolute change, and relative change (null on a zero base). */
 export function expectedPeriodComparison(
-  facts: OrgFacts,
+  facts: NamedFacts,
   metric: ComparisonMetric,
   current: DateRange,
   previous: DateRange,

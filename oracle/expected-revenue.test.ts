@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { RevenueRow } from "../query-api/revenue-query.ts";
 import { expectedRevenue } from "./expected-revenue.ts";
 import type { DailyRevenue, OrgTruth } from "./ground-truth.ts";
 
@@ -23,78 +24,27 @@ const truth = {
   ],
 } as OrgTruth;
 
+/** An expected row, with zeros where not given. */
+function row(bucket: string, group: string | null, currency: string, figures: Partial<RevenueRow>): RevenueRow {
+  return { bucket, group, currency, bookings: 0, contractValue: 0, paymentsReceived: 0, refunds: 0, ...figures };
+}
+
 describe("expectedRevenue", () => {
   it("buckets weeks from Monday and months from the first, per group and currency", () => {
     expect(
       expectedRevenue(truth, { from: "2026-06-01", to: "2026-07-01", interval: "week", groupBy: "region" }),
     ).toEqual([
-      {
-        bucket: "2026-06-22",
-        group: null,
-        currency: "GBP",
-        bookings: 0,
-        contractValue: 0,
-        paymentsReceived: 50_000,
-        refunds: 0,
-      },
-      {
-        bucket: "2026-06-22",
-        group: "Tuscany",
-        currency: "EUR",
-        bookings: 1,
-        contractValue: 900_000,
-        paymentsReceived: 0,
-        refunds: 0,
-      },
-      {
-        bucket: "2026-06-29",
-        group: "Cotswolds",
-        currency: "GBP",
-        bookings: 0,
-        contractValue: 0,
-        paymentsReceived: 0,
-        refunds: 7_000,
-      },
-      {
-        bucket: "2026-06-29",
-        group: "Tuscany",
-        currency: "EUR",
-        bookings: 0,
-        contractValue: 0,
-        paymentsReceived: 20_000,
-        refunds: 0,
-      },
+      row("2026-06-22", null, "GBP", { paymentsReceived: 50_000 }),
+      row("2026-06-22", "Tuscany", "EUR", { bookings: 1, contractValue: 900_000 }),
+      row("2026-06-29", "Cotswolds", "GBP", { refunds: 7_000 }),
+      row("2026-06-29", "Tuscany", "EUR", { paymentsReceived: 20_000 }),
     ]);
     expect(
       expectedRevenue(truth, { from: "2026-06-01", to: "2026-07-31", interval: "month", groupBy: "none" }),
     ).toEqual([
-      {
-        bucket: "2026-06-01",
-        group: null,
-        currency: "EUR",
-        bookings: 1,
-        contractValue: 900_000,
-        paymentsReceived: 20_000,
-        refunds: 0,
-      },
-      {
-        bucket: "2026-06-01",
-        group: null,
-        currency: "GBP",
-        bookings: 0,
-        contractValue: 0,
-        paymentsReceived: 50_000,
-        refunds: 0,
-      },
-      {
-        bucket: "2026-07-01",
-        group: null,
-        currency: "GBP",
-        bookings: 1,
-        contractValue: 10,
-        paymentsReceived: 0,
-        refunds: 7_000,
-      },
+      row("2026-06-01", null, "EUR", { bookings: 1, contractValue: 900_000, paymentsReceived: 20_000 }),
+      row("2026-06-01", null, "GBP", { paymentsReceived: 50_000 }),
+      row("2026-07-01", null, "GBP", { bookings: 1, contractValue: 10, refunds: 7_000 }),
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { WedSyncEvent } from "../schemas/index.ts";
-import type { TruthInput } from "./ground-truth.ts";
 import { computeGroundTruth, GroundTruthBuilder } from "./ground-truth.ts";
+import type { TruthInput } from "./replay-events.ts";
 import { Rng } from "../generator/random.ts";
 
 const rng = new Rng(1);

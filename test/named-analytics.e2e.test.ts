@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../bin/create-app.ts";
-import { acceptedFacts, type OrgFacts } from "../oracle/accepted-facts.ts";
 import {
   expectedBudgetVsActual,
   expectedConversion,
@@ -15,6 +14,8 @@ import {
 import { generateWeddingData } from "../generator/generate-wedding-data.ts";
 import type { GeneratedItem } from "../generator/generated-item.ts";
 import { computeGroundTruth, type GroundTruth } from "../oracle/ground-truth.ts";
+import { namedFacts, type NamedFacts } from "../oracle/named-analytics-facts.ts";
+import { replayEvents } from "../oracle/replay-events.ts";
 import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { comparedPeriod, COMPARE_TO, periodContaining, PERIODS } from "../query-api/comparison-periods.ts";
@@ -34,7 +35,7 @@ let app: App;
 let items: GeneratedItem[];
 const keys = new Map<string, string>();
 const orgIds = new Map<string, string>();
-const facts = new Map<string, OrgFacts>();
+const facts = new Map<string, NamedFacts>();
 let truth: GroundTruth;
 
 interface Answer<T = Record<string, unknown>> {
@@ -101,11 +102,12 @@ beforeAll(async () => {
   // generated events; ground truth and the reference see it too.
   items.push(...outOfOrderBookingEvents().map((event) => ({ orgKey: items[0]!.orgKey, event })));
   truth = computeGroundTruth(items);
+  const replayed = replayEvents(items);
   for (const orgKey of Object.keys(truth.orgs)) {
     const org = await createOrganisation(app.sql, orgKey);
     keys.set(orgKey, org.apiKey);
     orgIds.set(orgKey, org.orgId);
-    facts.set(orgKey, acceptedFacts(items, truth, orgKey, { duplicatePaymentWindowMs: DUPLICATE_WINDOW_MS }));
+    facts.set(orgKey, namedFacts(replayed.get(orgKey)!, { duplicatePaymentWindowMs: DUPLICATE_WINDOW_MS }));
   }
   for (const orgKey of keys.keys()) {
     const mine = items.filter((item) => item.orgKey === orgKey).map((item) => item.event);

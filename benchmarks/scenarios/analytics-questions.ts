@@ -1,7 +1,5 @@
-import { AggregateRequest, checkAggregateRequest } from "../../query-api/aggregation/aggregate-request.ts";
-import { comparedPeriod, periodContaining } from "../../query-api/comparison-periods.ts";
-import { acceptedFacts, type OrgFacts } from "../../oracle/accepted-facts.ts";
-import { collectAggregateFacts, expectedAggregate, type AggregateFacts } from "../../oracle/expected-aggregate.ts";
+import type { GeneratedItem } from "../../generator/generated-item.ts";
+import { aggregateFacts, expectedAggregate, type AggregateFacts } from "../../oracle/expected-aggregate.ts";
 import {
   expectedBudgetVsActual,
   expectedPeriodComparison,
@@ -9,8 +7,10 @@ import {
   expectedSeasonality,
   expectedSupplierPerformance,
 } from "../../oracle/expected-named-analytics.ts";
-import type { GeneratedItem } from "../../generator/generated-item.ts";
-import { computeGroundTruth } from "../../oracle/ground-truth.ts";
+import { namedFacts, type NamedFacts } from "../../oracle/named-analytics-facts.ts";
+import { replayEvents } from "../../oracle/replay-events.ts";
+import { AggregateRequest, checkAggregateRequest } from "../../query-api/aggregation/aggregate-request.ts";
+import { comparedPeriod, periodContaining } from "../../query-api/comparison-periods.ts";
 
 /** The year the questions ask about: the last full year of the query-latency scenario's data. */
 export const QUESTION_YEAR = { from: "2025-01-01", to: "2025-12-31" } as const;
@@ -18,7 +18,7 @@ export const QUESTION_YEAR = { from: "2025-01-01", to: "2025-12-31" } as const;
 /** What an answer is checked against: the asked organisation's accepted events, replayed independently of the SQL. */
 export interface QuestionFacts {
   aggregate: AggregateFacts;
-  named: OrgFacts;
+  named: NamedFacts;
 }
 
 /** One question to the analytics API, and the rows its JSON answer must hold. */
@@ -106,14 +106,7 @@ export const ANALYTICS_QUESTIONS: readonly AnalyticsQuestion[] = [
  * accept them: a repeated id once, and what it dead-letters nowhere.
  */
 export function questionFacts(items: readonly GeneratedItem[], orgKey: string): QuestionFacts {
-  const truth = computeGroundTruth(items);
-  const rejected = new Set(truth.orgs[orgKey]?.rejected.map((r) => r.eventId) ?? []);
-  const seen = new Set<string>();
-  const accepted = items
-    .filter((item) => item.orgKey === orgKey && !rejected.has(item.event.id) && !seen.has(item.event.id) && seen.add(item.event.id))
-    .map((item) => item.event);
-  return {
-    aggregate: collectAggregateFacts(accepted),
-    named: acceptedFacts(items, truth, orgKey, { duplicatePaymentWindowMs: DUPLICATE_WINDOW_MS }),
-  };
+  const facts = replayEvents(items).get(orgKey);
+  if (facts === undefined) throw new Error(`no events of organisation ${orgKey}`);
+  return { aggregate: aggregateFacts(facts), named: namedFacts(facts, { duplicatePaymentWindowMs: DUPLICATE_WINDOW_MS }) };
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { WedSyncEvent } from "../schemas/index.ts";
-import { acceptedFacts } from "./accepted-facts.ts";
 import { expectedConversion, expectedPeriodComparison } from "./expected-named-analytics.ts";
-import { computeGroundTruth, type TruthInput } from "./ground-truth.ts";
+import { namedFacts } from "./named-analytics-facts.ts";
+import { replayEvents, type TruthInput } from "./replay-events.ts";
 
 let n = 0;
 /** An item of org "a": an event of the given type at the given time. */
@@ -31,8 +31,8 @@ const items = [
   item("inquiry.received", "2026-01-07T10:00:00Z", { inquiryId: "i-3", service: "photography", channel: "social" }),
 ];
 
-describe("acceptedFacts", () => {
-  const facts = acceptedFacts([...items, items[1]!], computeGroundTruth(items), "a", { duplicatePaymentWindowMs: 24 * 3_600_000 });
+describe("namedFacts", () => {
+  const facts = namedFacts(replayEvents([...items, items[1]!]).get("a")!, { duplicatePaymentWindowMs: 24 * 3_600_000 });
 
   it("counts each accepted event once and rejected ones nowhere", () => {
     expect(facts.payments.map((p) => p.amount)).toEqual([300, 300, 500]);
