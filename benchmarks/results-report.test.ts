@@ -11,7 +11,13 @@ const run: BenchmarkRun = {
       scenario: "queries",
       setup: { events: 20000 },
       figures: [
-        { name: "clickhouse_month_none_p95_ms", value: 12.5, unit: "ms", baseline: { name: "postgres_month_none_p95_ms", value: 250 }, ratio: 20 },
+        {
+          name: "clickhouse_month_none_p95_ms",
+          value: 12.5,
+          unit: "ms",
+          baseline: { name: "postgres_month_none_p95_ms", value: 250 },
+          ratio: 20,
+        },
         { name: "rows_per_second", value: 180000, unit: "rows/s" },
         { name: "slower", value: 2, unit: "ms", baseline: { name: "other", value: 1 }, ratio: 0.5 },
       ],

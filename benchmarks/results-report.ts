@@ -39,7 +39,11 @@ const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&
  * as a standalone SVG.
  */
 export function toSvg(run: BenchmarkRun): string {
-  const bars = run.results.flatMap((r) => r.figures.filter((f) => f.ratio !== undefined && f.ratio > 0).map((f) => ({ label: `${r.scenario}: ${f.name}`, ratio: f.ratio! })));
+  const bars = run.results.flatMap((r) =>
+    r.figures
+      .filter((f) => f.ratio !== undefined && f.ratio > 0)
+      .map((f) => ({ label: `${r.scenario}: ${f.name}`, ratio: f.ratio! })),
+  );
   const rowHeight = 22;
   const left = 360;
   const width = 760;

@@ -53,7 +53,9 @@ async function runScenario(file: string, args: string[]): Promise<ScenarioResult
 
 /** Adds to each ingest scenario its accepted rate as a fraction of the raw sink limit measured in the same run. */
 function addIngestShareOfLimit(results: ScenarioResult[]): void {
-  const limit = results.find((r) => r.scenario === "limit")?.figures.find((f) => f.name === "rows_per_second_json_compact");
+  const limit = results
+    .find((r) => r.scenario === "limit")
+    ?.figures.find((f) => f.name === "rows_per_second_json_compact");
   if (!limit) return;
   for (const ingest of results.filter((r) => r.scenario === "ingest" || r.scenario === "ingest-postgres")) {
     const accepted = ingest.figures.find((f) => f.name === "accepted_events_per_second");
@@ -77,13 +79,19 @@ async function main(): Promise<void> {
   for (const name of skipped) console.error(`== ${name}: skipped, it needs a Postgres server (set DATABASE_URL)`);
   const names = (values.only?.split(",") ?? all.filter((n) => !skipped.includes(n))) as ScenarioName[];
   const unknown = names.filter((n) => !(n in SCENARIOS));
-  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario(s) ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}`);
 
   const cpus = os.cpus();
   const run: BenchmarkRun = {
     startedAt: new Date().toISOString(),
     quick: values.quick,
-    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? "unknown", memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model ?? "unknown",
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
     results: [],
   };
   for (const name of names) {

@@ -103,7 +103,13 @@ export function summariseProfile(
     add(groups, group, "inclusiveMs", ms);
   });
   const sorted = (table: Map<string, Cost>) => [...table.values()].sort((a, b) => b.selfMs - a.selfMs);
-  return { totalMs, busyMs: totalMs - idleMs, functions: sorted(functions), modules: sorted(modules), groups: sorted(groups) };
+  return {
+    totalMs,
+    busyMs: totalMs - idleMs,
+    functions: sorted(functions),
+    modules: sorted(modules),
+    groups: sorted(groups),
+  };
 }
 
 /**
@@ -140,7 +146,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const top = Number(values.top);
   for (const file of positionals) {
     const summary = summariseProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, serverStageOf);
-    const functions = values.filter ? summary.functions.filter((c) => c.name.includes(values.filter!)) : summary.functions;
+    const functions = values.filter
+      ? summary.functions.filter((c) => c.name.includes(values.filter!))
+      : summary.functions;
     const lines = [
       `# ${file}`,
       `sampled ${(summary.totalMs / 1000).toFixed(1)} s, busy ${(summary.busyMs / 1000).toFixed(1)} s (percentages are of busy time, idle left out)`,

@@ -13,16 +13,42 @@ const COMMANDS: CommandSpec[] = [
     },
     examples: ["serve --role api"],
   },
-  { name: "greet", summary: "greet", usage: '"<name>"', description: "Greets.", options: {}, takesArguments: true, examples: ["greet Ann"] },
-  { name: "help", summary: "help", usage: "[<command>]", description: "Helps.", options: {}, takesArguments: true, examples: ["help serve"] },
+  {
+    name: "greet",
+    summary: "greet",
+    usage: '"<name>"',
+    description: "Greets.",
+    options: {},
+    takesArguments: true,
+    examples: ["greet Ann"],
+  },
+  {
+    name: "help",
+    summary: "help",
+    usage: "[<command>]",
+    description: "Helps.",
+    options: {},
+    takesArguments: true,
+    examples: ["help serve"],
+  },
 ];
 const parse = (...argv: string[]) => parseCommandLine("tool", argv, COMMANDS, "OVERVIEW");
 const usageError = (message: string) => ({ kind: "usage_error", message });
 
 describe("parseCommandLine", () => {
   it("reads the command's options wherever they stand, inline values included, and its arguments", () => {
-    expect(parse("--role", "api", "serve", "-q")).toEqual({ kind: "run", command: "serve", values: { role: "api", quiet: true }, args: [] });
-    expect(parse("serve", "--role=api,process")).toEqual({ kind: "run", command: "serve", values: { role: "api,process" }, args: [] });
+    expect(parse("--role", "api", "serve", "-q")).toEqual({
+      kind: "run",
+      command: "serve",
+      values: { role: "api", quiet: true },
+      args: [],
+    });
+    expect(parse("serve", "--role=api,process")).toEqual({
+      kind: "run",
+      command: "serve",
+      values: { role: "api,process" },
+      args: [],
+    });
     expect(parse("greet", "Ann", "Lee", "--", "--not-an-option")).toEqual({
       kind: "run",
       command: "greet",
@@ -45,8 +71,12 @@ describe("parseCommandLine", () => {
     const refer = "Run 'tool serve --help' for its usage.";
     expect(parse("serve", "--colour")).toEqual(usageError(`tool serve: unknown option '--colour'. ${refer}`));
     expect(parse("serve", "-x")).toEqual(usageError(`tool serve: unknown option '-x'. ${refer}`));
-    expect(parse("serve", "--role")).toEqual(usageError(`tool serve: option '--role' needs a value (--role <roles>). ${refer}`));
-    expect(parse("serve", "--role", "--quiet")).toEqual(usageError(`tool serve: option '--role' needs a value (--role <roles>). ${refer}`));
+    expect(parse("serve", "--role")).toEqual(
+      usageError(`tool serve: option '--role' needs a value (--role <roles>). ${refer}`),
+    );
+    expect(parse("serve", "--role", "--quiet")).toEqual(
+      usageError(`tool serve: option '--role' needs a value (--role <roles>). ${refer}`),
+    );
     expect(parse("serve", "--quiet=yes")).toEqual(usageError(`tool serve: option '--quiet' takes no value. ${refer}`));
     expect(parse("serve", "now")).toEqual(usageError(`tool serve: unexpected argument 'now'. ${refer}`));
     expect(parse("greet", "--role", "api", "Ann")).toEqual(
@@ -55,9 +85,15 @@ describe("parseCommandLine", () => {
   });
 
   it("refuses an unknown command, and an option with no command, pointing at the list of commands", () => {
-    expect(parse("bake")).toEqual(usageError("tool: unknown command 'bake'. Run 'tool --help' for the list of commands."));
-    expect(parse("help", "bake")).toEqual(usageError("tool: unknown command 'bake'. Run 'tool --help' for the list of commands."));
-    expect(parse("--verbose")).toEqual(usageError("tool: unknown option '--verbose'. Run 'tool --help' for the list of commands."));
+    expect(parse("bake")).toEqual(
+      usageError("tool: unknown command 'bake'. Run 'tool --help' for the list of commands."),
+    );
+    expect(parse("help", "bake")).toEqual(
+      usageError("tool: unknown command 'bake'. Run 'tool --help' for the list of commands."),
+    );
+    expect(parse("--verbose")).toEqual(
+      usageError("tool: unknown option '--verbose'. Run 'tool --help' for the list of commands."),
+    );
   });
 });
 

@@ -41,7 +41,12 @@ export type CommandLine =
 const HELP_OPTION: OptionSpec = { type: "boolean", short: "h", description: "show this help" };
 
 /** The list of commands, for `--help`, `-h` and a command line without a command. */
-export function formatOverview(program: string, about: string, commands: readonly CommandSpec[], footer: string): string {
+export function formatOverview(
+  program: string,
+  about: string,
+  commands: readonly CommandSpec[],
+  footer: string,
+): string {
   const width = Math.max(...commands.map((command) => command.name.length));
   return [
     `usage: ${program} <command> [options]`,
@@ -89,13 +94,21 @@ export function parseCommandLine(
   // A lenient first pass knows every command's options, so `--role api` keeps its value wherever it stands; the
   // command's own options are checked below, with messages that name the option and the command. (So an option's
   // name must mean the same kind of option in every command that has it.)
-  const known: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
+  const known: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
   for (const command of commands) {
     for (const [name, option] of Object.entries(command.options)) {
       known[name] = { type: option.type, ...(option.short ? { short: option.short } : {}) };
     }
   }
-  const { tokens } = parseArgs({ args: [...argv], options: known, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: known,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const positionals = tokens.flatMap((token) => (token.kind === "positional" ? [token.value] : []));
   const options = tokens.flatMap((token) => (token.kind === "option" ? [token] : []));
   const wantsHelp = options.some((token) => token.name === "help");
@@ -104,12 +117,18 @@ export function parseCommandLine(
   if (name === undefined) {
     const stray = options.find((token) => token.name !== "help");
     return stray
-      ? { kind: "usage_error", message: `${program}: unknown option '${stray.rawName}'. Run '${program} --help' for the list of commands.` }
+      ? {
+          kind: "usage_error",
+          message: `${program}: unknown option '${stray.rawName}'. Run '${program} --help' for the list of commands.`,
+        }
       : { kind: "help", text: overview };
   }
   const command = commands.find((candidate) => candidate.name === name);
   if (!command) {
-    return { kind: "usage_error", message: `${program}: unknown command '${name}'. Run '${program} --help' for the list of commands.` };
+    return {
+      kind: "usage_error",
+      message: `${program}: unknown command '${name}'. Run '${program} --help' for the list of commands.`,
+    };
   }
   if (wantsHelp) return { kind: "help", text: formatCommandHelp(program, command) };
 
@@ -117,16 +136,26 @@ export function parseCommandLine(
   const values: Record<string, string | boolean | undefined> = {};
   for (const token of options) {
     const option = command.options[token.name];
-    if (!option) return { kind: "usage_error", message: `${program} ${command.name}: unknown option '${token.rawName}'. ${refer}` };
+    if (!option)
+      return {
+        kind: "usage_error",
+        message: `${program} ${command.name}: unknown option '${token.rawName}'. ${refer}`,
+      };
     if (option.type === "string") {
       // A value that looks like an option is the next option, not this one's value (as parseArgs's strict mode says).
       if (token.value === undefined || (!token.inlineValue && token.value.startsWith("-"))) {
-        return { kind: "usage_error", message: `${program} ${command.name}: option '--${token.name}' needs a value (--${token.name} <${option.value ?? "value"}>). ${refer}` };
+        return {
+          kind: "usage_error",
+          message: `${program} ${command.name}: option '--${token.name}' needs a value (--${token.name} <${option.value ?? "value"}>). ${refer}`,
+        };
       }
       values[token.name] = token.value;
     } else {
       if (token.value !== undefined) {
-        return { kind: "usage_error", message: `${program} ${command.name}: option '--${token.name}' takes no value. ${refer}` };
+        return {
+          kind: "usage_error",
+          message: `${program} ${command.name}: option '--${token.name}' takes no value. ${refer}`,
+        };
       }
       values[token.name] = true;
     }
@@ -140,7 +169,10 @@ export function parseCommandLine(
     if (about === undefined) return { kind: "help", text: overview };
     return described
       ? { kind: "help", text: formatCommandHelp(program, described) }
-      : { kind: "usage_error", message: `${program}: unknown command '${about}'. Run '${program} --help' for the list of commands.` };
+      : {
+          kind: "usage_error",
+          message: `${program}: unknown command '${about}'. Run '${program} --help' for the list of commands.`,
+        };
   }
   return { kind: "run", command: command.name, values, args };
 }

@@ -22,7 +22,11 @@ import { createAdminRoutes } from "../platform/tenants/admin-routes.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
 import { EventTally } from "../processors/event-tally.ts";
 import { createPipeline } from "../processors/pipeline.ts";
-import { createProcessingHealthReader, createProcessorStallProbe, ProcessingFailures } from "../processors/processing-health.ts";
+import {
+  createProcessingHealthReader,
+  createProcessorStallProbe,
+  ProcessingFailures,
+} from "../processors/processing-health.ts";
 import { createProcessor, type Processor } from "../processors/processor-runtime.ts";
 import { rebuildFromLog, type RebuildProgress } from "../processors/rebuild-from-log.ts";
 import { readWatermark, type Watermark } from "../processors/watermark.ts";
@@ -80,14 +84,29 @@ export interface AppOptions {
  * The composition root: builds every adapter from configuration (each absent URL means its
  * embedded default), runs migrations, and assembles the pipeline and the HTTP app.
  */
-export async function createApp(config: Config, logger: Logger, roles: readonly Role[] = ROLES, options: AppOptions = {}): Promise<App> {
+export async function createApp(
+  config: Config,
+  logger: Logger,
+  roles: readonly Role[] = ROLES,
+  options: AppOptions = {},
+): Promise<App> {
   await mkdir(config.dataDir, { recursive: true });
   const sql = await createSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateSql(sql, POSTGRES_MIGRATIONS_DIR, logger);
   const ch = createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
   await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
-  const log = await createEventLog({ kafkaBrokers: config.kafkaBrokers, dataDir: config.dataDir, partitions: config.logPartitions, logger });
-  const dedup = await createDedupStore({ redisUrl: config.redisUrl, dataDir: config.dataDir, windowMs: config.dedupWindowMs, logger });
+  const log = await createEventLog({
+    kafkaBrokers: config.kafkaBrokers,
+    dataDir: config.dataDir,
+    partitions: config.logPartitions,
+    logger,
+  });
+  const dedup = await createDedupStore({
+    redisUrl: config.redisUrl,
+    dataDir: config.dataDir,
+    windowMs: config.dedupWindowMs,
+    logger,
+  });
 
   const cache = options.answerCache ?? (await createCache({ redisUrl: config.redisUrl }));
   const rateLimiter = await createTierRateLimiter({ limits: config.rateLimits, redisUrl: config.redisUrl });
@@ -142,7 +161,11 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     mounts.push({ path: "/v1", scope: "read", app: createAggregateRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createNamedAnalyticsRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createLiveRoutes({ feed: live! }) });
-    mounts.push({ path: "/v1/reports", scope: "reports", app: createReportRoutes({ jobs: reports, scheduler, ch, logger }) });
+    mounts.push({
+      path: "/v1/reports",
+      scope: "reports",
+      app: createReportRoutes({ jobs: reports, scheduler, ch, logger }),
+    });
     mounts.push({ path: "/v1/admin", scope: "admin", app: createAdminRoutes({ sql, forgetKey: authenticate.forget }) });
   }
   const http = createHttpApp({
@@ -155,7 +178,13 @@ export async function createApp(config: Config, logger: Logger, roles: readonly 
     health: createReadinessChecks({
       ...createStoreProbes({ sql, ch, log, topic: EVENTS_TOPIC }),
       ...(roles.includes("process")
-        ? { processor: createProcessorStallProbe({ readHealth: processingHealth, failures, stallMs: config.processorStallMs }) }
+        ? {
+            processor: createProcessorStallProbe({
+              readHealth: processingHealth,
+              failures,
+              stallMs: config.processorStallMs,
+            }),
+          }
         : {}),
     }),
   });

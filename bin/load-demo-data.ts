@@ -23,7 +23,10 @@ function yearsBefore(day: string, years: number): string {
  * step as HTTP requests. Prints each organisation's API key and a first query to try.
  */
 export async function loadDemoData(app: App, logger: Logger): Promise<void> {
-  const existing = await app.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM organisations WHERE name LIKE $1", [`${DEMO_MARKER}%`]);
+  const existing = await app.sql.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM organisations WHERE name LIKE $1",
+    [`${DEMO_MARKER}%`],
+  );
   if ((existing[0]?.n ?? 0) > 0) {
     console.log("Demo data is already loaded in this data directory; use the keys printed when it was loaded.");
     return;
@@ -42,7 +45,9 @@ export async function loadDemoData(app: App, logger: Logger): Promise<void> {
   // Where processing stood before the demo's first event: the processing bar counts from here.
   const processedBefore = sum((await app.watermark()).processed);
   // Generated in full first (tens of thousands of small events), so the loading bar knows its total.
-  const items = [...generateWeddingData({ seed: 2026, organisations: profiles, from, to, scale: 1.2, anomalyRate: 0.01 })];
+  const items = [
+    ...generateWeddingData({ seed: 2026, organisations: profiles, from, to, scale: 1.2, anomalyRate: 0.01 }),
+  ];
   const loading = createProgressBar("loading   ");
   const pending = new Map<string, unknown[]>();
   let posted = 0;
@@ -51,7 +56,10 @@ export async function loadDemoData(app: App, logger: Logger): Promise<void> {
     const events = pending.get(orgKey) ?? [];
     if (events.length === 0) return;
     pending.set(orgKey, []);
-    const result = await app.acceptEvents(orgs.get(orgKey)!.orgId, events.map((value) => ({ ok: true as const, value })));
+    const result = await app.acceptEvents(
+      orgs.get(orgKey)!.orgId,
+      events.map((value) => ({ ok: true as const, value })),
+    );
     accepted += result.accepted;
     posted += events.length;
     loading.update(posted, items.length);
@@ -79,7 +87,8 @@ export async function loadDemoData(app: App, logger: Logger): Promise<void> {
   }
   processing.stop();
   console.log(`Demo data processed in ${((Date.now() - started) / 1000).toFixed(1)} s. API keys:`);
-  for (const org of orgs.values()) console.log(JSON.stringify({ name: org.name, orgId: org.orgId, apiKey: org.apiKey }));
+  for (const org of orgs.values())
+    console.log(JSON.stringify({ name: org.name, orgId: org.orgId, apiKey: org.apiKey }));
   const [first] = orgs.values();
   console.log(
     `Try: curl -s "http://localhost:${app.config.port}/v1/analytics/revenue?from=${from}&to=${to}&interval=month&groupBy=service" -H "Authorization: Bearer ${first!.apiKey}"`,

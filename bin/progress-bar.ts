@@ -14,7 +14,10 @@ export interface ProgressBar {
  */
 export function createProgressBar(label: string): ProgressBar {
   const bar = new SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left`, stream: process.stderr },
+    {
+      format: `${label} [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left`,
+      stream: process.stderr,
+    },
     Presets.shades_classic,
   );
   let started = false;

@@ -20,8 +20,17 @@ export type CheckedCommand =
 async function serveApp(app: App, logger: Logger): Promise<void> {
   await app.start();
   const { config } = app;
-  const server = await startHttpServer({ fetch: app.http.fetch, port: config.port, host: config.host, limits: config.httpLimits, logger });
-  logger.info({ event: "http.listening", port: server.port, ...config.httpLimits }, `listening on http://${config.host}:${server.port}`);
+  const server = await startHttpServer({
+    fetch: app.http.fetch,
+    port: config.port,
+    host: config.host,
+    limits: config.httpLimits,
+    logger,
+  });
+  logger.info(
+    { event: "http.listening", port: server.port, ...config.httpLimits },
+    `listening on http://${config.host}:${server.port}`,
+  );
   console.log(`WedSync Analytics listening on http://localhost:${server.port} (data in ${config.dataDir})`);
   const shutdown = async (signal: string) => {
     logger.info({ event: "process.stopping", signal }, "stopping");
@@ -41,7 +50,9 @@ async function serveApp(app: App, logger: Logger): Promise<void> {
 async function ensureFirstOrganisation(app: App, config: Config): Promise<void> {
   if (config.databaseUrl || (await countOrganisations(app.sql)) > 0) return;
   const org = await createOrganisation(app.sql, "Demo Weddings", { scopes: SCOPES });
-  console.log(`First start: created organisation "${org.name}". Its API key (shown once; scopes ${SCOPES.join(", ")}):`);
+  console.log(
+    `First start: created organisation "${org.name}". Its API key (shown once; scopes ${SCOPES.join(", ")}):`,
+  );
   console.log(JSON.stringify({ orgId: org.orgId, apiKey: org.apiKey }));
 }
 
@@ -69,7 +80,9 @@ export async function runCommand(command: CheckedCommand): Promise<void> {
       const app = await createApp(config, logger, []);
       try {
         const org = await createOrganisation(app.sql, command.orgName, command.access);
-        console.log(JSON.stringify({ orgId: org.orgId, apiKey: org.apiKey, scopes: org.key.scopes, tier: org.key.tier }));
+        console.log(
+          JSON.stringify({ orgId: org.orgId, apiKey: org.apiKey, scopes: org.key.scopes, tier: org.key.tier }),
+        );
       } finally {
         await app.close();
       }

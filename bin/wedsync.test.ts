@@ -83,18 +83,27 @@ describe("wedsync (the CLI)", () => {
     expect(stdout).toContain("Run 'wedsync <command> --help'");
   }, 30_000);
 
-  it.concurrent.each(Object.entries(COMMANDS))("shows the usage, options and an example of %s on --help", async (name, options) => {
-    const { code, stdout: help, stderr } = await wedsync(name, "--help");
-    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-    expect(help).toMatch(new RegExp(`^usage: wedsync ${name}( .*)?\\n\\n\\S`));
-    const start = help.indexOf("options:\n");
-    const optionLines = help.slice(start, help.indexOf("\n\n", start));
-    for (const flag of [...options, "-h, --help"]) expect(optionLines).toMatch(new RegExp(`\\n {2}${flag.replace(/[-<>]/g, "\\$&")} +\\S`));
-    expect(help).toMatch(new RegExp(`\\nexamples?:\\n {2}wedsync ${name}`));
-  }, 30_000);
+  it.concurrent.each(Object.entries(COMMANDS))(
+    "shows the usage, options and an example of %s on --help",
+    async (name, options) => {
+      const { code, stdout: help, stderr } = await wedsync(name, "--help");
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      expect(help).toMatch(new RegExp(`^usage: wedsync ${name}( .*)?\\n\\n\\S`));
+      const start = help.indexOf("options:\n");
+      const optionLines = help.slice(start, help.indexOf("\n\n", start));
+      for (const flag of [...options, "-h, --help"])
+        expect(optionLines).toMatch(new RegExp(`\\n {2}${flag.replace(/[-<>]/g, "\\$&")} +\\S`));
+      expect(help).toMatch(new RegExp(`\\nexamples?:\\n {2}wedsync ${name}`));
+    },
+    30_000,
+  );
 
   it.concurrent("gives the same help for -h and for help <command>", async () => {
-    const [long, short, viaHelp] = await Promise.all([wedsync("org:create", "--help"), wedsync("org:create", "-h"), wedsync("help", "org:create")]);
+    const [long, short, viaHelp] = await Promise.all([
+      wedsync("org:create", "--help"),
+      wedsync("org:create", "-h"),
+      wedsync("help", "org:create"),
+    ]);
     expect(short).toEqual(long);
     expect(viaHelp).toEqual(long);
   }, 30_000);
@@ -108,7 +117,10 @@ describe("wedsync (the CLI)", () => {
   }, 30_000);
 
   it.concurrent("refuses an unknown command and a wrong value with exit code 2, before opening anything", async () => {
-    const [command, value] = await Promise.all([wedsync("frobnicate"), wedsync("org:create", "Rosewood", "--tier", "gold")]);
+    const [command, value] = await Promise.all([
+      wedsync("frobnicate"),
+      wedsync("org:create", "Rosewood", "--tier", "gold"),
+    ]);
     expect(command).toEqual({
       code: 2,
       stdout: "",
@@ -117,7 +129,8 @@ describe("wedsync (the CLI)", () => {
     expect(value).toEqual({
       code: 2,
       stdout: "",
-      stderr: "wedsync org:create: unknown tier gold; use one of free, professional, enterprise. Run 'wedsync org:create --help' for its usage.\n",
+      stderr:
+        "wedsync org:create: unknown tier gold; use one of free, professional, enterprise. Run 'wedsync org:create --help' for its usage.\n",
     });
   }, 30_000);
 });

@@ -17,11 +17,15 @@ const COMMANDS: readonly CommandSpec[] = [
       "(default 0.0.0.0:8080) with /healthz, /readyz, /metrics and /openapi.json, and the roles asked",
       "for: ingest (POST /v1/events), process (the processors), api (analytics, reports, live feed,",
       "admin routes), scheduler (report schedules). On the first start of an embedded installation",
-      "(no DATABASE_URL, no organisation yet) it creates the organisation \"Demo Weddings\" and prints",
+      '(no DATABASE_URL, no organisation yet) it creates the organisation "Demo Weddings" and prints',
       "its API key, which holds every scope. Logs go to stdout as JSON lines.",
     ].join("\n"),
     options: {
-      role: { type: "string", value: "roles", description: `comma-separated: ${ROLES.join(", ")}, or all (default all)` },
+      role: {
+        type: "string",
+        value: "roles",
+        description: `comma-separated: ${ROLES.join(", ")}, or all (default all)`,
+      },
     },
     examples: ["start", "start --role ingest,api"],
   },
@@ -54,10 +58,17 @@ const COMMANDS: readonly CommandSpec[] = [
         value: "scopes",
         description: `comma-separated: ${SCOPES.join(", ")} (default ${DEFAULT_SCOPES.join(",")})`,
       },
-      tier: { type: "string", value: "tier", description: `the key's tier: ${TIERS.join(", ")} (default ${DEFAULT_TIER})` },
+      tier: {
+        type: "string",
+        value: "tier",
+        description: `the key's tier: ${TIERS.join(", ")} (default ${DEFAULT_TIER})`,
+      },
     },
     takesArguments: true,
-    examples: ['org:create "Lens & Light Photography"', 'org:create "Operator" --scopes ingest,read,reports,admin --tier enterprise'],
+    examples: [
+      'org:create "Lens & Light Photography"',
+      'org:create "Operator" --scopes ingest,read,reports,admin --tier enterprise',
+    ],
   },
   {
     name: "rebuild",
@@ -103,11 +114,16 @@ function parseKeyAccess(scopes: string | undefined, tier: string | undefined): C
   if (scopes !== undefined) {
     const list = scopes.split(",").map((s) => s.trim());
     const unknown = list.filter((s) => !(SCOPES as readonly string[]).includes(s));
-    if (unknown.length > 0) return { ok: false, message: `unknown scope(s) ${unknown.map((s) => `"${s}"`).join(", ")}; use some of ${SCOPES.join(", ")}` };
+    if (unknown.length > 0)
+      return {
+        ok: false,
+        message: `unknown scope(s) ${unknown.map((s) => `"${s}"`).join(", ")}; use some of ${SCOPES.join(", ")}`,
+      };
     access.scopes = [...new Set(list as Scope[])];
   }
   if (tier !== undefined) {
-    if (!(TIERS as readonly string[]).includes(tier)) return { ok: false, message: `unknown tier ${tier}; use one of ${TIERS.join(", ")}` };
+    if (!(TIERS as readonly string[]).includes(tier))
+      return { ok: false, message: `unknown tier ${tier}; use one of ${TIERS.join(", ")}` };
     access.tier = tier as Tier;
   }
   return { ok: true, value: access };
@@ -118,12 +134,17 @@ function parseRoles(value: string | undefined): Checked<Role[]> {
   if (value === undefined || value === "all") return { ok: true, value: [...ROLES] };
   const roles = value.split(",").map((r) => r.trim());
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (unknown.length > 0) return { ok: false, message: `unknown role(s) ${unknown.join(", ")}; use ${ROLES.join(", ")} or all` };
+  if (unknown.length > 0)
+    return { ok: false, message: `unknown role(s) ${unknown.join(", ")}; use ${ROLES.join(", ")} or all` };
   return { ok: true, value: roles as Role[] };
 }
 
 /** The command's option values and arguments as its runner takes them, or what is wrong with them. */
-function checkCommand(command: string, values: Record<string, string | boolean | undefined>, args: string[]): Checked<CheckedCommand> {
+function checkCommand(
+  command: string,
+  values: Record<string, string | boolean | undefined>,
+  args: string[],
+): Checked<CheckedCommand> {
   const option = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);
   switch (command) {
     case "start": {
@@ -159,7 +180,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const checked = checkCommand(line.command, line.values, line.args);
   if (!checked.ok) {
-    console.error(`${PROGRAM} ${line.command}: ${checked.message}. Run '${PROGRAM} ${line.command} --help' for its usage.`);
+    console.error(
+      `${PROGRAM} ${line.command}: ${checked.message}. Run '${PROGRAM} ${line.command} --help' for its usage.`,
+    );
     process.exitCode = 2;
     return;
   }

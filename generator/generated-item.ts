@@ -25,7 +25,9 @@ export type InvalidKind = (typeof INVALID_KINDS)[number];
 
 /** What was injected into one generated event, so consumers know what to expect of the pipeline. */
 export type InjectionLabel =
-  { class: "anomaly"; kind: AnomalyKind } | { class: "invalid"; kind: InvalidKind } | { class: "exact-duplicate" };
+  | { class: "anomaly"; kind: AnomalyKind }
+  | { class: "invalid"; kind: InvalidKind }
+  | { class: "exact-duplicate" };
 
 /** One generated event with the organisation whose API key sends it and, if injected, its label. */
 export interface GeneratedItem {

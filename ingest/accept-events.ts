@@ -1,4 +1,11 @@
-import { encodeLogEnvelope, EVENTS_TOPIC, parseEvent, partitionKey, type Violation, type WedSyncEvent } from "../schemas/index.ts";
+import {
+  encodeLogEnvelope,
+  EVENTS_TOPIC,
+  parseEvent,
+  partitionKey,
+  type Violation,
+  type WedSyncEvent,
+} from "../schemas/index.ts";
 import type { DedupStore } from "../platform/cache/dedup-store.ts";
 import { noCrash, type CrashHook } from "../platform/crash-points.ts";
 import type { EventLog, LogMessage } from "../platform/event-log/event-log.ts";

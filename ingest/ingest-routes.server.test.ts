@@ -26,7 +26,9 @@ import { createIngestRoutes } from "./ingest-routes.ts";
 // POST /v1/events over a real connection: what a client sees on the socket after a 413, as opposed to the answer
 // alone, which ingest-routes.test.ts checks through app.request.
 
-const examples = JSON.parse(readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8")) as Record<string, unknown>[];
+const examples = JSON.parse(
+  readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8"),
+) as Record<string, unknown>[];
 const MAX_BODY = 1024;
 
 let dir: TempDir;
@@ -43,11 +45,23 @@ beforeAll(async () => {
   log = await createLmdbEventLog({ path: path.join(dir.path, "log"), partitions: 4 });
   dedup = await createLmdbDedupStore({ path: path.join(dir.path, "dedup"), windowMs: 3_600_000 });
   ({ apiKey } = await createOrganisation(sql, "Ingest Server Test"));
-  const logger = pino({ level: "debug" }, new Writable({ write: (chunk, _encoding, done) => done(void lines.push(JSON.parse(String(chunk)))) }));
+  const logger = pino(
+    { level: "debug" },
+    new Writable({ write: (chunk, _encoding, done) => done(void lines.push(JSON.parse(String(chunk)))) }),
+  );
   const app = createHttpApp({
     authenticate: createAuthenticator(sql),
     rateLimiter: await createTierRateLimiter({ limits: parseTierLimits("professional=1000000/s") }),
-    mounts: [{ path: "/v1/events", scope: "ingest", app: createIngestRoutes({ acceptEvents: createAcceptEvents({ log, dedup }), limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 } }) }],
+    mounts: [
+      {
+        path: "/v1/events",
+        scope: "ingest",
+        app: createIngestRoutes({
+          acceptEvents: createAcceptEvents({ log, dedup }),
+          limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 },
+        }),
+      },
+    ],
     health: { ready: async () => ({ ok: true, checks: {} }) },
     metrics: createHttpMetrics({ readLag: async () => 0 }),
     logger,
@@ -76,7 +90,11 @@ function validEvent(): { id: string; body: Buffer } {
   return { id, body: Buffer.from(JSON.stringify({ ...structuredClone(examples[0]!), id })) };
 }
 
-const postHeaders = (extra: Record<string, string | number>) => ({ Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json", ...extra });
+const postHeaders = (extra: Record<string, string | number>) => ({
+  Authorization: `Bearer ${apiKey}`,
+  "Content-Type": "application/json",
+  ...extra,
+});
 
 async function loggedIds(): Promise<Set<string>> {
   const ids = new Set<string>();
@@ -117,13 +135,19 @@ describe("POST /v1/events over a real connection", () => {
       const client = await connectRaw(http.port, { allowHalfOpen: true });
       const behind = validEvent();
       for (const piece of OVERSIZED[kind]()) client.write(piece);
-      client.write(rawRequest("POST", "/v1/events", postHeaders({ "Content-Length": behind.body.length }), behind.body));
+      client.write(
+        rawRequest("POST", "/v1/events", postHeaders({ "Content-Length": behind.body.length }), behind.body),
+      );
       client.socket.end();
       expect(await client.closed).toMatchObject({ ended: true, error: undefined });
       const [tooLarge] = client.responses();
       expect(tooLarge).toMatchObject({ status: 413, headers: { connection: "close" } });
       expect(JSON.parse(tooLarge!.body)).toEqual({
-        error: { code: "payload_too_large", message: `the body exceeds ${MAX_BODY} bytes`, details: { maxBodyBytes: MAX_BODY } },
+        error: {
+          code: "payload_too_large",
+          message: `the body exceeds ${MAX_BODY} bytes`,
+          details: { maxBodyBytes: MAX_BODY },
+        },
       });
       // The request behind it was not run: the client was told it would not be read.
       expect(client.responses()).toHaveLength(1);
@@ -141,25 +165,35 @@ describe("POST /v1/events over a real connection", () => {
   );
 
   it.each([
-    ["a body whose Content-Length is over the limit", (body: string) => rawRequest("POST", "/v1/events", postHeaders({ "Content-Length": body.length }), body)],
-    ["a chunked body over the limit", (body: string) => rawRequest("POST", "/v1/events", postHeaders({ "Transfer-Encoding": "chunked" }), chunked(body, 512))],
-  ])("413 for %s that had fully arrived: keep-alive, and the requests behind it on the connection are answered", async (_kind, oversized) => {
-    const client = await connectRaw(http.port);
-    const behind = validEvent();
-    const next = rawRequest("POST", "/v1/events", postHeaders({ "Content-Length": behind.body.length }), behind.body);
-    client.write(Buffer.concat([oversized("x".repeat(MAX_BODY + 100)), next]));
-    const [tooLarge, accepted] = await client.waitForResponses(2);
-    expect(tooLarge).toMatchObject({ status: 413, headers: { connection: "keep-alive" } });
-    expect(JSON.parse(tooLarge!.body)).toMatchObject({ error: { code: "payload_too_large" } });
-    expect(accepted).toMatchObject({ status: 202, headers: { connection: "keep-alive" } });
-    expect(JSON.parse(accepted!.body)).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
-    // Still usable: one more request on the same connection.
-    const again = validEvent();
-    client.write(rawRequest("POST", "/v1/events", postHeaders({ "Content-Length": again.body.length }), again.body));
-    expect((await client.waitForResponses(3))[2]).toMatchObject({ status: 202 });
-    client.socket.end();
-    expect(await client.closed).toMatchObject({ ended: true, error: undefined });
-    const ids = await loggedIds();
-    expect([ids.has(behind.id), ids.has(again.id)]).toEqual([true, true]);
-  });
+    [
+      "a body whose Content-Length is over the limit",
+      (body: string) => rawRequest("POST", "/v1/events", postHeaders({ "Content-Length": body.length }), body),
+    ],
+    [
+      "a chunked body over the limit",
+      (body: string) =>
+        rawRequest("POST", "/v1/events", postHeaders({ "Transfer-Encoding": "chunked" }), chunked(body, 512)),
+    ],
+  ])(
+    "413 for %s that had fully arrived: keep-alive, and the requests behind it on the connection are answered",
+    async (_kind, oversized) => {
+      const client = await connectRaw(http.port);
+      const behind = validEvent();
+      const next = rawRequest("POST", "/v1/events", postHeaders({ "Content-Length": behind.body.length }), behind.body);
+      client.write(Buffer.concat([oversized("x".repeat(MAX_BODY + 100)), next]));
+      const [tooLarge, accepted] = await client.waitForResponses(2);
+      expect(tooLarge).toMatchObject({ status: 413, headers: { connection: "keep-alive" } });
+      expect(JSON.parse(tooLarge!.body)).toMatchObject({ error: { code: "payload_too_large" } });
+      expect(accepted).toMatchObject({ status: 202, headers: { connection: "keep-alive" } });
+      expect(JSON.parse(accepted!.body)).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+      // Still usable: one more request on the same connection.
+      const again = validEvent();
+      client.write(rawRequest("POST", "/v1/events", postHeaders({ "Content-Length": again.body.length }), again.body));
+      expect((await client.waitForResponses(3))[2]).toMatchObject({ status: 202 });
+      client.socket.end();
+      expect(await client.closed).toMatchObject({ ended: true, error: undefined });
+      const ids = await loggedIds();
+      expect([ids.has(behind.id), ids.has(again.id)]).toEqual([true, true]);
+    },
+  );
 });

@@ -22,7 +22,9 @@ import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
 import { createAcceptEvents } from "./accept-events.ts";
 import { createIngestRoutes } from "./ingest-routes.ts";
 
-const examples = JSON.parse(readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8")) as Record<string, any>[];
+const examples = JSON.parse(
+  readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8"),
+) as Record<string, any>[];
 const fresh = () => examples.map((e) => ({ ...structuredClone(e), id: randomUUID() }));
 
 let dir: TempDir;
@@ -44,7 +46,16 @@ beforeAll(async () => {
     authenticate: createAuthenticator(sql),
     // These tests post hundreds of requests in a burst (the property runs); the rate limit has tests of its own.
     rateLimiter: await createTierRateLimiter({ limits: parseTierLimits("professional=1000000/s") }),
-    mounts: [{ path: "/v1/events", scope: "ingest", app: createIngestRoutes({ acceptEvents: createAcceptEvents({ log, dedup }), limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 } }) }],
+    mounts: [
+      {
+        path: "/v1/events",
+        scope: "ingest",
+        app: createIngestRoutes({
+          acceptEvents: createAcceptEvents({ log, dedup }),
+          limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 },
+        }),
+      },
+    ],
     health: { ready: async () => ({ ok: true, checks: {} }) },
     metrics: createHttpMetrics({ readLag: async () => 0 }),
     logger: createLogger("silent"),
@@ -85,7 +96,13 @@ describe("POST /v1/events", () => {
     const arrayRes = await post(JSON.stringify(rest.slice(0, 3)));
     expect(arrayRes.status).toBe(202);
     expect(await arrayRes.json()).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
-    const ndRes = await post(rest.slice(3).map((e) => JSON.stringify(e)).join("\n"), { "content-type": "application/x-ndjson" });
+    const ndRes = await post(
+      rest
+        .slice(3)
+        .map((e) => JSON.stringify(e))
+        .join("\n"),
+      { "content-type": "application/x-ndjson" },
+    );
     expect(await ndRes.json()).toEqual({ accepted: rest.length - 3, duplicates: 0, rejected: [] });
     const ids = new Set((await logged()).filter((r) => r.orgId === orgId).map((r) => r.id));
     for (const event of [one, ...rest]) expect(ids).toContain(event!.id);
@@ -101,8 +118,16 @@ describe("POST /v1/events", () => {
       accepted: events.length - 2,
       duplicates: 0,
       rejected: [
-        { index: 2, id: events[2]!.id, errors: [{ path: "$.data.amount.amount", message: "must be an integer number of minor units" }] },
-        { index: 5, id: events[5]!.id, errors: [{ path: "$.occurredAt", message: expect.stringContaining("ISO 8601") }] },
+        {
+          index: 2,
+          id: events[2]!.id,
+          errors: [{ path: "$.data.amount.amount", message: "must be an integer number of minor units" }],
+        },
+        {
+          index: 5,
+          id: events[5]!.id,
+          errors: [{ path: "$.occurredAt", message: expect.stringContaining("ISO 8601") }],
+        },
       ],
     });
   });
@@ -124,8 +149,16 @@ describe("POST /v1/events", () => {
       accepted: 1,
       duplicates: 0,
       rejected: [
-        { index: 0, id: booking.id, errors: [{ path: "$.data.region", message: "must not contain NUL (\\u0000) characters" }] },
-        { index: 1, id: payment.id, errors: [{ path: "$.source", message: expect.stringContaining("unpaired UTF-16 surrogate") }] },
+        {
+          index: 0,
+          id: booking.id,
+          errors: [{ path: "$.data.region", message: "must not contain NUL (\\u0000) characters" }],
+        },
+        {
+          index: 1,
+          id: payment.id,
+          errors: [{ path: "$.source", message: expect.stringContaining("unpaired UTF-16 surrogate") }],
+        },
       ],
     });
     const ids = (await logged()).map((r) => r.id);
@@ -136,10 +169,16 @@ describe("POST /v1/events", () => {
 
   it("refuses a body that is not UTF-8 instead of storing replacement characters", async () => {
     const event = JSON.stringify(fresh()[0]);
-    const bytes = Buffer.concat([Buffer.from(event.slice(0, -2)), Buffer.from([0xc3, 0x28]), Buffer.from(event.slice(-2))]);
+    const bytes = Buffer.concat([
+      Buffer.from(event.slice(0, -2)),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from(event.slice(-2)),
+    ]);
     const res = await post(bytes);
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: "invalid_request", message: expect.stringContaining("not valid UTF-8") } });
+    expect(await res.json()).toMatchObject({
+      error: { code: "invalid_request", message: expect.stringContaining("not valid UTF-8") },
+    });
   });
 
   it("answers 400 with the same body when nothing is valid", async () => {
@@ -157,7 +196,11 @@ describe("POST /v1/events", () => {
     const again = await post(JSON.stringify([...events, events[0]]));
     expect(await again.json()).toEqual({ accepted: 0, duplicates: events.length + 1, rejected: [] });
     const twice = fresh().slice(0, 1);
-    expect(await (await post(JSON.stringify([twice[0], twice[0]]))).json()).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
+    expect(await (await post(JSON.stringify([twice[0], twice[0]]))).json()).toEqual({
+      accepted: 1,
+      duplicates: 1,
+      rejected: [],
+    });
     expect((await logged()).length).toBe(before + 1);
   });
 
@@ -181,10 +224,17 @@ describe("POST /v1/events", () => {
   it("for any mix of valid and mutated events, accepts exactly the valid ones and rejects the others by index", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ pick: fc.nat(examples.length - 1), breakIt: fc.boolean(), field: fc.constantFrom("id", "type", "occurredAt", "data", "source") }), {
-          minLength: 1,
-          maxLength: 20,
-        }),
+        fc.array(
+          fc.record({
+            pick: fc.nat(examples.length - 1),
+            breakIt: fc.boolean(),
+            field: fc.constantFrom("id", "type", "occurredAt", "data", "source"),
+          }),
+          {
+            minLength: 1,
+            maxLength: 20,
+          },
+        ),
         async (plan) => {
           const events = plan.map(({ pick, breakIt, field }) => {
             const event: Record<string, unknown> = { ...structuredClone(examples[pick]!), id: randomUUID() };

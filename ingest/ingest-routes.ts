@@ -44,7 +44,9 @@ const REJECTED_EXAMPLE = {
  */
 export function createIngestRoutes({ acceptEvents, limits }: { acceptEvents: AcceptEvents; limits: IngestLimits }) {
   const tooLarge = () => {
-    throw new ApiError("payload_too_large", `the body exceeds ${limits.maxBodyBytes} bytes`, { maxBodyBytes: limits.maxBodyBytes });
+    throw new ApiError("payload_too_large", `the body exceeds ${limits.maxBodyBytes} bytes`, {
+      maxBodyBytes: limits.maxBodyBytes,
+    });
   };
   const router = createRouter();
   // Documented here but parsed by the handler itself: a batch is judged item by item (one bad event must not refuse
@@ -71,10 +73,16 @@ export function createIngestRoutes({ acceptEvents, limits }: { acceptEvents: Acc
     responses: {
       202: {
         description: "At least one event was valid and is durably in the log.",
-        content: { "application/json": { schema: IngestResultSchema, example: { accepted: 7, duplicates: 0, rejected: [REJECTED_EXAMPLE] } } },
+        content: {
+          "application/json": {
+            schema: IngestResultSchema,
+            example: { accepted: 7, duplicates: 0, rejected: [REJECTED_EXAMPLE] },
+          },
+        },
       },
       400: {
-        description: "No event was valid (the per-item results and the error body together), or the body held no events.",
+        description:
+          "No event was valid (the per-item results and the error body together), or the body held no events.",
         content: {
           "application/json": {
             schema: z.union([IngestResultSchema.extend(ErrorBodySchema.shape), ErrorBodySchema]),
@@ -99,9 +107,13 @@ export function createIngestRoutes({ acceptEvents, limits }: { acceptEvents: Acc
     if (!parsed.ok) throw new ApiError(parsed.problem.code, parsed.problem.message);
     if (parsed.items.length === 0) throw new ApiError("invalid_request", "the body holds no events");
     if (parsed.items.length > limits.maxBatchEvents) {
-      throw new ApiError("payload_too_large", `a request may carry at most ${limits.maxBatchEvents} events; this one has ${parsed.items.length}`, {
-        maxBatchEvents: limits.maxBatchEvents,
-      });
+      throw new ApiError(
+        "payload_too_large",
+        `a request may carry at most ${limits.maxBatchEvents} events; this one has ${parsed.items.length}`,
+        {
+          maxBatchEvents: limits.maxBatchEvents,
+        },
+      );
     }
     const result = await acceptEvents(c.var.auth.orgId, parsed.items);
     if (result.accepted + result.duplicates > 0) return c.json(result, 202);

@@ -33,27 +33,42 @@ export function parseBody(
       };
     }
   } else if (encoding !== "" && encoding !== "identity") {
-    return { ok: false, problem: { code: "unsupported_media_type", message: `Content-Encoding '${encoding}' is not supported; use gzip or none` } };
+    return {
+      ok: false,
+      problem: {
+        code: "unsupported_media_type",
+        message: `Content-Encoding '${encoding}' is not supported; use gzip or none`,
+      },
+    };
   }
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   if (mediaType === "application/x-ndjson") return { ok: true, items: parseNdjson(bytes) };
   if (mediaType === "application/json" || mediaType === "") {
     const text = decodeUtf8(bytes);
     if (text === undefined) {
-      return { ok: false, problem: { code: "invalid_request", message: `the body is not valid UTF-8 (${describeInvalidUtf8(bytes)})` } };
+      return {
+        ok: false,
+        problem: { code: "invalid_request", message: `the body is not valid UTF-8 (${describeInvalidUtf8(bytes)})` },
+      };
     }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
-      return { ok: false, problem: { code: "invalid_request", message: `the body is not valid JSON: ${(error as Error).message}` } };
+      return {
+        ok: false,
+        problem: { code: "invalid_request", message: `the body is not valid JSON: ${(error as Error).message}` },
+      };
     }
     const values = Array.isArray(value) ? value : [value];
     return { ok: true, items: values.map((item) => ({ ok: true, value: item })) };
   }
   return {
     ok: false,
-    problem: { code: "unsupported_media_type", message: `Content-Type '${mediaType}' is not accepted; use ${INGEST_MEDIA_TYPES.join(" or ")}` },
+    problem: {
+      code: "unsupported_media_type",
+      message: `Content-Type '${mediaType}' is not accepted; use ${INGEST_MEDIA_TYPES.join(" or ")}`,
+    },
   };
 }
 

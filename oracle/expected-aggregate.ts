@@ -1,6 +1,12 @@
 import { dayNumber, weekdayOf } from "../generator/calendar.ts";
 import type { AggregateQuestion, FilterSpec } from "../query-api/aggregation/aggregate-request.ts";
-import { conversionOf, type AllocationFact, type BookingFact, type ExpenseFact, type OrgFacts } from "./replay-events.ts";
+import {
+  conversionOf,
+  type AllocationFact,
+  type BookingFact,
+  type ExpenseFact,
+  type OrgFacts,
+} from "./replay-events.ts";
 import { bucketOf, utcDay } from "./time-buckets.ts";
 
 /** One fact as the aggregation sees it: where it stands in time, its dimensions and what it adds. */
@@ -81,21 +87,22 @@ export function aggregateFacts(org: OrgFacts): AggregateFacts {
 }
 
 /** Which sources each metric reads, and how it is computed from the sums of measures. */
-const METRIC_RULES: Record<string, { sources: Fact["source"][]; value: (s: Record<string, number>) => number | null }> = {
-  bookings: { sources: ["bookings"], value: (s) => s.bookings ?? 0 },
-  contractValue: { sources: ["bookings"], value: (s) => s.contract ?? 0 },
-  averageBookingValue: { sources: ["bookings"], value: (s) => (s.bookings ? s.contract! / s.bookings : null) },
-  guests: { sources: ["bookings"], value: (s) => s.guests ?? 0 },
-  cancellations: { sources: ["bookings"], value: (s) => s.cancellations ?? 0 },
-  paymentsReceived: { sources: ["payments"], value: (s) => s.payments ?? 0 },
-  refunds: { sources: ["refunds"], value: (s) => s.refunds ?? 0 },
-  netRevenue: { sources: ["payments", "refunds"], value: (s) => (s.payments ?? 0) - (s.refunds ?? 0) },
-  expenses: { sources: ["expenses"], value: (s) => s.expenses ?? 0 },
-  budgetAllocated: { sources: ["budgets"], value: (s) => s.budget ?? 0 },
-  inquiries: { sources: ["inquiries"], value: (s) => s.inquiries ?? 0 },
-  convertedInquiries: { sources: ["inquiries"], value: (s) => s.converted ?? 0 },
-  conversionRate: { sources: ["inquiries"], value: (s) => (s.inquiries ? s.converted! / s.inquiries : null) },
-};
+const METRIC_RULES: Record<string, { sources: Fact["source"][]; value: (s: Record<string, number>) => number | null }> =
+  {
+    bookings: { sources: ["bookings"], value: (s) => s.bookings ?? 0 },
+    contractValue: { sources: ["bookings"], value: (s) => s.contract ?? 0 },
+    averageBookingValue: { sources: ["bookings"], value: (s) => (s.bookings ? s.contract! / s.bookings : null) },
+    guests: { sources: ["bookings"], value: (s) => s.guests ?? 0 },
+    cancellations: { sources: ["bookings"], value: (s) => s.cancellations ?? 0 },
+    paymentsReceived: { sources: ["payments"], value: (s) => s.payments ?? 0 },
+    refunds: { sources: ["refunds"], value: (s) => s.refunds ?? 0 },
+    netRevenue: { sources: ["payments", "refunds"], value: (s) => (s.payments ?? 0) - (s.refunds ?? 0) },
+    expenses: { sources: ["expenses"], value: (s) => s.expenses ?? 0 },
+    budgetAllocated: { sources: ["budgets"], value: (s) => s.budget ?? 0 },
+    inquiries: { sources: ["inquiries"], value: (s) => s.inquiries ?? 0 },
+    convertedInquiries: { sources: ["inquiries"], value: (s) => s.converted ?? 0 },
+    conversionRate: { sources: ["inquiries"], value: (s) => (s.inquiries ? s.converted! / s.inquiries : null) },
+  };
 
 /** The value of a dimension of a fact placed on `day` ('' for text not given, null for an unknown integer). */
 function dimensionOf(fact: Fact, dimension: string, day: string): string | number | null {
@@ -107,7 +114,8 @@ function dimensionOf(fact: Fact, dimension: string, day: string): string | numbe
 function matches(value: string | number | null, filter: FilterSpec): boolean {
   if (value === null) return false;
   if (Array.isArray(filter)) return filter.includes(value);
-  if (typeof filter === "object") return (filter.gte === undefined || value >= filter.gte) && (filter.lte === undefined || value <= filter.lte);
+  if (typeof filter === "object")
+    return (filter.gte === undefined || value >= filter.gte) && (filter.lte === undefined || value <= filter.lte);
   return value === filter;
 }
 
@@ -143,7 +151,8 @@ export function expectedAggregate(data: AggregateFacts, q: AggregateQuestion): R
       group = { cells, sums: {} };
       groups.set(id, group);
     }
-    for (const [measure, value] of Object.entries(fact.measures)) group.sums[measure] = (group.sums[measure] ?? 0) + value;
+    for (const [measure, value] of Object.entries(fact.measures))
+      group.sums[measure] = (group.sums[measure] ?? 0) + value;
   }
   if (keys.length === 0 && groups.size === 0) groups.set("", { cells: {}, sums: {} });
   const rows = [...groups.values()].map(({ cells, sums }) => {

@@ -38,10 +38,22 @@ export function expectedBudgetVsActual(facts: NamedFacts, q: BudgetVsActualQuery
   for (const s of facts.spend) rows.at(s.weddingId, s.category, s.currency).spent = s.spent;
   const all = rows.rows().map((r) => {
     const over = r.spent - (r.allocated ?? 0);
-    return { ...r, remaining: r.allocated === null ? null : r.allocated - r.spent, overrun: over > 0, overrunAmount: Math.max(over, 0) };
+    return {
+      ...r,
+      remaining: r.allocated === null ? null : r.allocated - r.spent,
+      overrun: over > 0,
+      overrunAmount: Math.max(over, 0),
+    };
   });
-  const chosen = all.filter((r) => (q.weddingId === undefined || r.weddingId === q.weddingId) && (!q.overrunOnly || r.overrun));
-  return sortBy(chosen, (r) => r.weddingId, (r) => r.category, (r) => r.currency);
+  const chosen = all.filter(
+    (r) => (q.weddingId === undefined || r.weddingId === q.weddingId) && (!q.overrunOnly || r.overrun),
+  );
+  return sortBy(
+    chosen,
+    (r) => r.weddingId,
+    (r) => r.category,
+    (r) => r.currency,
+  );
 }
 
 /** The receivable of every active booking with a balance, as of a day. */
@@ -72,19 +84,34 @@ function receivableBookings(facts: NamedFacts, asOf: string): ReceivableBookingR
 
 /** Outstanding balances of active bookings per ageing bucket and currency, in bucket order. */
 export function expectedReceivables(facts: NamedFacts, q: ReceivablesQuery): ReceivablesRow[] {
-  const rows = tally(([bucket, currency]): ReceivablesRow => ({ bucket: bucket as ReceivableBucket, currency: currency!, bookings: 0, outstanding: 0 }));
+  const rows = tally(
+    ([bucket, currency]): ReceivablesRow => ({
+      bucket: bucket as ReceivableBucket,
+      currency: currency!,
+      bookings: 0,
+      outstanding: 0,
+    }),
+  );
   for (const r of receivableBookings(facts, q.asOf)) {
     const row = rows.at(r.bucket, r.currency);
     row.bookings++;
     row.outstanding += r.outstanding;
   }
-  return sortBy(rows.rows(), (r) => RECEIVABLE_BUCKETS.indexOf(r.bucket), (r) => r.currency);
+  return sortBy(
+    rows.rows(),
+    (r) => RECEIVABLE_BUCKETS.indexOf(r.bucket),
+    (r) => r.currency,
+  );
 }
 
 /** The bookings behind the receivables of a bucket (or all), soonest wedding first, then by booking id. */
 export function expectedReceivableBookings(facts: NamedFacts, q: ReceivableBookingsQuery): ReceivableBookingRow[] {
   const rows = receivableBookings(facts, q.asOf).filter((r) => q.bucket === undefined || r.bucket === q.bucket);
-  return sortBy(rows, (r) => r.weddingDate, (r) => r.bookingId);
+  return sortBy(
+    rows,
+    (r) => r.weddingDate,
+    (r) => r.bookingId,
+  );
 }
 
 /** True when an instant's UTC day lies in [from, to]. */
@@ -101,19 +128,35 @@ export interface DateRange {
 
 /** Payments received per bucket, method or kind (or neither), and currency. */
 export function expectedPayments(facts: NamedFacts, q: PaymentsQuery): PaymentsRow[] {
-  const t = tally(([bucket, group, currency]) => ({ bucket: bucket!, group: group === "" ? null : group!, currency: currency!, paymentsReceived: 0 }));
+  const t = tally(([bucket, group, currency]) => ({
+    bucket: bucket!,
+    group: group === "" ? null : group!,
+    currency: currency!,
+    paymentsReceived: 0,
+  }));
   for (const p of facts.payments) {
     if (!within(p.at, q)) continue;
     const group = q.groupBy === "method" ? p.method : q.groupBy === "kind" ? p.kind : null;
     const row = t.at(bucketOf(utcDay(p.at), q.interval), group ?? "", p.currency);
     row.paymentsReceived += p.amount;
   }
-  return sortBy(t.rows(), (r) => r.bucket, (r) => r.group ?? "", (r) => r.currency);
+  return sortBy(
+    t.rows(),
+    (r) => r.bucket,
+    (r) => r.group ?? "",
+    (r) => r.currency,
+  );
 }
 
 /** Bookings per wedding month (1–12) or ISO weekday (1 = Monday … 7 = Sunday) of their wedding date, and currency. */
 export function expectedSeasonality(facts: NamedFacts, q: SeasonalityQuery): SeasonalityRow[] {
-  const t = tally(([slot, currency]) => ({ [q.by]: Number(slot), currency: currency!, bookings: 0, cancellations: 0, contractValue: 0 }));
+  const t = tally(([slot, currency]) => ({
+    [q.by]: Number(slot),
+    currency: currency!,
+    bookings: 0,
+    cancellations: 0,
+    contractValue: 0,
+  }));
   for (const b of facts.bookings) {
     if (b.weddingDate < q.from || b.weddingDate > q.to) continue;
     const slot = q.by === "month" ? Number(b.weddingDate.slice(5, 7)) : weekdayOf(dayNumber(b.weddingDate)) + 1;
@@ -122,7 +165,11 @@ export function expectedSeasonality(facts: NamedFacts, q: SeasonalityQuery): Sea
     row.cancellations += b.cancelled ? 1 : 0;
     row.contractValue += b.contractValue;
   }
-  return sortBy(t.rows(), (r) => r[q.by]!, (r) => r.currency);
+  return sortBy(
+    t.rows(),
+    (r) => r[q.by]!,
+    (r) => r.currency,
+  );
 }
 
 /** Per supplier and currency: bookings created, their contract value and cancellations, payments, refunds and flags, over a range of days. */
@@ -152,7 +199,11 @@ export function expectedSupplierPerformance(facts: NamedFacts, q: SupplierPerfor
     const b = bookings.get(f.bookingId)!;
     t.at(b.supplierId, b.currency).anomalies++;
   }
-  return sortBy(t.rows(), (r) => r.supplierId, (r) => r.currency);
+  return sortBy(
+    t.rows(),
+    (r) => r.supplierId,
+    (r) => r.currency,
+  );
 }
 
 /** Inquiries and how many converted, by channel or service, over the days they arrived. */
@@ -168,13 +219,18 @@ export function expectedConversion(facts: NamedFacts, q: ConversionQuery): Conve
 }
 
 /** One metric's total per currency (null for counts that have none) over a range of days. */
-function expectedMetricTotals(facts: NamedFacts, metric: ComparisonMetric, range: DateRange): Map<string | null, number> {
+function expectedMetricTotals(
+  facts: NamedFacts,
+  metric: ComparisonMetric,
+  range: DateRange,
+): Map<string | null, number> {
   const totals = new Map<string | null, number>();
   const add = (currency: string | null, value: number) => totals.set(currency, (totals.get(currency) ?? 0) + value);
   switch (metric) {
     case "bookings":
     case "contractValue":
-      for (const b of facts.bookings) if (within(b.createdAt, range)) add(b.currency, metric === "bookings" ? 1 : b.contractValue);
+      for (const b of facts.bookings)
+        if (within(b.createdAt, range)) add(b.currency, metric === "bookings" ? 1 : b.contractValue);
       break;
     case "paymentsReceived":
     case "refunds":
@@ -182,7 +238,8 @@ function expectedMetricTotals(facts: NamedFacts, metric: ComparisonMetric, range
       // Net revenue is received less refunded; each of the two alone counts as it is.
       if (metric !== "refunds") for (const p of facts.payments) if (within(p.at, range)) add(p.currency, p.amount);
       if (metric !== "paymentsReceived") {
-        for (const r of facts.refunds) if (within(r.at, range)) add(r.currency, metric === "refunds" ? r.amount : -r.amount);
+        for (const r of facts.refunds)
+          if (within(r.at, range)) add(r.currency, metric === "refunds" ? r.amount : -r.amount);
       }
       break;
     case "inquiries":

@@ -32,5 +32,10 @@ export function expectedRevenue(truth: OrgTruth, question: RevenueQuestion): Rev
     row.paymentsReceived += fact.paymentsReceived;
     row.refunds += fact.refunds;
   }
-  return sortBy(rows.rows(), (r) => r.bucket, (r) => r.group ?? "", (r) => r.currency);
+  return sortBy(
+    rows.rows(),
+    (r) => r.bucket,
+    (r) => r.group ?? "",
+    (r) => r.currency,
+  );
 }

@@ -147,14 +147,25 @@ export function groundTruthOf(facts: OrgFacts): OrgTruth {
   for (const anomaly of facts.anomalies) anomalyCounts[anomaly.kind]++;
   return {
     orgKey: facts.orgKey,
-    events: { received: facts.received, unique: facts.unique, accepted: facts.accepted, acceptedByType: { ...facts.acceptedByType } },
+    events: {
+      received: facts.received,
+      unique: facts.unique,
+      accepted: facts.accepted,
+      acceptedByType: { ...facts.acceptedByType },
+    },
     exactDuplicates: facts.exactDuplicates,
     rejected: [...facts.rejected],
     injectedInvalid: { ...facts.injectedInvalid },
     anomalies: [...facts.anomalies],
     anomalyCounts,
     totals: Object.fromEntries(sortBy(totals.entries(), ([currency]) => currency)),
-    revenueDaily: sortBy(daily.rows(), (r) => r.day, (r) => r.service, (r) => r.region ?? "", (r) => r.currency),
+    revenueDaily: sortBy(
+      daily.rows(),
+      (r) => r.day,
+      (r) => r.service,
+      (r) => r.region ?? "",
+      (r) => r.currency,
+    ),
     inquiries,
     firstOccurredAt: facts.firstAt === null ? null : new Date(facts.firstAt).toISOString(),
     lastOccurredAt: facts.lastAt === null ? null : new Date(facts.lastAt).toISOString(),

@@ -6,13 +6,26 @@ import { replayEvents, type TruthInput } from "./replay-events.ts";
 
 let n = 0;
 /** An item of org "a": an event of the given type at the given time. */
-const item = (type: string, occurredAt: string, data: Record<string, unknown>, id = `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`): TruthInput => ({
+const item = (
+  type: string,
+  occurredAt: string,
+  data: Record<string, unknown>,
+  id = `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
+): TruthInput => ({
   orgKey: "a",
   event: { id, type, occurredAt, source: "test", data } as WedSyncEvent,
 });
 const gbp = (amount: number) => ({ amount, currency: "GBP" });
 const booking = (bookingId: string, service: string, at: string) =>
-  item("booking.created", at, { bookingId, weddingId: "w-1", supplierId: "s-1", service, weddingDate: "2026-09-05", guestCount: 90, contractValue: gbp(1000) });
+  item("booking.created", at, {
+    bookingId,
+    weddingId: "w-1",
+    supplierId: "s-1",
+    service,
+    weddingDate: "2026-09-05",
+    guestCount: 90,
+    contractValue: gbp(1000),
+  });
 const payment = (paymentId: string, amount: number, at: string) =>
   item("payment.received", at, { paymentId, bookingId: "b-1", weddingId: "w-1", amount: gbp(amount), method: "card" });
 
@@ -24,10 +37,26 @@ const items = [
   // Paid 1100 of 1000: an overpayment.
   payment("p-3", 500, "2026-03-01T10:00:00Z"),
   // For a booking that does not exist: rejected, so counted nowhere.
-  item("payment.received", "2026-03-02T10:00:00Z", { paymentId: "p-x", bookingId: "b-none", weddingId: "w-1", amount: gbp(50), method: "cash" }),
+  item("payment.received", "2026-03-02T10:00:00Z", {
+    paymentId: "p-x",
+    bookingId: "b-none",
+    weddingId: "w-1",
+    amount: gbp(50),
+    method: "cash",
+  }),
   // Of the same wedding: one asks for the booked service (converted), one for another (not).
-  item("inquiry.received", "2026-01-05T10:00:00Z", { inquiryId: "i-1", weddingId: "w-1", service: "photography", channel: "website" }),
-  item("inquiry.received", "2026-01-06T10:00:00Z", { inquiryId: "i-2", weddingId: "w-1", service: "florist", channel: "website" }),
+  item("inquiry.received", "2026-01-05T10:00:00Z", {
+    inquiryId: "i-1",
+    weddingId: "w-1",
+    service: "photography",
+    channel: "website",
+  }),
+  item("inquiry.received", "2026-01-06T10:00:00Z", {
+    inquiryId: "i-2",
+    weddingId: "w-1",
+    service: "florist",
+    channel: "website",
+  }),
   item("inquiry.received", "2026-01-07T10:00:00Z", { inquiryId: "i-3", service: "photography", channel: "social" }),
 ];
 

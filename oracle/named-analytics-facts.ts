@@ -90,7 +90,14 @@ function paymentFlags(payments: readonly PaymentFact[], windowMs: number): FlagF
  */
 export function namedFacts(facts: OrgFacts, options: NamedFactOptions): NamedFacts {
   const supplierOf = (bookingId: string) => facts.bookings.get(bookingId)!.supplierId;
-  const spend = tally(([weddingId, category, currency]): SpendFact => ({ weddingId: weddingId!, category: category!, currency: currency!, spent: 0 }));
+  const spend = tally(
+    ([weddingId, category, currency]): SpendFact => ({
+      weddingId: weddingId!,
+      category: category!,
+      currency: currency!,
+      spent: 0,
+    }),
+  );
   for (const e of facts.expenses) spend.at(e.weddingId, e.category, e.currency).spent += e.amount;
   const converted = conversionOf(facts);
   return {
@@ -115,7 +122,13 @@ export function namedFacts(facts: OrgFacts, options: NamedFactOptions): NamedFac
     })),
     allocations: [...facts.allocations.values()],
     spend: spend.rows(),
-    inquiries: facts.inquiries.map((i) => ({ inquiryId: i.inquiryId, service: i.service, channel: i.channel, at: i.at, converted: converted(i) })),
+    inquiries: facts.inquiries.map((i) => ({
+      inquiryId: i.inquiryId,
+      service: i.service,
+      channel: i.channel,
+      at: i.at,
+      converted: converted(i),
+    })),
     flags: paymentFlags(facts.payments, options.duplicatePaymentWindowMs),
   };
 }

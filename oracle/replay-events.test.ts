@@ -4,15 +4,31 @@ import { conversionOf, EventReplay, replayEvents, type TruthInput } from "./repl
 
 let n = 0;
 /** An item of org "a": an event of the given type at the given time, with a fresh id unless one is given. */
-const item = (type: string, occurredAt: string, data: Record<string, unknown>, id = `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`): TruthInput => ({
+const item = (
+  type: string,
+  occurredAt: string,
+  data: Record<string, unknown>,
+  id = `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
+): TruthInput => ({
   orgKey: "a",
   event: { id, type, occurredAt, source: "test", data } as WedSyncEvent,
 });
 const gbp = (amount: number) => ({ amount, currency: "GBP" });
 const created = (bookingId: string, at: string, extra: Record<string, unknown> = {}) =>
-  item("booking.created", at, { bookingId, weddingId: "w-1", supplierId: "s-1", service: "photography", weddingDate: "2027-06-12", guestCount: 100, contractValue: gbp(1000), ...extra });
-const updated = (at: string, data: Record<string, unknown>) => item("booking.updated", at, { bookingId: "b-1", weddingId: "w-1", ...data });
-const allocated = (at: string, amount: number) => item("budget.allocated", at, { weddingId: "w-1", category: "florist", amount: gbp(amount) });
+  item("booking.created", at, {
+    bookingId,
+    weddingId: "w-1",
+    supplierId: "s-1",
+    service: "photography",
+    weddingDate: "2027-06-12",
+    guestCount: 100,
+    contractValue: gbp(1000),
+    ...extra,
+  });
+const updated = (at: string, data: Record<string, unknown>) =>
+  item("booking.updated", at, { bookingId: "b-1", weddingId: "w-1", ...data });
+const allocated = (at: string, amount: number) =>
+  item("budget.allocated", at, { weddingId: "w-1", category: "florist", amount: gbp(amount) });
 
 describe("EventReplay", () => {
   it("keeps a booking's figures as last applied in log order, even from an update dated earlier", () => {
@@ -49,22 +65,48 @@ describe("EventReplay", () => {
     const replay = new EventReplay();
     const booking = created("b-1", "2026-01-10T09:00:00Z");
     const pay = (amount: number, currency = "GBP") =>
-      item("payment.received", "2026-01-11T09:00:00Z", { paymentId: `p-${amount}`, bookingId: "b-1", weddingId: "w-1", amount: { amount, currency }, method: "card" });
-    expect([booking, booking, pay(100), pay(200, "EUR"), item("payment.refunded", "2026-01-12T09:00:00Z", { refundId: "r-1", paymentId: "p-100", bookingId: "b-1", weddingId: "w-1", amount: gbp(150) })].map((i) => replay.add(i))).toEqual([
-      "accepted",
-      "duplicate",
-      "accepted",
-      "rejected",
-      "rejected",
-    ]);
+      item("payment.received", "2026-01-11T09:00:00Z", {
+        paymentId: `p-${amount}`,
+        bookingId: "b-1",
+        weddingId: "w-1",
+        amount: { amount, currency },
+        method: "card",
+      });
+    expect(
+      [
+        booking,
+        booking,
+        pay(100),
+        pay(200, "EUR"),
+        item("payment.refunded", "2026-01-12T09:00:00Z", {
+          refundId: "r-1",
+          paymentId: "p-100",
+          bookingId: "b-1",
+          weddingId: "w-1",
+          amount: gbp(150),
+        }),
+      ].map((i) => replay.add(i)),
+    ).toEqual(["accepted", "duplicate", "accepted", "rejected", "rejected"]);
     expect(replay.facts("a")!.rejected.map((r) => r.reason)).toEqual(["currency-mismatch", "refund-exceeds-paid"]);
-    expect(replay.facts("a")!.payments).toEqual([expect.objectContaining({ amount: 100, bookingNetPaid: 100, bookingContractValue: 1000 })]);
+    expect(replay.facts("a")!.payments).toEqual([
+      expect.objectContaining({ amount: 100, bookingNetPaid: 100, bookingContractValue: 1000 }),
+    ]);
   });
 
   it("converts an inquiry only into a booking of its wedding and service, whichever arrived first", () => {
     const inquiry = (inquiryId: string, service: string, weddingId?: string) =>
-      item("inquiry.received", "2026-01-05T10:00:00Z", { inquiryId, service, channel: "website", ...(weddingId ? { weddingId } : {}) });
-    const facts = replayEvents([inquiry("i-1", "photography", "w-1"), inquiry("i-2", "florist", "w-1"), inquiry("i-3", "photography"), created("b-1", "2026-01-10T09:00:00Z")]).get("a")!;
+      item("inquiry.received", "2026-01-05T10:00:00Z", {
+        inquiryId,
+        service,
+        channel: "website",
+        ...(weddingId ? { weddingId } : {}),
+      });
+    const facts = replayEvents([
+      inquiry("i-1", "photography", "w-1"),
+      inquiry("i-2", "florist", "w-1"),
+      inquiry("i-3", "photography"),
+      created("b-1", "2026-01-10T09:00:00Z"),
+    ]).get("a")!;
     expect(facts.inquiries.map(conversionOf(facts))).toEqual([true, false, false]);
   });
 });

@@ -200,7 +200,12 @@ export class EventReplay {
     org.lastAt = Math.max(org.lastAt ?? at, at);
     if (label?.class === "anomaly") {
       const data: { weddingId?: string; bookingId?: string } = event.data;
-      const anomaly: InjectedAnomaly = { eventId: event.id, type: event.type, kind: label.kind, weddingId: data.weddingId ?? "" };
+      const anomaly: InjectedAnomaly = {
+        eventId: event.id,
+        type: event.type,
+        kind: label.kind,
+        weddingId: data.weddingId ?? "",
+      };
       if (data.bookingId !== undefined) anomaly.bookingId = data.bookingId;
       org.anomalies.push(anomaly);
     }
@@ -338,12 +343,24 @@ function apply(org: OrgFacts, event: WedSyncEvent, at: number, position: number)
       if (inOtherCurrency(d.amount, booking)) return "currency-mismatch";
       if (d.amount.amount > booking.paid - booking.refunded) return "refund-exceeds-paid";
       booking.refunded += d.amount.amount;
-      org.refunds.push({ eventId: event.id, bookingId: d.bookingId, amount: d.amount.amount, currency: d.amount.currency, at });
+      org.refunds.push({
+        eventId: event.id,
+        bookingId: d.bookingId,
+        amount: d.amount.amount,
+        currency: d.amount.currency,
+        at,
+      });
       return undefined;
     }
     case "expense.recorded": {
       const d = event.data;
-      org.expenses.push({ weddingId: d.weddingId, category: d.category, amount: d.amount.amount, currency: d.amount.currency, at });
+      org.expenses.push({
+        weddingId: d.weddingId,
+        category: d.category,
+        amount: d.amount.amount,
+        currency: d.amount.currency,
+        at,
+      });
       return undefined;
     }
     case "budget.allocated": {
@@ -352,7 +369,14 @@ function apply(org: OrgFacts, event: WedSyncEvent, at: number, position: number)
       const current = org.allocations.get(key);
       // Latest by occurredAt, then by log position: unlike a booking's figures, not simply the last applied.
       if (current === undefined || at > current.at || (at === current.at && position > current.position)) {
-        org.allocations.set(key, { weddingId: d.weddingId, category: d.category, amount: d.amount.amount, currency: d.amount.currency, at, position });
+        org.allocations.set(key, {
+          weddingId: d.weddingId,
+          category: d.category,
+          amount: d.amount.amount,
+          currency: d.amount.currency,
+          at,
+          position,
+        });
       }
       return undefined;
     }

@@ -9,7 +9,12 @@ describe("loadConfig", () => {
       dataDir: path.resolve("./data"),
       port: 8080,
       host: "0.0.0.0",
-      httpLimits: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5000, maxConnections: 1024 },
+      httpLimits: {
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 5000,
+        maxConnections: 1024,
+      },
       kafkaBrokers: undefined,
       clickhouseUrl: undefined,
       databaseUrl: undefined,
@@ -27,7 +32,12 @@ describe("loadConfig", () => {
   });
 
   it("reads servers and numbers, treating empty values as unset", () => {
-    const config = loadConfig({ KAFKA_BROKERS: "k1:9092,k2:9092", DATABASE_URL: "postgres://db/x", PORT: "9000", REDIS_URL: "" });
+    const config = loadConfig({
+      KAFKA_BROKERS: "k1:9092,k2:9092",
+      DATABASE_URL: "postgres://db/x",
+      PORT: "9000",
+      REDIS_URL: "",
+    });
     expect(config.kafkaBrokers).toEqual(["k1:9092", "k2:9092"]);
     expect(config.databaseUrl).toBe("postgres://db/x");
     expect(config.port).toBe(9000);
@@ -37,15 +47,31 @@ describe("loadConfig", () => {
   it("names every bad variable in one error", () => {
     const attempt = () => loadConfig({ CLICKHOUSE_URL: "not a url", PORT: "http", LOG_PARTITIONS: "0" });
     expect(attempt).toThrow(ConfigError);
-    for (const problem of ['"CLICKHOUSE_URL" is not a URL', '"PORT" is not a number', '"LOG_PARTITIONS" must be at least 1']) {
+    for (const problem of [
+      '"CLICKHOUSE_URL" is not a URL',
+      '"PORT" is not a number',
+      '"LOG_PARTITIONS" must be at least 1',
+    ]) {
       expect(attempt).toThrow(problem);
     }
-    expect(() => loadConfig({ WEDSYNC_TEST_CRASH_POINTS: "process.nowhere=0.5" })).toThrow(/unknown crash point "process.nowhere"/);
+    expect(() => loadConfig({ WEDSYNC_TEST_CRASH_POINTS: "process.nowhere=0.5" })).toThrow(
+      /unknown crash point "process.nowhere"/,
+    );
   });
 
   it("reads the HTTP server's timeouts and connection cap, and refuses a headers timeout longer than the request timeout", () => {
-    const config = loadConfig({ HTTP_REQUEST_TIMEOUT_MS: "60000", HTTP_HEADERS_TIMEOUT_MS: "5000", HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000", HTTP_MAX_CONNECTIONS: "200" });
-    expect(config.httpLimits).toEqual({ requestTimeoutMs: 60_000, headersTimeoutMs: 5000, keepAliveTimeoutMs: 65_000, maxConnections: 200 });
+    const config = loadConfig({
+      HTTP_REQUEST_TIMEOUT_MS: "60000",
+      HTTP_HEADERS_TIMEOUT_MS: "5000",
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000",
+      HTTP_MAX_CONNECTIONS: "200",
+    });
+    expect(config.httpLimits).toEqual({
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: 5000,
+      keepAliveTimeoutMs: 65_000,
+      maxConnections: 200,
+    });
     expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: "5000" })).toThrow(
       '"HTTP_HEADERS_TIMEOUT_MS" (10000) must not exceed "HTTP_REQUEST_TIMEOUT_MS" (5000)',
     );

@@ -35,7 +35,10 @@ export function createCrashHook(probabilities: Partial<Record<CrashPoint, number
 /** Parses `point=probability,…` (e.g. `process.after-clickhouse-insert=0.05`), naming what is wrong. */
 export function parseCrashPoints(spec: string): Partial<Record<CrashPoint, number>> {
   const out: Partial<Record<CrashPoint, number>> = {};
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, value] = part.split("=");
     if (!(CRASH_POINTS as readonly string[]).includes(name ?? "")) {
       throw new RangeError(`unknown crash point "${name}"; known: ${CRASH_POINTS.join(", ")}`);

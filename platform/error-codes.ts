@@ -25,16 +25,32 @@ export const ERROR_CODES = {
     description: "The API key lacks the scope this route needs; details name the scope needed and the key's scopes.",
   },
   not_found: { status: 404, retriable: false, description: "No such resource in the caller's organisation." },
-  invalid_request: { status: 400, retriable: false, description: "Query parameters or body failed validation; details name each problem." },
-  invalid_events: { status: 400, retriable: false, description: "No event in the request was valid; details list every violation." },
+  invalid_request: {
+    status: 400,
+    retriable: false,
+    description: "Query parameters or body failed validation; details name each problem.",
+  },
+  invalid_events: {
+    status: 400,
+    retriable: false,
+    description: "No event in the request was valid; details list every violation.",
+  },
   not_acceptable: {
     status: 406,
     retriable: false,
     description: "The Accept header names no format the route can answer in; details list them.",
   },
-  unsupported_media_type: { status: 415, retriable: false, description: "The Content-Type is not one the route accepts." },
+  unsupported_media_type: {
+    status: 415,
+    retriable: false,
+    description: "The Content-Type is not one the route accepts.",
+  },
   payload_too_large: { status: 413, retriable: false, description: "The body exceeds the size or event-count limit." },
-  not_ready: { status: 409, retriable: true, description: "The resource exists but is not ready yet (e.g. a report still running)." },
+  not_ready: {
+    status: 409,
+    retriable: true,
+    description: "The resource exists but is not ready yet (e.g. a report still running).",
+  },
   too_many_streams: {
     status: 429,
     retriable: true,
@@ -43,7 +59,8 @@ export const ERROR_CODES = {
   rate_limited: {
     status: 429,
     retriable: true,
-    description: "The organisation used up its tier's request quota for the current window; retry after Retry-After seconds.",
+    description:
+      "The organisation used up its tier's request quota for the current window; retry after Retry-After seconds.",
   },
   log_unavailable: {
     status: 503,
@@ -53,24 +70,46 @@ export const ERROR_CODES = {
   internal_error: { status: 500, retriable: false, description: "An unexpected failure; the log carries the details." },
 
   // Inside the process only.
-  infrastructure_error: { retriable: true, description: "A store or the log could not be reached, or failed mid-operation." },
+  infrastructure_error: {
+    retriable: true,
+    description: "A store or the log could not be reached, or failed mid-operation.",
+  },
   offsets_ahead_of_log: {
     retriable: false,
     description:
       "Postgres holds offsets (processed, or a range left pending by a crash) beyond the end of the log: the database and the log do not belong together, or the log lost records. The processor stops.",
   },
-  invalid_argument: { retriable: false, description: "An adapter was given an unusable argument (a batch size, a partition count, a name)." },
+  invalid_argument: {
+    retriable: false,
+    description: "An adapter was given an unusable argument (a batch size, a partition count, a name).",
+  },
   unknown_partition: { retriable: false, description: "A topic has no partition of that number." },
-  consumer_group_busy: { retriable: false, description: "The consumer group already consumes the topic in this process." },
-  log_record_unreadable: { retriable: false, description: "An event log record is in a format this version cannot read." },
-  dedup_record_unreadable: { retriable: false, description: "A dedup journal record is in a format this version cannot read." },
-  sql_transaction_closed: { retriable: false, description: "A statement was sent on a transaction's handle after the transaction ended." },
+  consumer_group_busy: {
+    retriable: false,
+    description: "The consumer group already consumes the topic in this process.",
+  },
+  log_record_unreadable: {
+    retriable: false,
+    description: "An event log record is in a format this version cannot read.",
+  },
+  dedup_record_unreadable: {
+    retriable: false,
+    description: "A dedup journal record is in a format this version cannot read.",
+  },
+  sql_transaction_closed: {
+    retriable: false,
+    description: "A statement was sent on a transaction's handle after the transaction ended.",
+  },
   sql_client_used_in_transaction: {
     retriable: false,
-    description: "The PGlite client itself was used inside a transaction callback, which would deadlock; use the transaction's handle.",
+    description:
+      "The PGlite client itself was used inside a transaction callback, which would deadlock; use the transaction's handle.",
   },
   migration_invalid: { retriable: false, description: "The migration files are inconsistent (two share a version)." },
-  migration_failed: { retriable: false, description: "A migration statement failed; details name the file and the statement." },
+  migration_failed: {
+    retriable: false,
+    description: "A migration statement failed; details name the file and the statement.",
+  },
   clickhouse_setting_invalid: { retriable: false, description: "A ClickHouse setting name is not a plain identifier." },
   invalid_month: { retriable: false, description: "A report month is not a YYYY-MM month." },
   reports_closed: { retriable: false, description: "The report job runner is closed." },
@@ -84,7 +123,9 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** A code an HTTP answer can carry: one with a status. */
-export type HttpErrorCode = { [C in ErrorCode]: (typeof ERROR_CODES)[C] extends { status: ContentfulStatusCode } ? C : never }[ErrorCode];
+export type HttpErrorCode = {
+  [C in ErrorCode]: (typeof ERROR_CODES)[C] extends { status: ContentfulStatusCode } ? C : never;
+}[ErrorCode];
 
 /** Every code an HTTP answer can carry, in registry order. */
 export const HTTP_ERROR_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES, HTTP_ERROR_CODES } from "./error-codes.ts";
-import { InfrastructureError, isRetriable, LogUnavailableError, OffsetsAheadOfLogError, WedSyncError } from "./errors.ts";
+import {
+  InfrastructureError,
+  isRetriable,
+  LogUnavailableError,
+  OffsetsAheadOfLogError,
+  WedSyncError,
+} from "./errors.ts";
 import { ApiError } from "./http/api-error.ts";
 
 describe("the error family", () => {
@@ -33,8 +39,18 @@ describe("the error family", () => {
   it("makes ApiError one of the family: a code with its status, its name and its body", () => {
     const error = new ApiError("rate_limited", "retry in 3 s", { retryAfterSeconds: 3 }, { "Retry-After": "3" });
     expect(error).toBeInstanceOf(WedSyncError);
-    expect(error).toMatchObject({ name: "ApiError", code: "rate_limited", status: 429, retriable: true, headers: { "Retry-After": "3" } });
-    expect(error.toBody()).toEqual({ error: { code: "rate_limited", message: "retry in 3 s", details: { retryAfterSeconds: 3 } } });
-    expect(new ApiError("not_found", "no such report").toBody()).toEqual({ error: { code: "not_found", message: "no such report" } });
+    expect(error).toMatchObject({
+      name: "ApiError",
+      code: "rate_limited",
+      status: 429,
+      retriable: true,
+      headers: { "Retry-After": "3" },
+    });
+    expect(error.toBody()).toEqual({
+      error: { code: "rate_limited", message: "retry in 3 s", details: { retryAfterSeconds: 3 } },
+    });
+    expect(new ApiError("not_found", "no such report").toBody()).toEqual({
+      error: { code: "not_found", message: "no such report" },
+    });
   });
 });

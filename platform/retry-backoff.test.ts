@@ -14,10 +14,14 @@ describe("backoffDelayMs", () => {
 
   it("stays within [0, cap] for any retry count, however large", () => {
     fc.assert(
-      fc.property(fc.integer({ min: -5, max: 10_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (retry, r) => {
-        const delay = backoffDelayMs(BACKOFF, retry, () => r);
-        return Number.isFinite(delay) && delay >= 0 && delay <= BACKOFF.maxMs;
-      }),
+      fc.property(
+        fc.integer({ min: -5, max: 10_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (retry, r) => {
+          const delay = backoffDelayMs(BACKOFF, retry, () => r);
+          return Number.isFinite(delay) && delay >= 0 && delay <= BACKOFF.maxMs;
+        },
+      ),
     );
   });
 

@@ -80,9 +80,19 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
   async function writeRange(
     partition: number,
     chunk: LogRecord[],
-    { alreadyPending, freshToken, refused }: { alreadyPending: boolean; freshToken: boolean; refused?: ReadonlyMap<number, string> },
+    {
+      alreadyPending,
+      freshToken,
+      refused,
+    }: { alreadyPending: boolean; freshToken: boolean; refused?: ReadonlyMap<number, string> },
   ): Promise<void> {
-    const range: BatchRange = { group, topic, partition, from: chunk[0]!.offset, to: chunk[chunk.length - 1]!.offset + 1 };
+    const range: BatchRange = {
+      group,
+      topic,
+      partition,
+      from: chunk[0]!.offset,
+      to: chunk[chunk.length - 1]!.offset + 1,
+    };
     const outcome = await settleRevenue(sql, await deps.processRecords(chunk, { refused }));
     if (!alreadyPending) await recordPendingRange(sql, range);
     crash("process.before-clickhouse-insert");
@@ -102,7 +112,12 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
    * parts are written in log order, each committed before the next starts, so offsets stay contiguous. Every attempt
    * after a refusal takes a fresh dedup token, since the discarded rows' tokens may still be in ClickHouse's log.
    */
-  async function writeIsolating(partition: number, chunk: LogRecord[], alreadyPending: boolean, freshToken: boolean): Promise<void> {
+  async function writeIsolating(
+    partition: number,
+    chunk: LogRecord[],
+    alreadyPending: boolean,
+    freshToken: boolean,
+  ): Promise<void> {
     try {
       await writeRange(partition, chunk, { alreadyPending, freshToken });
       return;
@@ -112,12 +127,30 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
       deps.onFailure?.(error);
       const from = chunk[0]!.offset;
       const to = chunk[chunk.length - 1]!.offset + 1;
-      logger.warn({ event: "processor.store_refused", partition, from, to, store: refusal.store, code: refusal.code, reason: refusal.message }, "a store refused part of a batch; isolating it");
+      logger.warn(
+        {
+          event: "processor.store_refused",
+          partition,
+          from,
+          to,
+          store: refusal.store,
+          code: refusal.code,
+          reason: refusal.message,
+        },
+        "a store refused part of a batch; isolating it",
+      );
       await discardUncommittedRows(ch, partition, from);
       if (chunk.length === 1) {
         const message = describeRefusal(refusal);
-        await writeRange(partition, chunk, { alreadyPending: false, freshToken: true, refused: new Map([[from, message]]) });
-        logger.warn({ event: "processor.dead_lettered", partition, offset: from, reason: "store_refused", message }, "event dead-lettered");
+        await writeRange(partition, chunk, {
+          alreadyPending: false,
+          freshToken: true,
+          refused: new Map([[from, message]]),
+        });
+        logger.warn(
+          { event: "processor.dead_lettered", partition, offset: from, reason: "store_refused", message },
+          "event dead-lettered",
+        );
         return;
       }
       const half = Math.ceil(chunk.length / 2);

@@ -135,8 +135,15 @@ export class BudgetState {
            allocated_offset = excluded.allocated_offset, allocated_event_id = excluded.allocated_event_id,
            spent_amount = excluded.spent_amount`,
         columns(kept, [
-          "orgId", "weddingId", "category", "currency", "allocatedAmount", "allocatedAt", "allocatedOffset",
-          "allocatedEventId", "spentAmount",
+          "orgId",
+          "weddingId",
+          "category",
+          "currency",
+          "allocatedAmount",
+          "allocatedAt",
+          "allocatedOffset",
+          "allocatedEventId",
+          "spentAmount",
         ]),
       );
     }
@@ -156,7 +163,14 @@ export class BudgetState {
            $8::uuid[])
          ON CONFLICT DO NOTHING`,
         columns(this.newExpenses, [
-          "orgId", "expenseId", "weddingId", "category", "amount", "currency", "incurredOn", "eventId",
+          "orgId",
+          "expenseId",
+          "weddingId",
+          "category",
+          "amount",
+          "currency",
+          "incurredOn",
+          "eventId",
         ]),
       );
     }

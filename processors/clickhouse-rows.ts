@@ -4,25 +4,65 @@ import type { Anomaly, ProcessedEvent } from "./step-result.ts";
 
 /** Column order of `events` rows as written (JSONCompactEachRow). */
 export const EVENT_COLUMNS = [
-  "org_id", "id", "type", "occurred_at", "received_at", "source", "wedding_id", "booking_id", "payment_id",
-  "supplier_id", "service", "category", "region", "venue_id", "channel", "method", "kind", "wedding_date",
-  "guest_count", "amount", "currency", "data", "log_partition", "log_offset",
+  "org_id",
+  "id",
+  "type",
+  "occurred_at",
+  "received_at",
+  "source",
+  "wedding_id",
+  "booking_id",
+  "payment_id",
+  "supplier_id",
+  "service",
+  "category",
+  "region",
+  "venue_id",
+  "channel",
+  "method",
+  "kind",
+  "wedding_date",
+  "guest_count",
+  "amount",
+  "currency",
+  "data",
+  "log_partition",
+  "log_offset",
 ] as const;
 
 /** Column order of `rejected_events` rows. */
 export const REJECTED_COLUMNS = [
-  "org_id", "id", "type", "received_at", "reasons", "message", "payload", "log_partition", "log_offset",
+  "org_id",
+  "id",
+  "type",
+  "received_at",
+  "reasons",
+  "message",
+  "payload",
+  "log_partition",
+  "log_offset",
 ] as const;
 
 /** Column order of `anomalies` rows. */
 export const ANOMALY_COLUMNS = [
-  "org_id", "id", "kind", "severity", "score", "event_id", "booking_id", "wedding_id", "evidence", "occurred_at",
-  "log_partition", "log_offset",
+  "org_id",
+  "id",
+  "kind",
+  "severity",
+  "score",
+  "event_id",
+  "booking_id",
+  "wedding_id",
+  "evidence",
+  "occurred_at",
+  "log_partition",
+  "log_offset",
 ] as const;
 
 // A UTC instant already in the shape ClickHouse wants but for the "T", the "Z" and perhaps the milliseconds: the form
 // toISOString writes and most producers send. Anything else (offsets, other fractions) goes through Date.
-const PLAIN_UTC_INSTANT = /^(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))T((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(\.\d{3})?Z$/;
+const PLAIN_UTC_INSTANT =
+  /^(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))T((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(\.\d{3})?Z$/;
 
 /**
  * An ISO instant as ClickHouse DateTime64(3) text in UTC. The instants of events are valid (the schema checks that

@@ -93,8 +93,18 @@ export class InquiryState {
        ON CONFLICT (org_id, inquiry_id) DO UPDATE SET
          converted_booking_id = excluded.converted_booking_id, converted_at = excluded.converted_at`,
       columns(changed, [
-        "orgId", "inquiryId", "weddingId", "service", "channel", "weddingDate", "budgetAmount", "budgetCurrency",
-        "receivedAt", "eventId", "convertedBookingId", "convertedAt",
+        "orgId",
+        "inquiryId",
+        "weddingId",
+        "service",
+        "channel",
+        "weddingDate",
+        "budgetAmount",
+        "budgetCurrency",
+        "receivedAt",
+        "eventId",
+        "convertedBookingId",
+        "convertedAt",
       ]),
     );
   }

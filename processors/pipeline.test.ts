@@ -59,7 +59,9 @@ describe("the processing pipeline on PGlite and chDB", () => {
     expect(anomalies.map((a) => a.kind)).toEqual(["duplicate_payment", "overpayment"]);
     expect(anomalies.find((a) => a.kind === "duplicate_payment")!.event_id).toBe(twin.id);
     expect(await count("anomalies", org)).toBe(2);
-    expect(await count("events", org, "AND type = 'payment.received' AND service = 'photography' AND region = 'Yorkshire'")).toBe(3);
+    expect(
+      await count("events", org, "AND type = 'payment.received' AND service = 'photography' AND region = 'Yorkshire'"),
+    ).toBe(3);
   });
 
   it("dead-letters events that need state they cannot find, with reason codes and payload", async () => {
@@ -76,7 +78,8 @@ describe("the processing pipeline on PGlite and chDB", () => {
     const { outcome } = await runBatch("g2", records(org, [booking, orphan, wrongCurrency, tooMuchBack, schemaBroken]));
     expect(outcome.counts).toMatchObject({ ok: 1, deadLettered: 4 });
     const rs = await world.ch.query({
-      query: "SELECT arrayJoin(reasons) AS reason FROM rejected_events FINAL WHERE org_id = {org:String} ORDER BY reason",
+      query:
+        "SELECT arrayJoin(reasons) AS reason FROM rejected_events FINAL WHERE org_id = {org:String} ORDER BY reason",
       query_params: { org },
       format: "JSONEachRow",
     });

@@ -69,7 +69,10 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   const projectBookingState = createProjectBookingStateStep();
   const projectWeddingBudgets = createProjectWeddingBudgetsStep();
   const projectInquiries = createProjectInquiriesStep();
-  const detectors = [createDetectOverpaymentStep(), createDetectDuplicatePaymentStep({ windowMs: options.duplicatePaymentWindowMs })];
+  const detectors = [
+    createDetectOverpaymentStep(),
+    createDetectDuplicatePaymentStep({ windowMs: options.duplicatePaymentWindowMs }),
+  ];
 
   return async function processRecords(records, { refused } = {}) {
     const outcome: Omit<BatchOutcome, "state" | "counts"> = {
@@ -82,7 +85,13 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
     const reject = (record: LogRecord, orgId: string, receivedAt: string, reasons: string[], message: string) => {
       outcome.rejectedRows.push(
         toRejectedRow(
-          { orgId, receivedAt, payload: record.value.toString("utf8"), partition: record.partition, offset: record.offset },
+          {
+            orgId,
+            receivedAt,
+            payload: record.value.toString("utf8"),
+            partition: record.partition,
+            offset: record.offset,
+          },
           reasons,
           message,
         ),
@@ -105,7 +114,13 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
       }
       const parsed = parseEvent(event);
       if (!parsed.ok) {
-        reject(record, orgId, receivedAt, ["schema_invalid"], parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
+        reject(
+          record,
+          orgId,
+          receivedAt,
+          ["schema_invalid"],
+          parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "),
+        );
         continue;
       }
       events.push({ orgId, receivedAt, event: parsed.event, partition: record.partition, offset: record.offset });

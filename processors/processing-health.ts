@@ -90,7 +90,10 @@ export function createProcessingHealthReader({
 export function describeStalls(health: ProcessingHealth, stallMs: number): string[] {
   return health.partitions
     .filter((p) => p.stalledForMs > stallMs)
-    .map((p) => `partition ${p.partition} has committed nothing for ${Math.round(p.stalledForMs / 1000)} s while ${p.waiting} events wait`);
+    .map(
+      (p) =>
+        `partition ${p.partition} has committed nothing for ${Math.round(p.stalledForMs / 1000)} s while ${p.waiting} events wait`,
+    );
 }
 
 /** What the processor's readiness probe reads. */
@@ -106,7 +109,11 @@ export interface ProcessorStallProbeDeps {
  * The readiness probe of a process running the processor: it is not ready while a partition cannot move (events wait
  * and nothing commits). Resolves with why (every stalled partition, and this process's last failure) or with nothing.
  */
-export function createProcessorStallProbe({ readHealth, failures, stallMs }: ProcessorStallProbeDeps): () => Promise<string | undefined> {
+export function createProcessorStallProbe({
+  readHealth,
+  failures,
+  stallMs,
+}: ProcessorStallProbeDeps): () => Promise<string | undefined> {
   return async function probeProcessorStall() {
     const stalls = describeStalls(await readHealth(), stallMs);
     if (stalls.length === 0) return undefined;

@@ -24,9 +24,17 @@ let sql: SqlClient;
 beforeEach(async () => {
   dir = await makeTempDir("wedsync-runtime");
   sql = await createTestPglite(path.join(dir.path, "pg"));
-  log = await createEventLog({ kafkaBrokers: undefined, dataDir: dir.path, partitions: 1, logger: pino({ level: "silent" }) });
+  log = await createEventLog({
+    kafkaBrokers: undefined,
+    dataDir: dir.path,
+    partitions: 1,
+    logger: pino({ level: "silent" }),
+  });
   // Three records in the log's one partition: it ends at offset 3.
-  await log.append(TOPIC, ["a", "b", "c"].map((key) => ({ key, value: Buffer.from("{}") })));
+  await log.append(
+    TOPIC,
+    ["a", "b", "c"].map((key) => ({ key, value: Buffer.from("{}") })),
+  );
 });
 
 afterEach(async () => {
@@ -38,7 +46,10 @@ afterEach(async () => {
 /** A processor of the test's log and database, with every log line it writes and every failure it reports. */
 function processorOverTheLog() {
   const lines: { level: number; event?: string; err?: { type?: string; code?: string } }[] = [];
-  const logger = pino({ level: "debug" }, new Writable({ write: (chunk, _encoding, done) => done(void lines.push(JSON.parse(String(chunk)))) }));
+  const logger = pino(
+    { level: "debug" },
+    new Writable({ write: (chunk, _encoding, done) => done(void lines.push(JSON.parse(String(chunk)))) }),
+  );
   const failures: unknown[] = [];
   const processor = createProcessor({
     log,
@@ -57,12 +68,10 @@ function processorOverTheLog() {
 }
 
 const setOffsets = (next: number, pendingEnd: number | null) =>
-  sql.query("INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end) VALUES ($1, $2, 0, $3, $4)", [
-    GROUP,
-    TOPIC,
-    next,
-    pendingEnd,
-  ]);
+  sql.query(
+    "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end) VALUES ($1, $2, 0, $3, $4)",
+    [GROUP, TOPIC, next, pendingEnd],
+  );
 
 describe("the processor runtime", () => {
   it("stops with one fatal log, and no restart, when the log ends before the range Postgres recorded as pending", async () => {
@@ -80,7 +89,11 @@ describe("the processor runtime", () => {
     expect(stopped).toMatchObject({ code: "offsets_ahead_of_log", retriable: false });
     expect((stopped as Error).message).toMatch(/pending up to 10, but the log ends at 3/);
     expect(lines.filter((l) => l.event?.startsWith("processor."))).toEqual([
-      expect.objectContaining({ level: 60, event: "processor.fatal", err: expect.objectContaining({ type: "OffsetsAheadOfLogError" }) }),
+      expect.objectContaining({
+        level: 60,
+        event: "processor.fatal",
+        err: expect.objectContaining({ type: "OffsetsAheadOfLogError" }),
+      }),
     ]);
     expect(failures).toEqual([]);
     // Nothing was written: the pending range is still there for whoever puts the right log back.

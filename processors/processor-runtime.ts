@@ -46,7 +46,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         );
       }
     }
-    const pendingEnds = new Map([...offsets].filter(([, o]) => o.pendingEnd !== null).map(([p, o]) => [p, o.pendingEnd!]));
+    const pendingEnds = new Map(
+      [...offsets].filter(([, o]) => o.pendingEnd !== null).map(([p, o]) => [p, o.pendingEnd!]),
+    );
     consumer = await log.consume(
       { topic, group, maxBatchSize: deps.batchSize, startAt: async (partition) => offsets.get(partition)?.next ?? 0 },
       createBatchHandler(deps, pendingEnds),
@@ -72,7 +74,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         failures++;
         deps.onFailure?.(error);
         const delay = backoffDelayMs(RESTART_BACKOFF, failures);
-        logger.error({ event: "processor.failed", err: error, failures, retryInMs: Math.round(delay) }, "processor stopped; restarting");
+        logger.error(
+          { event: "processor.failed", err: error, failures, retryInMs: Math.round(delay) },
+          "processor stopped; restarting",
+        );
         await new Promise<void>((resolve) => {
           wake = resolve;
           setTimeout(resolve, delay).unref();

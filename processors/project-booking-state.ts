@@ -77,7 +77,11 @@ export function createProjectBookingStateStep() {
           bookingId: event.data.bookingId,
           amount: event.data.amount.amount,
         });
-        state.putBooking({ ...booking, refundedAmount: booking.refundedAmount + event.data.amount.amount, updatedAt: at });
+        state.putBooking({
+          ...booking,
+          refundedAmount: booking.refundedAmount + event.data.amount.amount,
+          updatedAt: at,
+        });
         return;
       }
       default:

@@ -86,9 +86,7 @@ describe("wedding budgets projected from the log", () => {
       const log = [earlier, same, older];
       await world.runBatch(toRecords(org, log.slice(0, split)));
       if (split < log.length) await world.runBatch(toRecords(org, log.slice(split), { firstOffset: split }));
-      expect(await budgets(org)).toEqual([
-        ["florist", "GBP", 160_000, same.id, 0],
-      ]);
+      expect(await budgets(org)).toEqual([["florist", "GBP", 160_000, same.id, 0]]);
     }
   });
 
@@ -134,9 +132,7 @@ describe("wedding budgets projected from the log", () => {
     expect(more.outcome.counts).toMatchObject({ ok: 0, dropped: 3, deadLettered: 1 });
     expect(await rejectedReasons(org)).toEqual(["duplicate_expense_id"]);
 
-    expect(await budgets(org)).toEqual([
-      ["florist", "GBP", 150_000, log[0]!.id, 52_000],
-    ]);
+    expect(await budgets(org)).toEqual([["florist", "GBP", 150_000, log[0]!.id, 52_000]]);
     const expenses = await world.sql.query(
       "SELECT expense_id, amount, event_id FROM expenses WHERE org_id = $1 ORDER BY expense_id",
       [org],

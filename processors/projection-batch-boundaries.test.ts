@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateWeddingData } from "../generator/generate-wedding-data.ts";
 import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import type { Row } from "../platform/sql/sql-client.ts";
-import { dumpProjections, openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../test/support/pipeline-test-world.ts";
+import {
+  dumpProjections,
+  openPipelineTestWorld,
+  toRecords,
+  type PipelineTestWorld,
+} from "../test/support/pipeline-test-world.ts";
 
 let world: PipelineTestWorld;
 

@@ -4,7 +4,16 @@ import { createBatchHandler, type BatchHandlerDeps } from "./batch-handler.ts";
 export const DERIVED_CLICKHOUSE_TABLES = ["events", "rejected_events", "anomalies", "revenue_daily"] as const;
 
 /** Postgres tables derived from the log; a rebuild empties and refills them. */
-export const DERIVED_POSTGRES_TABLES = ["bookings", "payments", "refunds", "budgets", "expenses", "inquiries", "anomalies", "revenue_daily"] as const;
+export const DERIVED_POSTGRES_TABLES = [
+  "bookings",
+  "payments",
+  "refunds",
+  "budgets",
+  "expenses",
+  "inquiries",
+  "anomalies",
+  "revenue_daily",
+] as const;
 
 /** Reports progress of a rebuild: events replayed so far and in all. */
 export type RebuildProgress = (done: number, total: number) => void;
@@ -22,14 +31,19 @@ export async function rebuildFromLog(
 ): Promise<{ events: number; ms: number }> {
   const { log, sql, ch, topic, group, logger } = deps;
   const started = Date.now();
-  const lifecycle = await sql.query<{ id: string; status: string }>("SELECT id, status FROM anomalies WHERE status <> 'open'");
+  const lifecycle = await sql.query<{ id: string; status: string }>(
+    "SELECT id, status FROM anomalies WHERE status <> 'open'",
+  );
 
   for (const table of DERIVED_CLICKHOUSE_TABLES) await ch.command({ query: `TRUNCATE TABLE IF EXISTS ${table}` });
   await sql.transaction(async (tx) => {
     await tx.query(`TRUNCATE ${DERIVED_POSTGRES_TABLES.join(", ")}`);
     await tx.query("DELETE FROM consumer_offsets WHERE group_id = $1 AND topic = $2", [group, topic]);
   });
-  logger.info({ event: "rebuild.cleared", clickhouse: DERIVED_CLICKHOUSE_TABLES, postgres: DERIVED_POSTGRES_TABLES }, "derived stores cleared");
+  logger.info(
+    { event: "rebuild.cleared", clickhouse: DERIVED_CLICKHOUSE_TABLES, postgres: DERIVED_POSTGRES_TABLES },
+    "derived stores cleared",
+  );
 
   const ends = await log.endOffsets(topic);
   const total = ends.reduce((a, b) => a + b, 0);

@@ -5,8 +5,17 @@ import type { ProcessedEvent } from "./step-result.ts";
 
 /** Column order of ClickHouse `revenue_daily` rows. */
 export const REVENUE_COLUMNS = [
-  "org_id", "day", "service", "region", "currency", "log_partition", "bookings", "contract_value", "payments_received",
-  "refunds", "version",
+  "org_id",
+  "day",
+  "service",
+  "region",
+  "currency",
+  "log_partition",
+  "bookings",
+  "contract_value",
+  "payments_received",
+  "refunds",
+  "version",
 ] as const;
 
 /** What a revenue total is kept per: one organisation's UTC day, service, region and currency, in one log partition. */
@@ -74,7 +83,11 @@ export class RevenueTotals {
       case "payment.received":
       case "payment.refunded": {
         if (!after) return;
-        const at = { ...bookingKey(after, pe.partition), day: utcDay(event.occurredAt), currency: event.data.amount.currency };
+        const at = {
+          ...bookingKey(after, pe.partition),
+          day: utcDay(event.occurredAt),
+          currency: event.data.amount.currency,
+        };
         const amount = event.data.amount.amount;
         this.addTo(at, event.type === "payment.received" ? { paymentsReceived: amount } : { refunds: amount });
         return;
@@ -110,7 +123,14 @@ export class RevenueTotals {
         columns(touched, ["orgId", "day", "service", "region", "currency", "partition"]),
       );
       for (const row of rows) {
-        const k = key(String(row.org_id), isoDate(row.day), String(row.service), String(row.region), String(row.currency), String(row.log_partition));
+        const k = key(
+          String(row.org_id),
+          isoDate(row.day),
+          String(row.service),
+          String(row.region),
+          String(row.currency),
+          String(row.log_partition),
+        );
         stored.set(k, {
           bookings: Number(row.bookings),
           contractValue: Number(row.contract_value),
@@ -142,8 +162,17 @@ export class RevenueTotals {
       };
     });
     return this.settled.map((t) => [
-      t.orgId, t.day, t.service, t.region, t.currency, t.partition, t.bookings, t.contractValue, t.paymentsReceived,
-      t.refunds, this.versions.get(t.partition)!,
+      t.orgId,
+      t.day,
+      t.service,
+      t.region,
+      t.currency,
+      t.partition,
+      t.bookings,
+      t.contractValue,
+      t.paymentsReceived,
+      t.refunds,
+      this.versions.get(t.partition)!,
     ]);
   }
 
@@ -160,7 +189,15 @@ export class RevenueTotals {
          bookings = excluded.bookings, contract_value = excluded.contract_value,
          payments_received = excluded.payments_received, refunds = excluded.refunds`,
       columns(this.settled, [
-        "orgId", "day", "service", "region", "currency", "partition", "bookings", "contractValue", "paymentsReceived",
+        "orgId",
+        "day",
+        "service",
+        "region",
+        "currency",
+        "partition",
+        "bookings",
+        "contractValue",
+        "paymentsReceived",
         "refunds",
       ]),
     );

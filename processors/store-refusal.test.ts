@@ -45,10 +45,14 @@ describe("storeRefusalOf", () => {
   });
 
   it("recognises ClickHouse refusing the rows: an unpaired surrogate in JSON input", async () => {
-    const surrogate = await caught(() => ch.insert({ table: "t", values: [["r\ud83d"]], format: "JSONCompactEachRow" }));
+    const surrogate = await caught(() =>
+      ch.insert({ table: "t", values: [["r\ud83d"]], format: "JSONCompactEachRow" }),
+    );
     const refusal = storeRefusalOf(surrogate);
     expect(refusal).toMatchObject({ store: "clickhouse", code: "CANNOT_PARSE_ESCAPE_SEQUENCE" });
-    expect(describeRefusal(refusal!)).toMatch(/^ClickHouse refused the event \(CANNOT_PARSE_ESCAPE_SEQUENCE\): Cannot parse escape sequence/);
+    expect(describeRefusal(refusal!)).toMatch(
+      /^ClickHouse refused the event \(CANNOT_PARSE_ESCAPE_SEQUENCE\): Cannot parse escape sequence/,
+    );
     expect(failureReasonOf(surrogate)).toBe("clickhouse_refused");
   });
 
@@ -62,7 +66,9 @@ describe("storeRefusalOf", () => {
     const syntax = await caught(() => sql.query("SELEC 1"));
     expect(storeRefusalOf(syntax)).toBeUndefined();
     expect(failureReasonOf(syntax)).toBe("postgres_error");
-    const missing = await caught(() => ch.insert({ table: "no_such_table", values: [["x"]], format: "JSONCompactEachRow" }));
+    const missing = await caught(() =>
+      ch.insert({ table: "no_such_table", values: [["x"]], format: "JSONCompactEachRow" }),
+    );
     expect(storeRefusalOf(missing)).toBeUndefined();
     expect(failureReasonOf(missing)).toBe("clickhouse_error");
     const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });

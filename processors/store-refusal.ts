@@ -78,7 +78,10 @@ export function failureReasonOf(error: unknown): string {
   const refusal = storeRefusalOf(error);
   if (refusal) return `${refusal.store}_refused`;
   if (error instanceof WedSyncError) return error.code;
-  const { code, type } = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; type?: unknown };
+  const { code, type } = (typeof error === "object" && error !== null ? error : {}) as {
+    code?: unknown;
+    type?: unknown;
+  };
   if (typeof type === "string" && /^[A-Z_]+$/.test(type)) return "clickhouse_error";
   if (typeof code === "string" && SQLSTATE.test(code)) return "postgres_error";
   if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return "connection_error";

@@ -156,5 +156,10 @@ export async function loadOffsets(
     "SELECT partition, next_offset, pending_end FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
     [group, topic],
   );
-  return new Map(rows.map((r) => [Number(r.partition), { next: Number(r.next_offset), pendingEnd: r.pending_end === null ? null : Number(r.pending_end) }]));
+  return new Map(
+    rows.map((r) => [
+      Number(r.partition),
+      { next: Number(r.next_offset), pendingEnd: r.pending_end === null ? null : Number(r.pending_end) },
+    ]),
+  );
 }

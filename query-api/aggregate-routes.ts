@@ -12,16 +12,42 @@ const AggregateResponse = z
       description:
         "One row per bucket × group: `bucket` (first day, when an interval was asked), each grouped dimension (null when not given), then each metric. Money is in minor units of the row's currency.",
     }),
-    meta: z.object({
-      watermark: z.object({}).passthrough().meta({ description: "How far processing had got when the answer was computed." }),
-      nextCursor: z.string().nullable().meta({ description: "Send as `cursor` with the same question for the next page, before new events are processed; null on the last." }),
-    }).passthrough().meta({ description: "The normalised question (currency added to groupBy for money), the watermark and the next page's cursor." }),
+    meta: z
+      .object({
+        watermark: z
+          .object({})
+          .passthrough()
+          .meta({ description: "How far processing had got when the answer was computed." }),
+        nextCursor: z.string().nullable().meta({
+          description:
+            "Send as `cursor` with the same question for the next page, before new events are processed; null on the last.",
+        }),
+      })
+      .passthrough()
+      .meta({
+        description:
+          "The normalised question (currency added to groupBy for money), the watermark and the next page's cursor.",
+      }),
   })
   .meta({
     example: {
       data: [
-        { bucket: "2026-05-01", service: "photography", currency: "GBP", bookings: 12, contractValue: 3_540_000, paymentsReceived: 1_250_000 },
-        { bucket: "2026-05-01", service: "venue", currency: "GBP", bookings: 4, contractValue: 5_200_000, paymentsReceived: 2_600_000 },
+        {
+          bucket: "2026-05-01",
+          service: "photography",
+          currency: "GBP",
+          bookings: 12,
+          contractValue: 3_540_000,
+          paymentsReceived: 1_250_000,
+        },
+        {
+          bucket: "2026-05-01",
+          service: "venue",
+          currency: "GBP",
+          bookings: 4,
+          contractValue: 5_200_000,
+          paymentsReceived: 2_600_000,
+        },
       ],
       meta: {
         ...AGGREGATE_EXAMPLE,
@@ -49,8 +75,14 @@ const aggregateRoute = createRoute({
       description: "The rows of the page, as JSON (or CSV with a header row, or NDJSON, one row a line).",
       content: {
         "application/json": { schema: AggregateResponse },
-        "text/csv": { schema: z.string().meta({ example: "bucket,service,currency,bookings\n2026-05-01,photography,GBP,12\n" }) },
-        "application/x-ndjson": { schema: z.string().meta({ example: '{"bucket":"2026-05-01","service":"photography","currency":"GBP","bookings":12}\n' }) },
+        "text/csv": {
+          schema: z.string().meta({ example: "bucket,service,currency,bookings\n2026-05-01,photography,GBP,12\n" }),
+        },
+        "application/x-ndjson": {
+          schema: z
+            .string()
+            .meta({ example: '{"bucket":"2026-05-01","service":"photography","currency":"GBP","bookings":12}\n' }),
+        },
       },
     },
     304: { description: "The answer the caller holds (If-None-Match) is still current." },

@@ -23,10 +23,19 @@ const RevenueParams = z
 const AnomalyParams = z.strictObject({
   ...FormatQuery.shape,
   kind: z.enum(["overpayment", "duplicate_payment"]).optional().meta({ description: "Only anomalies of this kind." }),
-  status: z.enum(["open", "acknowledged", "resolved"]).optional().meta({ description: "Only anomalies in this state." }),
+  status: z
+    .enum(["open", "acknowledged", "resolved"])
+    .optional()
+    .meta({ description: "Only anomalies in this state." }),
   from: CalendarDate.optional().meta({ description: "First UTC day of occurrence, inclusive.", example: "2026-06-01" }),
   to: CalendarDate.optional().meta({ description: "Last UTC day of occurrence, inclusive.", example: "2026-06-30" }),
-  limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: "Most anomalies returned, newest first." }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .meta({ description: "Most anomalies returned, newest first." }),
 });
 
 const RevenueRowSchema = z.object({
@@ -60,19 +69,43 @@ const revenueRoute = createRoute({
           schema: z.object({ data: z.array(RevenueRowSchema), meta: z.record(z.string(), z.unknown()) }),
           example: {
             data: [
-              { bucket: "2026-06-01", group: "photography", currency: "GBP", bookings: 12, contractValue: 3_240_000, paymentsReceived: 1_105_000, refunds: 0 },
-              { bucket: "2026-06-01", group: "venue", currency: "GBP", bookings: 3, contractValue: 4_500_000, paymentsReceived: 900_000, refunds: 50_000 },
+              {
+                bucket: "2026-06-01",
+                group: "photography",
+                currency: "GBP",
+                bookings: 12,
+                contractValue: 3_240_000,
+                paymentsReceived: 1_105_000,
+                refunds: 0,
+              },
+              {
+                bucket: "2026-06-01",
+                group: "venue",
+                currency: "GBP",
+                bookings: 3,
+                contractValue: 4_500_000,
+                paymentsReceived: 900_000,
+                refunds: 50_000,
+              },
             ],
-            meta: { from: "2026-06-01", to: "2026-06-30", interval: "month", groupBy: "service", watermark: { processed: [10, 12], end: [10, 12], lag: 0 } },
+            meta: {
+              from: "2026-06-01",
+              to: "2026-06-30",
+              interval: "month",
+              groupBy: "service",
+              watermark: { processed: [10, 12], end: [10, 12], lag: 0 },
+            },
           },
         },
         "text/csv": {
           schema: z.string(),
-          example: 'bucket,group,currency,bookings,contractValue,paymentsReceived,refunds\n"2026-06-01","photography","GBP",12,3240000,1105000,0\n',
+          example:
+            'bucket,group,currency,bookings,contractValue,paymentsReceived,refunds\n"2026-06-01","photography","GBP",12,3240000,1105000,0\n',
         },
         "application/x-ndjson": {
           schema: z.string(),
-          example: '{"bucket":"2026-06-01","group":"photography","currency":"GBP","bookings":12,"contractValue":3240000,"paymentsReceived":1105000,"refunds":0}\n',
+          example:
+            '{"bucket":"2026-06-01","group":"photography","currency":"GBP","bookings":12,"contractValue":3240000,"paymentsReceived":1105000,"refunds":0}\n',
         },
       },
     },

@@ -26,7 +26,8 @@ export interface AnomalyView {
 }
 
 /** The anomaly columns `anomalyView` reads, for the SELECT list of every query that shows anomalies. */
-export const ANOMALY_VIEW_COLUMNS = "id, kind, severity, score, status, event_id, booking_id, wedding_id, evidence, occurred_at, detected_at";
+export const ANOMALY_VIEW_COLUMNS =
+  "id, kind, severity, score, status, event_id, booking_id, wedding_id, evidence, occurred_at, detected_at";
 
 /** One `anomalies` row (with at least ANOMALY_VIEW_COLUMNS) as the API shows it. */
 export function anomalyView(r: Row): AnomalyView {

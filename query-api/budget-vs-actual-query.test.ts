@@ -9,7 +9,13 @@ let world: PipelineTestWorld;
 const org = `org_${randomUUID()}`;
 
 /** An event of the given type at the given time. */
-const event = (type: string, occurredAt: string, data: Record<string, unknown>) => ({ id: randomUUID(), type, occurredAt, source: "test", data });
+const event = (type: string, occurredAt: string, data: Record<string, unknown>) => ({
+  id: randomUUID(),
+  type,
+  occurredAt,
+  source: "test",
+  data,
+});
 const allocate = (weddingId: string, category: string, occurredAt: string, amount: number, currency = "GBP") =>
   event("budget.allocated", occurredAt, { weddingId, category, amount: { amount, currency } });
 let expenses = 0;
@@ -57,7 +63,16 @@ afterAll(async () => {
 describe("budgetVsActualQuery", () => {
   const row = (weddingId: string, category: string, currency: string, allocated: number | null, spent: number) => {
     const over = spent - (allocated ?? 0);
-    return { weddingId, category, currency, allocated, spent, remaining: allocated === null ? null : allocated - spent, overrun: over > 0, overrunAmount: Math.max(over, 0) };
+    return {
+      weddingId,
+      category,
+      currency,
+      allocated,
+      spent,
+      remaining: allocated === null ? null : allocated - spent,
+      overrun: over > 0,
+      overrunAmount: Math.max(over, 0),
+    };
   };
 
   it("sets the latest allocation against the spend of each category and currency", async () => {
@@ -89,11 +104,19 @@ describe("budgetVsActualQuery", () => {
     );
     const answered = (await rows(budgetVsActualQuery(org, { overrunOnly: false }))) as Record<string, unknown>[];
     expect(answered.map((r) => [r.weddingId, r.category, r.currency, r.allocated, r.spent])).toEqual(
-      projected.map((p) => [p.wedding_id, p.category, p.currency, p.allocated_amount === null ? null : Number(p.allocated_amount), Number(p.spent_amount)]),
+      projected.map((p) => [
+        p.wedding_id,
+        p.category,
+        p.currency,
+        p.allocated_amount === null ? null : Number(p.allocated_amount),
+        Number(p.spent_amount),
+      ]),
     );
   });
 
   it("answers nothing for another organisation, whatever wedding it names", async () => {
-    expect(await rows(budgetVsActualQuery(`org_${randomUUID()}`, { overrunOnly: false, weddingId: "w-1" }))).toEqual([]);
+    expect(await rows(budgetVsActualQuery(`org_${randomUUID()}`, { overrunOnly: false, weddingId: "w-1" }))).toEqual(
+      [],
+    );
   });
 });

@@ -61,7 +61,8 @@ interface Placed {
 function drain(subscription: LiveSubscription): { frames: LiveFrame[]; ended: Promise<void> } {
   const frames: LiveFrame[] = [];
   const ended = (async () => {
-    for (let frame = await subscription.next(); frame !== undefined; frame = await subscription.next()) frames.push(frame);
+    for (let frame = await subscription.next(); frame !== undefined; frame = await subscription.next())
+      frames.push(frame);
   })();
   return { frames, ended };
 }
@@ -105,7 +106,13 @@ describe.each(stores)("live feed on %s", (_, openStore) => {
     );
   }
 
-  async function addRevenue(orgId: string, day: string, currency: string, partition: number, figures: [number, number, number, number]) {
+  async function addRevenue(
+    orgId: string,
+    day: string,
+    currency: string,
+    partition: number,
+    figures: [number, number, number, number],
+  ) {
     await store.sql.query(
       `INSERT INTO revenue_daily (org_id, day, service, region, currency, log_partition, bookings, contract_value, payments_received, refunds)
        VALUES ($1, $2, 'photography', '', $3, $4, $5, $6, $7, $8)
@@ -115,14 +122,22 @@ describe.each(stores)("live feed on %s", (_, openStore) => {
   }
 
   /** Reads a subscription from `since` up to the sentinel anomaly (if it is still to come), and on until a tally sent after it. */
-  async function readToEnd(feed: ReturnType<typeof openFeed>, orgId: string, since: LiveCursor, sentinel: string | undefined): Promise<LiveFrame[]> {
+  async function readToEnd(
+    feed: ReturnType<typeof openFeed>,
+    orgId: string,
+    since: LiveCursor,
+    sentinel: string | undefined,
+  ): Promise<LiveFrame[]> {
     const { frames } = drain(feed.feed.subscribe(orgId, since)!);
-    if (sentinel !== undefined) await waitFor(() => anomalyIds(frames).includes(sentinel), { message: "sentinel not sent" });
+    if (sentinel !== undefined)
+      await waitFor(() => anomalyIds(frames).includes(sentinel), { message: "sentinel not sent" });
     // A moved watermark sends a tally after anything still to be sent: a frame sent twice would show before it.
     const tallies = frames.filter((f) => f.event === "tally").length;
     await addRevenue(orgId, feed.world.day, "GBP", 0, [1, 0, 0, 0]);
     feed.world.processed = feed.world.processed.map((o) => o + 1);
-    await waitFor(() => frames.filter((f) => f.event === "tally").length > tallies, { message: "no tally after the sentinel" });
+    await waitFor(() => frames.filter((f) => f.event === "tally").length > tallies, {
+      message: "no tally after the sentinel",
+    });
     return frames;
   }
 
@@ -130,7 +145,12 @@ describe.each(stores)("live feed on %s", (_, openStore) => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
-          fc.record({ mine: fc.boolean(), partition: fc.integer({ min: 0, max: PARTITIONS - 1 }), offset: fc.integer({ min: 0, max: END - 1 }), twice: fc.boolean() }),
+          fc.record({
+            mine: fc.boolean(),
+            partition: fc.integer({ min: 0, max: PARTITIONS - 1 }),
+            offset: fc.integer({ min: 0, max: END - 1 }),
+            twice: fc.boolean(),
+          }),
           { maxLength: 30 },
         ),
         fc.integer({ min: 1, max: 5 }),
@@ -140,7 +160,12 @@ describe.each(stores)("live feed on %s", (_, openStore) => {
           const other = `org_${randomUUID()}`;
           const hex = () => randomBytes(8).toString("hex");
           const rows: Placed[] = placements.flatMap((p) =>
-            Array.from({ length: p.twice ? 2 : 1 }, () => ({ id: hex(), orgId: p.mine ? me : other, partition: p.partition, offset: p.offset })),
+            Array.from({ length: p.twice ? 2 : 1 }, () => ({
+              id: hex(),
+              orgId: p.mine ? me : other,
+              partition: p.partition,
+              offset: p.offset,
+            })),
           );
           const sentinel = { id: hex(), orgId: me, partition: PARTITIONS - 1, offset: END };
           await insertAnomalies([...rows, sentinel]);
@@ -154,11 +179,18 @@ describe.each(stores)("live feed on %s", (_, openStore) => {
             const frames = await readToEnd(feed, me, from, sentinel.id);
             expect(anomalyIds(frames)).toEqual(expected);
 
-            const withIds = frames.flatMap((f) => (f.event === "anomaly" && f.id !== undefined ? [{ id: f.id, anomaly: f.data.id }] : []));
+            const withIds = frames.flatMap((f) =>
+              f.event === "anomaly" && f.id !== undefined ? [{ id: f.id, anomaly: f.data.id }] : [],
+            );
             const resumeAt = withIds[pick % withIds.length]!;
             const rest = expected.slice(expected.indexOf(resumeAt.anomaly) + 1);
             // Resuming from the sentinel's own id leaves nothing to send, sentinel included.
-            const resumed = await readToEnd(feed, me, decodeCursor(resumeAt.id!), rest.length > 0 ? sentinel.id : undefined);
+            const resumed = await readToEnd(
+              feed,
+              me,
+              decodeCursor(resumeAt.id!),
+              rest.length > 0 ? sentinel.id : undefined,
+            );
             expect(anomalyIds(resumed)).toEqual(rest);
           } finally {
             await feed.feed.close();
@@ -183,7 +215,9 @@ describe.each(stores)("live feed on %s", (_, openStore) => {
       expect(frames).toEqual([
         {
           event: "tally",
-          id: Array(PARTITIONS).fill(END + 1).join("."),
+          id: Array(PARTITIONS)
+            .fill(END + 1)
+            .join("."),
           data: {
             day: "2026-06-13",
             currencies: [
@@ -210,7 +244,12 @@ describe.each(stores)("live feed on %s", (_, openStore) => {
     const { world, feed } = openFeed({ maxBacklog: 3, anomalyBatch: 2 });
     const org = `org_${randomUUID()}`;
     try {
-      const rows = Array.from({ length: 20 }, (_, i) => ({ id: `a${String(i).padStart(2, "0")}`, orgId: org, partition: 0, offset: i }));
+      const rows = Array.from({ length: 20 }, (_, i) => ({
+        id: `a${String(i).padStart(2, "0")}`,
+        orgId: org,
+        partition: 0,
+        offset: i,
+      }));
       await insertAnomalies(rows);
       const subscription = feed.subscribe(org, [0, 0, 0])!;
       const polls = world.polls;

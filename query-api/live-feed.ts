@@ -7,7 +7,11 @@ import { queryAnomalyWindow, queryTallies, type PositionedAnomaly, type Tally } 
 
 /** One frame of the live feed: an anomaly, the day's tally, or a heartbeat that keeps proxies from closing the stream. */
 export type LiveFrame =
-  | { event: "anomaly"; /** Set on the last anomaly of a log position only: resuming there skips none. */ id?: string; data: AnomalyView }
+  | {
+      event: "anomaly" /** Set on the last anomaly of a log position only: resuming there skips none. */;
+      id?: string;
+      data: AnomalyView;
+    }
   | { event: "tally"; id: string; data: Tally }
   | { event: "heartbeat" };
 
@@ -188,8 +192,14 @@ export function createLiveFeed({
    * The frame of one anomaly. Only the last anomaly of a log position carries an id (the cursor just past it), so a
    * client that resumes from an id is sent the rest of no position twice and misses none; `cursor` moves with the ids.
    */
-  function anomalyFrame(row: PositionedAnomaly, next: PositionedAnomaly | undefined, cursor: LiveCursor, reached: number[]): LiveFrame {
-    if (next !== undefined && next.partition === row.partition && next.offset === row.offset) return { event: "anomaly", data: row.view };
+  function anomalyFrame(
+    row: PositionedAnomaly,
+    next: PositionedAnomaly | undefined,
+    cursor: LiveCursor,
+    reached: number[],
+  ): LiveFrame {
+    if (next !== undefined && next.partition === row.partition && next.offset === row.offset)
+      return { event: "anomaly", data: row.view };
     // Rows come in partition order: every earlier partition has been sent up to where the rows reached.
     for (let p = 0; p < row.partition; p++) cursor[p] = Math.max(cursor[p]!, reached[p]!);
     cursor[row.partition] = row.offset + 1;
@@ -220,8 +230,7 @@ export function createLiveFeed({
       // A new subscriber starts at the watermark; a cursor from before the log had its partitions has them at 0. No id
       // this feed sent is past the watermark, so an offset beyond it is not ours (or the log was rebuilt): it is held at
       // the watermark, or the subscriber would wait for anomalies below it that it would never be sent.
-      s.cursor =
-        s.cursor === undefined ? [...processed] : processed.map((end, p) => Math.min(s.cursor![p] ?? 0, end));
+      s.cursor = s.cursor === undefined ? [...processed] : processed.map((end, p) => Math.min(s.cursor![p] ?? 0, end));
     }
     const ready = all.filter((s) => s.backlog < maxBacklog);
     for (const s of all) if (moved && s.backlog >= maxBacklog) s.owedTally = true;

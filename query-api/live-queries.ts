@@ -82,5 +82,10 @@ export async function queryAnomalyWindow(
       LIMIT $5`,
     [q.orgIds, q.to.map((_, p) => p), q.from, q.to, q.limit ?? null],
   );
-  return rows.map((r) => ({ orgId: String(r.org_id), partition: Number(r.log_partition), offset: Number(r.log_offset), view: anomalyView(r) }));
+  return rows.map((r) => ({
+    orgId: String(r.org_id),
+    partition: Number(r.log_partition),
+    offset: Number(r.log_offset),
+    view: anomalyView(r),
+  }));
 }

@@ -26,14 +26,11 @@ const FRAMES_EXAMPLE = [
 ].join("\n");
 
 const LiveHeaders = z.object({
-  "last-event-id": z
-    .string()
-    .regex(LIVE_CURSOR_PATTERN, "must be the id of a frame of this feed")
-    .optional()
-    .meta({
-      description: "The id of the last frame received (browsers send it on reconnect): anomalies since then are sent first.",
-      example: "12.0.7.3",
-    }),
+  "last-event-id": z.string().regex(LIVE_CURSOR_PATTERN, "must be the id of a frame of this feed").optional().meta({
+    description:
+      "The id of the last frame received (browsers send it on reconnect): anomalies since then are sent first.",
+    example: "12.0.7.3",
+  }),
 });
 
 const liveFeedRoute = createRoute({
@@ -51,7 +48,11 @@ const liveFeedRoute = createRoute({
   responses: {
     200: {
       description: "The stream, until the client disconnects.",
-      content: { "text/event-stream": { schema: z.string().meta({ description: "Server-Sent Events frames.", example: FRAMES_EXAMPLE }) } },
+      content: {
+        "text/event-stream": {
+          schema: z.string().meta({ description: "Server-Sent Events frames.", example: FRAMES_EXAMPLE }),
+        },
+      },
     },
     ...errorResponses("invalid_request", "too_many_streams", ...AUTHENTICATED_ERRORS),
   },
@@ -61,13 +62,23 @@ const liveFeedRoute = createRoute({
 export function createLiveRoutes({ feed }: { feed: LiveFeed }) {
   return createRouter().openapi(liveFeedRoute, (c) => {
     const lastEventId = c.req.valid("header")["last-event-id"];
-    const subscription = feed.subscribe(c.var.auth.orgId, lastEventId === undefined ? undefined : decodeCursor(lastEventId));
+    const subscription = feed.subscribe(
+      c.var.auth.orgId,
+      lastEventId === undefined ? undefined : decodeCursor(lastEventId),
+    );
     if (subscription === undefined) {
-      throw new ApiError("too_many_streams", "this organisation has the most live feed connections allowed; close one first");
+      throw new ApiError(
+        "too_many_streams",
+        "this organisation has the most live feed connections allowed; close one first",
+      );
     }
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => subscription.close());
-      for (let frame = await subscription.next(); frame !== undefined && !stream.aborted; frame = await subscription.next()) {
+      for (
+        let frame = await subscription.next();
+        frame !== undefined && !stream.aborted;
+        frame = await subscription.next()
+      ) {
         if (frame.event === "heartbeat") await stream.write(": heartbeat\n\n");
         else await stream.writeSSE({ event: frame.event, id: frame.id, data: JSON.stringify(frame.data) });
       }

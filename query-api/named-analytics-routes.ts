@@ -29,14 +29,22 @@ const WATERMARK_EXAMPLE = { processed: [1200, 980], end: [1200, 980], lag: 0 };
  * The responses of a named analytics route: its rows as JSON `{ data, meta }` (or CSV with a header row, or NDJSON),
  * with an example of each, and 304 when the caller's copy is current.
  */
-function answers(name: string, row: z.ZodType, example: { data: Record<string, unknown>[]; meta: Record<string, unknown> }) {
+function answers(
+  name: string,
+  row: z.ZodType,
+  example: { data: Record<string, unknown>[]; meta: Record<string, unknown> },
+) {
   const columns = Object.keys(example.data[0]!);
   const csv = [columns.join(","), ...example.data.map((r) => columns.map((k) => r[k] ?? "").join(","))].join("\n");
   const body = z
     .object({
       data: z.array(row),
       meta: z
-        .looseObject({ watermark: z.looseObject({}).meta({ description: "How far processing had got when the answer was computed." }) })
+        .looseObject({
+          watermark: z
+            .looseObject({})
+            .meta({ description: "How far processing had got when the answer was computed." }),
+        })
         .meta({ description: "The question as understood (defaults filled in) and the watermark." }),
     })
     .meta({ example: { data: example.data, meta: { ...example.meta, watermark: WATERMARK_EXAMPLE } } });
@@ -46,7 +54,9 @@ function answers(name: string, row: z.ZodType, example: { data: Record<string, u
       content: {
         "application/json": { schema: body },
         "text/csv": { schema: z.string().meta({ example: `${csv}\n` }) },
-        "application/x-ndjson": { schema: z.string().meta({ example: `${example.data.map((r) => JSON.stringify(r)).join("\n")}\n` }) },
+        "application/x-ndjson": {
+          schema: z.string().meta({ example: `${example.data.map((r) => JSON.stringify(r)).join("\n")}\n` }),
+        },
       },
     },
     304: { description: "The answer the caller holds (If-None-Match) is still current." },
@@ -54,9 +64,15 @@ function answers(name: string, row: z.ZodType, example: { data: Record<string, u
   };
 }
 
-const money = (description: string) => z.number().int().meta({ description: `${description}, in minor units of the row's currency.` });
+const money = (description: string) =>
+  z
+    .number()
+    .int()
+    .meta({ description: `${description}, in minor units of the row's currency.` });
 const count = (description: string) => z.number().int().meta({ description });
-const currency = z.string().meta({ description: "ISO 4217 currency: amounts in different currencies are never added." });
+const currency = z
+  .string()
+  .meta({ description: "ISO 4217 currency: amounts in different currencies are never added." });
 
 const paymentsRoute = createRoute({
   method: "get",
@@ -64,13 +80,17 @@ const paymentsRoute = createRoute({
   operationId: "getPayments",
   tags: ["Analytics"],
   summary: "Payments received over time, by method or kind",
-  description: "Payments received per day, Monday-week or month (UTC), optionally split by payment method or schedule kind, per currency.",
+  description:
+    "Payments received per day, Monday-week or month (UTC), optionally split by payment method or schedule kind, per currency.",
   request: { query: PaymentsParams },
   responses: answers(
     "payments",
     z.object({
       bucket: z.string().meta({ description: "First day of the bucket, YYYY-MM-DD." }),
-      group: z.string().nullable().meta({ description: "The method or kind; null when not split (or the payment named no kind)." }),
+      group: z
+        .string()
+        .nullable()
+        .meta({ description: "The method or kind; null when not split (or the payment named no kind)." }),
       currency,
       paymentsReceived: money("Payments received"),
     }),
@@ -97,7 +117,11 @@ const seasonalityRoute = createRoute({
     "seasonality",
     z.object({
       month: z.number().int().optional().meta({ description: "Month of the wedding date, 1–12 (by=month)." }),
-      weekday: z.number().int().optional().meta({ description: "ISO weekday of the wedding date, 1 = Monday … 7 = Sunday (by=weekday)." }),
+      weekday: z
+        .number()
+        .int()
+        .optional()
+        .meta({ description: "ISO weekday of the wedding date, 1 = Monday … 7 = Sunday (by=weekday)." }),
       currency,
       bookings: count("Bookings, cancelled ones included."),
       cancellations: count("Of those, the ones cancelled."),
@@ -136,8 +160,26 @@ const budgetVsActualRoute = createRoute({
     }),
     {
       data: [
-        { weddingId: "wed-2026-0613-smith", category: "catering", currency: "GBP", allocated: 900_000, spent: 1_020_000, remaining: -120_000, overrun: true, overrunAmount: 120_000 },
-        { weddingId: "wed-2026-0613-smith", category: "florist", currency: "GBP", allocated: 150_000, spent: 98_000, remaining: 52_000, overrun: false, overrunAmount: 0 },
+        {
+          weddingId: "wed-2026-0613-smith",
+          category: "catering",
+          currency: "GBP",
+          allocated: 900_000,
+          spent: 1_020_000,
+          remaining: -120_000,
+          overrun: true,
+          overrunAmount: 120_000,
+        },
+        {
+          weddingId: "wed-2026-0613-smith",
+          category: "florist",
+          currency: "GBP",
+          allocated: 150_000,
+          spent: 98_000,
+          remaining: 52_000,
+          overrun: false,
+          overrunAmount: 0,
+        },
       ],
       meta: { overrunOnly: false, limit: 100, nextCursor: null },
     },
@@ -177,7 +219,8 @@ const receivableBookingsRoute = createRoute({
   operationId: "getReceivableBookings",
   tags: ["Analytics"],
   summary: "The bookings behind the receivables",
-  description: "Active bookings with a balance, of one ageing bucket or all, soonest wedding first. Paged with limit and cursor.",
+  description:
+    "Active bookings with a balance, of one ageing bucket or all, soonest wedding first. Paged with limit and cursor.",
   request: { query: ReceivableBookingsParams },
   responses: answers(
     "receivable bookings",
@@ -187,7 +230,10 @@ const receivableBookingsRoute = createRoute({
       supplierId: z.string(),
       service: z.string(),
       weddingDate: z.string().meta({ description: "The wedding date as last changed." }),
-      daysLeft: z.number().int().meta({ description: "Days from asOf to the wedding date; negative once it has passed." }),
+      daysLeft: z
+        .number()
+        .int()
+        .meta({ description: "Days from asOf to the wedding date; negative once it has passed." }),
       bucket: z.enum(["overdue", "0-30", "31-60", "61-90", "over-90"]),
       currency,
       contractValue: money("Contract value"),
@@ -240,7 +286,16 @@ const supplierPerformanceRoute = createRoute({
     }),
     {
       data: [
-        { supplierId: "sup-17", currency: "GBP", bookings: 42, contractValue: 10_080_000, cancellations: 2, paymentsReceived: 6_120_000, refunds: 45_000, anomalies: 1 },
+        {
+          supplierId: "sup-17",
+          currency: "GBP",
+          bookings: 42,
+          contractValue: 10_080_000,
+          cancellations: 2,
+          paymentsReceived: 6_120_000,
+          refunds: 45_000,
+          anomalies: 1,
+        },
       ],
       meta: { from: "2026-01-01", to: "2026-12-31" },
     },
@@ -294,7 +349,15 @@ const periodComparisonRoute = createRoute({
       relativeChange: z.number().nullable().meta({ description: "change / previous; null when previous is 0." }),
     }),
     {
-      data: [{ currency: "GBP", current: 5_210_000, previous: 4_630_000, change: 580_000, relativeChange: 0.12526997840172785 }],
+      data: [
+        {
+          currency: "GBP",
+          current: 5_210_000,
+          previous: 4_630_000,
+          change: 580_000,
+          relativeChange: 0.12526997840172785,
+        },
+      ],
       meta: {
         metric: "netRevenue",
         period: "quarter",
@@ -337,7 +400,13 @@ export function createNamedAnalyticsRoutes({ sendAnswer }: { sendAnswer: SendAns
     bound: BoundQuery,
   ) => {
     const { cursor, ...asked } = params;
-    return sendAnswer(c, { name, params: asked, query: bound.query, queryParams: bound.params, page: { limit: params.limit, cursor } }) as never;
+    return sendAnswer(c, {
+      name,
+      params: asked,
+      query: bound.query,
+      queryParams: bound.params,
+      page: { limit: params.limit, cursor },
+    }) as never;
   };
 
   return createRouter()
@@ -373,6 +442,11 @@ export function createNamedAnalyticsRoutes({ sendAnswer }: { sendAnswer: SendAns
       const q = { ...question(c.req.valid("query")), anchor: c.req.valid("query").anchor ?? todayUtc() };
       const current = periodContaining(q.period, q.anchor);
       const previous = comparedPeriod(q.period, current, q.compareTo);
-      return answer(c, "period-comparison", { ...q, current, previous }, periodComparisonQuery(c.var.auth.orgId, { metric: q.metric, current, previous }));
+      return answer(
+        c,
+        "period-comparison",
+        { ...q, current, previous },
+        periodComparisonQuery(c.var.auth.orgId, { metric: q.metric, current, previous }),
+      );
     });
 }

@@ -24,15 +24,26 @@ describe("page cursors", () => {
 
   it("are refused by another question, or another endpoint", () => {
     const cursor = pageCursor("payments", QUESTION, 100);
-    const another = [{ path: "cursor", message: "belongs to another question: ask the same question to get its next page" }];
+    const another = [
+      { path: "cursor", message: "belongs to another question: ask the same question to get its next page" },
+    ];
     expect(read({ ...QUESTION, to: "2026-12-30" }, cursor)).toEqual(another);
     expect(() => pageOffset("receivables", QUESTION, cursor)).toThrow(ApiError);
   });
 
   it("are refused when they are not cursors this API gave out", () => {
     const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-    for (const cursor of ["not-a-cursor", "", forged([-1, "a"]), forged([1.5, "a"]), forged({ offset: 3 }), forged([3])]) {
-      expect(read(QUESTION, cursor), cursor).toEqual([{ path: "cursor", message: "is not a cursor this API gave out" }]);
+    for (const cursor of [
+      "not-a-cursor",
+      "",
+      forged([-1, "a"]),
+      forged([1.5, "a"]),
+      forged({ offset: 3 }),
+      forged([3]),
+    ]) {
+      expect(read(QUESTION, cursor), cursor).toEqual([
+        { path: "cursor", message: "is not a cursor this API gave out" },
+      ]);
     }
   });
 });

@@ -34,7 +34,9 @@ export function pageOffset(name: string, params: Record<string, unknown>, cursor
     throw invalidRequest([{ path: "cursor", message: "is not a cursor this API gave out" }]);
   }
   if (question !== questionDigest(name, params)) {
-    throw invalidRequest([{ path: "cursor", message: "belongs to another question: ask the same question to get its next page" }]);
+    throw invalidRequest([
+      { path: "cursor", message: "belongs to another question: ask the same question to get its next page" },
+    ]);
   }
   return offset as number;
 }

@@ -3,7 +3,14 @@ import type { DayRange } from "./comparison-periods.ts";
 import { engineQuery } from "./engine-question.ts";
 
 /** The metrics a period comparison can be made of. */
-export const COMPARISON_METRICS = ["bookings", "contractValue", "paymentsReceived", "refunds", "netRevenue", "inquiries"] as const;
+export const COMPARISON_METRICS = [
+  "bookings",
+  "contractValue",
+  "paymentsReceived",
+  "refunds",
+  "netRevenue",
+  "inquiries",
+] as const;
 /** A metric a period comparison can be made of. */
 export type ComparisonMetric = (typeof COMPARISON_METRICS)[number];
 

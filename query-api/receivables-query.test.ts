@@ -51,13 +51,24 @@ beforeAll(async () => {
     pay("paid", 700),
     booking("refunded", "2026-09-15", gbp(800)),
     pay("refunded", 800),
-    event("payment.refunded", { refundId: "r-1", paymentId: "p-refunded", bookingId: "refunded", weddingId: "w-refunded", amount: gbp(100) }),
+    event("payment.refunded", {
+      refundId: "r-1",
+      paymentId: "p-refunded",
+      bookingId: "refunded",
+      weddingId: "w-refunded",
+      amount: gbp(100),
+    }),
     // Cancelled: not a receivable, whatever is unpaid.
     booking("cancelled", "2026-06-20", gbp(450)),
     event("booking.cancelled", { bookingId: "cancelled", weddingId: "w-cancelled" }),
     // Moved and repriced, then a guest-count change that leaves date and value as they were.
     booking("moved", "2026-06-10", { amount: 200, currency: "EUR" }),
-    event("booking.updated", { bookingId: "moved", weddingId: "w-moved", weddingDate: "2026-10-01", contractValue: { amount: 250, currency: "EUR" } }),
+    event("booking.updated", {
+      bookingId: "moved",
+      weddingId: "w-moved",
+      weddingDate: "2026-10-01",
+      contractValue: { amount: 250, currency: "EUR" },
+    }),
     event("booking.updated", { bookingId: "moved", weddingId: "w-moved", guestCount: 95 }),
   ];
   const { outcome, range } = await world.runBatch(toRecords(org, events));
@@ -83,12 +94,62 @@ describe("receivablesQuery", () => {
 
   it("lists a bucket's bookings with their latest date and value, soonest wedding first", async () => {
     expect(await rows(receivableBookingsQuery(org, { asOf: "2026-06-01", bucket: "over-90" }))).toEqual([
-      { bookingId: "d91", weddingId: "w-d91", supplierId: "sup-1", service: "photography", weddingDate: "2026-08-31", daysLeft: 91, bucket: "over-90", currency: "GBP", contractValue: 910, paid: 0, refunded: 0, outstanding: 910 },
-      { bookingId: "refunded", weddingId: "w-refunded", supplierId: "sup-1", service: "photography", weddingDate: "2026-09-15", daysLeft: 106, bucket: "over-90", currency: "GBP", contractValue: 800, paid: 800, refunded: 100, outstanding: 100 },
-      { bookingId: "moved", weddingId: "w-moved", supplierId: "sup-1", service: "photography", weddingDate: "2026-10-01", daysLeft: 122, bucket: "over-90", currency: "EUR", contractValue: 250, paid: 0, refunded: 0, outstanding: 250 },
+      {
+        bookingId: "d91",
+        weddingId: "w-d91",
+        supplierId: "sup-1",
+        service: "photography",
+        weddingDate: "2026-08-31",
+        daysLeft: 91,
+        bucket: "over-90",
+        currency: "GBP",
+        contractValue: 910,
+        paid: 0,
+        refunded: 0,
+        outstanding: 910,
+      },
+      {
+        bookingId: "refunded",
+        weddingId: "w-refunded",
+        supplierId: "sup-1",
+        service: "photography",
+        weddingDate: "2026-09-15",
+        daysLeft: 106,
+        bucket: "over-90",
+        currency: "GBP",
+        contractValue: 800,
+        paid: 800,
+        refunded: 100,
+        outstanding: 100,
+      },
+      {
+        bookingId: "moved",
+        weddingId: "w-moved",
+        supplierId: "sup-1",
+        service: "photography",
+        weddingDate: "2026-10-01",
+        daysLeft: 122,
+        bucket: "over-90",
+        currency: "EUR",
+        contractValue: 250,
+        paid: 0,
+        refunded: 0,
+        outstanding: 250,
+      },
     ]);
     const all = (await rows(receivableBookingsQuery(org, { asOf: "2026-06-01" }))) as { bookingId: string }[];
-    expect(all.map((r) => r.bookingId)).toEqual(["over", "d0", "d30", "d31", "d60", "d61", "d90", "d91", "refunded", "moved"]);
+    expect(all.map((r) => r.bookingId)).toEqual([
+      "over",
+      "d0",
+      "d30",
+      "d31",
+      "d60",
+      "d61",
+      "d90",
+      "d91",
+      "refunded",
+      "moved",
+    ]);
   });
 
   it("answers nothing for another organisation", async () => {

@@ -52,26 +52,94 @@ afterAll(async () => {
 
 describe("queryRevenue", () => {
   it("buckets bookings at their latest contract value, and payments and refunds by their own day", async () => {
-    const rows = await queryRevenue(ch, { orgId: org, from: "2026-01-01", to: "2026-12-31", interval: "month", groupBy: "none" });
+    const rows = await queryRevenue(ch, {
+      orgId: org,
+      from: "2026-01-01",
+      to: "2026-12-31",
+      interval: "month",
+      groupBy: "none",
+    });
     expect(rows).toEqual([
-      { bucket: "2026-01-01", group: null, currency: "GBP", bookings: 1, contractValue: 220_000, paymentsReceived: 55_000, refunds: 0 },
-      { bucket: "2026-05-01", group: null, currency: "GBP", bookings: 0, contractValue: 0, paymentsReceived: 0, refunds: 5_000 },
+      {
+        bucket: "2026-01-01",
+        group: null,
+        currency: "GBP",
+        bookings: 1,
+        contractValue: 220_000,
+        paymentsReceived: 55_000,
+        refunds: 0,
+      },
+      {
+        bucket: "2026-05-01",
+        group: null,
+        currency: "GBP",
+        bookings: 0,
+        contractValue: 0,
+        paymentsReceived: 0,
+        refunds: 5_000,
+      },
     ]);
   });
 
   it("splits by service and region, and by day and Monday-weeks", async () => {
-    const byService = await queryRevenue(ch, { orgId: org, from: "2026-01-01", to: "2026-12-31", interval: "month", groupBy: "service" });
+    const byService = await queryRevenue(ch, {
+      orgId: org,
+      from: "2026-01-01",
+      to: "2026-12-31",
+      interval: "month",
+      groupBy: "service",
+    });
     expect(byService.every((r) => r.group === "photography")).toBe(true);
-    const byRegion = await queryRevenue(ch, { orgId: org, from: "2026-01-15", to: "2026-01-15", interval: "week", groupBy: "region" });
+    const byRegion = await queryRevenue(ch, {
+      orgId: org,
+      from: "2026-01-15",
+      to: "2026-01-15",
+      interval: "week",
+      groupBy: "region",
+    });
     expect(byRegion).toEqual([
-      { bucket: "2026-01-12", group: "Yorkshire", currency: "GBP", bookings: 1, contractValue: 220_000, paymentsReceived: 55_000, refunds: 0 },
+      {
+        bucket: "2026-01-12",
+        group: "Yorkshire",
+        currency: "GBP",
+        bookings: 1,
+        contractValue: 220_000,
+        paymentsReceived: 55_000,
+        refunds: 0,
+      },
     ]);
-    const byDay = await queryRevenue(ch, { orgId: org, from: "2026-05-01", to: "2026-05-01", interval: "day", groupBy: "none" });
-    expect(byDay).toEqual([{ bucket: "2026-05-01", group: null, currency: "GBP", bookings: 0, contractValue: 0, paymentsReceived: 0, refunds: 5_000 }]);
+    const byDay = await queryRevenue(ch, {
+      orgId: org,
+      from: "2026-05-01",
+      to: "2026-05-01",
+      interval: "day",
+      groupBy: "none",
+    });
+    expect(byDay).toEqual([
+      {
+        bucket: "2026-05-01",
+        group: null,
+        currency: "GBP",
+        bookings: 0,
+        contractValue: 0,
+        paymentsReceived: 0,
+        refunds: 5_000,
+      },
+    ]);
   });
 
   it("answers only for the organisation asked about, and nothing outside the dates", async () => {
-    expect(await queryRevenue(ch, { orgId: "org_nobody", from: "2026-01-01", to: "2026-12-31", interval: "month", groupBy: "none" })).toEqual([]);
-    expect(await queryRevenue(ch, { orgId: org, from: "2025-01-01", to: "2025-12-31", interval: "month", groupBy: "none" })).toEqual([]);
+    expect(
+      await queryRevenue(ch, {
+        orgId: "org_nobody",
+        from: "2026-01-01",
+        to: "2026-12-31",
+        interval: "month",
+        groupBy: "none",
+      }),
+    ).toEqual([]);
+    expect(
+      await queryRevenue(ch, { orgId: org, from: "2025-01-01", to: "2025-12-31", interval: "month", groupBy: "none" }),
+    ).toEqual([]);
   });
 });

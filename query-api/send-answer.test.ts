@@ -76,7 +76,8 @@ describe("the answer runner", () => {
       const n = Number(c.req.query("n"));
       const limit = c.req.query("limit");
       const cursor = c.req.query("cursor");
-      const page = limit === undefined ? undefined : { limit: Number(limit), ...(cursor === undefined ? {} : { cursor }) };
+      const page =
+        limit === undefined ? undefined : { limit: Number(limit), ...(cursor === undefined ? {} : { cursor }) };
       return sendAnswer(c, {
         name: "numbers",
         params: { n, limit, cursor },

@@ -66,9 +66,13 @@ export function negotiateFormat(formatParam: string | undefined, accept: string 
     const match = ACCEPTED.find(([type]) => type === range.type);
     if (match !== undefined) return match[1];
   }
-  throw new ApiError("not_acceptable", `cannot answer in ${accept}; ask for ${Object.values(ANSWER_MEDIA_TYPES).join(", ")}`, {
-    accepted: ["application/json", "text/csv", "application/x-ndjson"],
-  });
+  throw new ApiError(
+    "not_acceptable",
+    `cannot answer in ${accept}; ask for ${Object.values(ANSWER_MEDIA_TYPES).join(", ")}`,
+    {
+      accepted: ["application/json", "text/csv", "application/x-ndjson"],
+    },
+  );
 }
 
 /** A page of an ordered answer as asked: its size, and the cursor of a previous page naming where it starts. */
@@ -148,13 +152,28 @@ async function* textBatches(result: ResultSet<"JSONEachRow" | "CSVWithNames">): 
  * known once the rows have passed (one row beyond the page is asked for and dropped). CSV and NDJSON carry no meta:
  * their pages always send `X-Next-Cursor`, and a page shorter than the limit is the last.
  */
-export function createSendAnswer({ ch, watermark, cache, ttlMs = 10 * 60_000, maxCachedChars = 4 << 20, onServed, logger }: SendAnswerDeps): SendAnswer {
+export function createSendAnswer({
+  ch,
+  watermark,
+  cache,
+  ttlMs = 10 * 60_000,
+  maxCachedChars = 4 << 20,
+  onServed,
+  logger,
+}: SendAnswerDeps): SendAnswer {
   return async function sendAnswer(c, request) {
     const format = negotiateFormat(c.req.query("format"), c.req.header("accept"));
     const orgId = c.var.auth.orgId;
     const mark = await watermark();
     const page = placeOf(request);
-    const { key, digest } = answerKey({ orgId, name: request.name, params: { params: request.params, format, page: page && [page.limit, page.offset] } }, mark.processed);
+    const { key, digest } = answerKey(
+      {
+        orgId,
+        name: request.name,
+        params: { params: request.params, format, page: page && [page.limit, page.offset] },
+      },
+      mark.processed,
+    );
     // Weak: the rows are the same for one tag, while the watermark's end and lag in meta may have moved on.
     const tag = `W/"${digest}"`;
     c.header("ETag", tag);
@@ -185,7 +204,8 @@ export function createSendAnswer({ ch, watermark, cache, ttlMs = 10 * 60_000, ma
     const query = `${request.query}${limit}${settings}`;
     const result = await ch.query({
       query,
-      query_params: rows === undefined ? request.queryParams : { ...request.queryParams, pageRows: rows, pageOffset: page!.offset },
+      query_params:
+        rows === undefined ? request.queryParams : { ...request.queryParams, pageRows: rows, pageOffset: page!.offset },
       format: CLICKHOUSE_FORMATS[format],
     });
 
@@ -205,7 +225,9 @@ export function createSendAnswer({ ch, watermark, cache, ttlMs = 10 * 60_000, ma
             if (copy !== undefined) {
               cache
                 .set(key, `${more ? "1" : "0"}${copy}`, ttlMs)
-                .catch((error: unknown) => logger?.warn({ event: "answer_cache.set_failed", err: error }, "answer not cached"));
+                .catch((error: unknown) =>
+                  logger?.warn({ event: "answer_cache.set_failed", err: error }, "answer not cached"),
+                );
             }
             if (format === "json") controller.enqueue(encoder.encode(jsonTail(meta, page, more)));
             controller.close();

@@ -49,7 +49,14 @@ describe("loadMonthlyReport", () => {
     // 100,000, raised to 600,000 on 10 May, refunded 20,000 on 15 May, paid 50,000 on 31 May and 999 on 1 June;
     // b2 (photography, JPY) booked and paid on 20 May; another organisation's payment. The first row is an older
     // version of the 2 May totals, which FINAL must ignore.
-    const total = (org: string, day: string, service: string, currency: string, figures: number[], version: number) => ({
+    const total = (
+      org: string,
+      day: string,
+      service: string,
+      currency: string,
+      figures: number[],
+      version: number,
+    ) => ({
       org_id: org,
       day,
       service,

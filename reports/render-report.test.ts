@@ -32,7 +32,11 @@ describe("createRenderReport", () => {
   });
 
   it("loads the organisation's month from the stores and renders it as a PDF", async () => {
-    const rendered = await createRenderReport({ ch, sql })("org_a", { kind: "monthly", month: "2026-05", format: "pdf" });
+    const rendered = await createRenderReport({ ch, sql })("org_a", {
+      kind: "monthly",
+      month: "2026-05",
+      format: "pdf",
+    });
     expect(rendered.extension).toBe("pdf");
     const parser = new PDFParse({ data: new Uint8Array(rendered.buffer) });
     try {
@@ -45,7 +49,11 @@ describe("createRenderReport", () => {
   });
 
   it("renders an XLSX workbook when asked for one", async () => {
-    const rendered = await createRenderReport({ ch, sql })("org_a", { kind: "monthly", month: "2026-05", format: "xlsx" });
+    const rendered = await createRenderReport({ ch, sql })("org_a", {
+      kind: "monthly",
+      month: "2026-05",
+      format: "xlsx",
+    });
     expect(rendered.extension).toBe("xlsx");
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(rendered.buffer as unknown as ArrayBuffer);

@@ -203,10 +203,13 @@ export async function createReportJobs(options: ReportJobsOptions): Promise<Repo
   };
 
   const scheduleRetry = (id: string, attempts: number) => {
-    const timer = setTimeout(() => {
-      retryTimers.delete(timer);
-      enqueue(id);
-    }, backoffDelayMs(retryBackoff, attempts));
+    const timer = setTimeout(
+      () => {
+        retryTimers.delete(timer);
+        enqueue(id);
+      },
+      backoffDelayMs(retryBackoff, attempts),
+    );
     retryTimers.add(timer);
   };
 

@@ -64,7 +64,12 @@ beforeEach(async () => {
   // The product's app in miniature: auth sets the caller's organisation, errors render as the product renders them.
   app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
-    c.set("auth", { orgId: c.req.header("x-test-org") ?? "org_a", keyId: "key_test", scopes: ["reports"], tier: "professional" });
+    c.set("auth", {
+      orgId: c.req.header("x-test-org") ?? "org_a",
+      keyId: "key_test",
+      scopes: ["reports"],
+      tier: "professional",
+    });
     await next();
   });
   app.route("/v1/reports", createReportRoutes({ jobs, scheduler, ch, logger }));

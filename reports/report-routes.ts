@@ -19,7 +19,10 @@ import type { ReportScheduler } from "./report-schedules.ts";
 
 const ReportBody = z.strictObject({
   kind: z.enum(REPORT_KINDS),
-  month: z.string().regex(MONTH_PATTERN, "must be a month as YYYY-MM").meta({ description: "The calendar month (UTC)." }),
+  month: z
+    .string()
+    .regex(MONTH_PATTERN, "must be a month as YYYY-MM")
+    .meta({ description: "The calendar month (UTC)." }),
   format: z.enum(REPORT_FORMATS),
 });
 
@@ -31,7 +34,13 @@ const ScheduleBody = z.strictObject({
 });
 
 const ListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: "Most runs listed, newest first.", example: 20 }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(50)
+    .meta({ description: "Most runs listed, newest first.", example: 20 }),
 });
 
 /** The longest range one events export may span, in days: a year, leap day included. */
@@ -127,7 +136,9 @@ const IdParam = z.object({
 });
 
 /** A JSON request or response body with its example. */
-const json = <T extends z.ZodType>(schema: T, example: unknown) => ({ content: { "application/json": { schema, example } } });
+const json = <T extends z.ZodType>(schema: T, example: unknown) => ({
+  content: { "application/json": { schema, example } },
+});
 const binaryFile = { schema: z.string().meta({ format: "binary" }), example: "(binary file)" };
 const tags = ["Reports"];
 
@@ -185,9 +196,13 @@ const createScheduleRoute = createRoute({
   tags,
   operationId: "createReportSchedule",
   summary: "Schedule a report with a cron expression",
-  description: "Runs the report for the month before each firing, in the schedule's time zone; schedules survive restarts.",
+  description:
+    "Runs the report for the month before each firing, in the schedule's time zone; schedules survive restarts.",
   request: {
-    body: { required: true, ...json(ScheduleBody, { cron: "0 6 1 * *", timezone: "Europe/London", kind: "monthly", format: "xlsx" }) },
+    body: {
+      required: true,
+      ...json(ScheduleBody, { cron: "0 6 1 * *", timezone: "Europe/London", kind: "monthly", format: "xlsx" }),
+    },
   },
   responses: {
     201: { description: "Created and armed.", ...json(ScheduleSchema, SCHEDULE_EXAMPLE) },
@@ -202,7 +217,10 @@ const listSchedulesRoute = createRoute({
   operationId: "listReportSchedules",
   summary: "Report schedules",
   responses: {
-    200: { description: "The schedules.", ...json(z.object({ data: z.array(ScheduleSchema) }), { data: [SCHEDULE_EXAMPLE] }) },
+    200: {
+      description: "The schedules.",
+      ...json(z.object({ data: z.array(ScheduleSchema) }), { data: [SCHEDULE_EXAMPLE] }),
+    },
     ...errorResponses(...AUTHENTICATED_ERRORS),
   },
 });
@@ -241,7 +259,10 @@ const fileRoute = createRoute({
   summary: "Download a report's file",
   request: { params: IdParam },
   responses: {
-    200: { description: "The PDF or XLSX file.", content: { [CONTENT_TYPES.pdf]: binaryFile, [CONTENT_TYPES.xlsx]: binaryFile } },
+    200: {
+      description: "The PDF or XLSX file.",
+      content: { [CONTENT_TYPES.pdf]: binaryFile, [CONTENT_TYPES.xlsx]: binaryFile },
+    },
     ...errorResponses("not_found", "not_ready", ...AUTHENTICATED_ERRORS),
   },
 });
@@ -311,7 +332,8 @@ export function createReportRoutes({
     const body = new PassThrough();
     const about = { orgId, from, to };
     writeEventsXlsx(pages, body).then(
-      ({ rows, sheets }) => logger.info({ event: "reports.events_exported", ...about, rows, sheets }, "events exported"),
+      ({ rows, sheets }) =>
+        logger.info({ event: "reports.events_exported", ...about, rows, sheets }, "events exported"),
       (error: unknown) => {
         // The status line is long gone: all that is left is to cut the response short, which the client sees as a
         // failed download. A client that went away first is no failure of ours.
@@ -352,12 +374,15 @@ export function createReportRoutes({
     if (run === undefined) throw new ApiError("not_found", "no such report");
     if (run.status !== "succeeded") {
       const message =
-        run.status === "failed" ? `the report failed and has no file: ${run.error ?? "unknown error"}` : `the report is ${run.status}`;
+        run.status === "failed"
+          ? `the report failed and has no file: ${run.error ?? "unknown error"}`
+          : `the report is ${run.status}`;
       throw new ApiError("not_ready", message, { status: run.status });
     }
     const file = await jobs.filePath(orgId, id);
     const stat = file === undefined ? undefined : await fs.promises.stat(file).catch(() => undefined);
-    if (file === undefined || stat === undefined) throw new ApiError("not_found", "the report's file is no longer available");
+    if (file === undefined || stat === undefined)
+      throw new ApiError("not_found", "the report's file is no longer available");
     const extension = path.extname(file).slice(1) as ReportFormat;
     c.header("Content-Type", CONTENT_TYPES[extension] ?? "application/octet-stream");
     c.header("Content-Length", String(stat.size));

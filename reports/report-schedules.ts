@@ -23,7 +23,6 @@ export interface Schedule extends ScheduleInput {
   lastRunAt: string | null;
 }
 
-
 /** A created schedule, or the fields that stop it from being created. */
 export type CreateScheduleResult = { ok: true; schedule: Schedule } | { ok: false; issues: FieldIssue[] };
 

@@ -3,7 +3,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES, isCalendarDate, parseEvent, partitionKey } from "./index.ts";
 
-const examples = JSON.parse(readFileSync(new URL("./examples/events.json", import.meta.url), "utf8")) as Record<string, any>[];
+const examples = JSON.parse(readFileSync(new URL("./examples/events.json", import.meta.url), "utf8")) as Record<
+  string,
+  any
+>[];
 const byType = (type: string) => structuredClone(examples.find((e) => e.type === type)!);
 
 describe("the v1 event contract", () => {
@@ -80,23 +83,37 @@ describe("the v1 event contract", () => {
     expect(isCalendarDate("2100-02-29")).toBe(false);
     expect(isCalendarDate("2000-02-29")).toBe(true);
     fc.assert(
-      fc.property(fc.integer({ min: 1900, max: 2299 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), (y, m, d) => {
-        const text = `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
-        const roundTrip = new Date(Date.UTC(y, m - 1, d)).toISOString().slice(0, 10) === text;
-        expect(isCalendarDate(text)).toBe(roundTrip);
-        const booking = byType("booking.created");
-        booking.data.weddingDate = text;
-        expect(parseEvent(booking).ok).toBe(roundTrip);
-      }),
+      fc.property(
+        fc.integer({ min: 1900, max: 2299 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 31 }),
+        (y, m, d) => {
+          const text = `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+          const roundTrip = new Date(Date.UTC(y, m - 1, d)).toISOString().slice(0, 10) === text;
+          expect(isCalendarDate(text)).toBe(roundTrip);
+          const booking = byType("booking.created");
+          booking.data.weddingDate = text;
+          expect(parseEvent(booking).ok).toBe(roundTrip);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it("takes instants from 1900 to 2299 in UTC only, what the stores hold, whatever the offset written", () => {
     const at = (occurredAt: string) => parseEvent({ ...byType("payment.received"), occurredAt });
-    for (const inside of ["1900-01-01T00:00:00Z", "2299-12-31T23:59:59.999Z", "1900-01-01T00:30:00-01:00"]) expect(at(inside).ok).toBe(true);
-    for (const outside of ["0000-01-01T00:00:00Z", "1900-01-01T00:30:00+01:00", "9999-12-31T23:59:59-01:00", "2300-01-01T00:00:00Z"]) {
-      expect(at(outside)).toEqual({ ok: false, errors: [{ path: "$.occurredAt", message: expect.stringContaining("between 1900") }] });
+    for (const inside of ["1900-01-01T00:00:00Z", "2299-12-31T23:59:59.999Z", "1900-01-01T00:30:00-01:00"])
+      expect(at(inside).ok).toBe(true);
+    for (const outside of [
+      "0000-01-01T00:00:00Z",
+      "1900-01-01T00:30:00+01:00",
+      "9999-12-31T23:59:59-01:00",
+      "2300-01-01T00:00:00Z",
+    ]) {
+      expect(at(outside)).toEqual({
+        ok: false,
+        errors: [{ path: "$.occurredAt", message: expect.stringContaining("between 1900") }],
+      });
     }
   });
 
@@ -107,9 +124,15 @@ describe("the v1 event contract", () => {
 
   it("rejects unknown types and versions with a reason", () => {
     const unknownType = { ...byType("payment.received"), type: "payment.teleported" };
-    expect(parseEvent(unknownType)).toMatchObject({ ok: false, errors: [{ path: "$.type", message: expect.stringContaining("unknown event type") }] });
+    expect(parseEvent(unknownType)).toMatchObject({
+      ok: false,
+      errors: [{ path: "$.type", message: expect.stringContaining("unknown event type") }],
+    });
     const v2 = { ...byType("payment.received"), version: 2 };
-    expect(parseEvent(v2)).toMatchObject({ ok: false, errors: [{ path: "$.version", message: expect.stringContaining("unknown schema version") }] });
+    expect(parseEvent(v2)).toMatchObject({
+      ok: false,
+      errors: [{ path: "$.version", message: expect.stringContaining("unknown schema version") }],
+    });
     expect(parseEvent({ ...byType("payment.received"), version: 1 }).ok).toBe(true);
   });
 
@@ -122,7 +145,10 @@ describe("the v1 event contract", () => {
   it("requires booking.updated to change something", () => {
     const update = byType("booking.updated");
     delete update.data.guestCount;
-    expect(parseEvent(update)).toMatchObject({ ok: false, errors: [{ message: expect.stringContaining("at least one") }] });
+    expect(parseEvent(update)).toMatchObject({
+      ok: false,
+      errors: [{ message: expect.stringContaining("at least one") }],
+    });
   });
 
   it("bounds strings and guest counts", () => {
@@ -131,7 +157,8 @@ describe("the v1 event contract", () => {
     booking.data.guestCount = 10_001;
     const outcome = parseEvent(booking);
     expect(outcome.ok).toBe(false);
-    if (!outcome.ok) expect(outcome.errors.map((e) => e.path).sort()).toEqual(["$.data.bookingId", "$.data.guestCount"]);
+    if (!outcome.ok)
+      expect(outcome.errors.map((e) => e.path).sort()).toEqual(["$.data.bookingId", "$.data.guestCount"]);
   });
 
   it("keys every event by its wedding, or an inquiry without one by the inquiry", () => {

@@ -11,7 +11,9 @@ const envelopeFields = {
   id: z.uuid({ message: "must be a UUID" }).toLowerCase(),
   occurredAt: Instant,
   source: Id,
-  version: z.literal(SCHEMA_VERSIONS, { message: `unknown schema version; supported: ${SCHEMA_VERSIONS.join(", ")}` }).optional(),
+  version: z
+    .literal(SCHEMA_VERSIONS, { message: `unknown schema version; supported: ${SCHEMA_VERSIONS.join(", ")}` })
+    .optional(),
 };
 
 /** One envelope variant per type, so each event's data is checked against its own schema. */
@@ -20,10 +22,14 @@ const variants = EVENT_TYPES.map((type) =>
 );
 
 /** A v1 event as producers send it: envelope plus typed data. */
-export const Event = z.discriminatedUnion("type", variants as unknown as [(typeof variants)[number], ...(typeof variants)[number][]], {
-  error: (issue) =>
-    issue.code === "invalid_union" ? `unknown event type; supported: ${EVENT_TYPES.join(", ")}` : undefined,
-});
+export const Event = z.discriminatedUnion(
+  "type",
+  variants as unknown as [(typeof variants)[number], ...(typeof variants)[number][]],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union" ? `unknown event type; supported: ${EVENT_TYPES.join(", ")}` : undefined,
+  },
+);
 
 /** A validated event of type T. */
 export type EventOf<T extends EventType> = {

@@ -8,7 +8,10 @@ import { EVENT_DATA_SCHEMAS } from "./events.ts";
 /** JSON Schema (draft 2020-12) documents for producers in other languages, by file name. */
 export function jsonSchemas(): Record<string, unknown> {
   const documents: Record<string, unknown> = {
-    "event.schema.json": { $id: "https://wedsync.example/schemas/v1/event.schema.json", ...z.toJSONSchema(Event, { unrepresentable: "any" }) },
+    "event.schema.json": {
+      $id: "https://wedsync.example/schemas/v1/event.schema.json",
+      ...z.toJSONSchema(Event, { unrepresentable: "any" }),
+    },
   };
   for (const [type, schema] of Object.entries(EVENT_DATA_SCHEMAS)) {
     documents[`${type}.data.schema.json`] = {

@@ -4,7 +4,10 @@ import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { EVENT_DATA_SCHEMAS, EVENT_TYPES, isStorableText, parseEvent } from "./index.ts";
 
-const examples = JSON.parse(readFileSync(new URL("./examples/events.json", import.meta.url), "utf8")) as Record<string, any>[];
+const examples = JSON.parse(readFileSync(new URL("./examples/events.json", import.meta.url), "utf8")) as Record<
+  string,
+  any
+>[];
 const byType = (type: string) => structuredClone(examples.find((e) => e.type === type)!);
 
 /** Every string field of a data schema, optional ones included, read off the schema so a new field is covered too. */
@@ -26,7 +29,10 @@ const TEXT_FIELDS = EVENT_TYPES.flatMap((type) => [
 
 /** Strings built from arbitrary UTF-16 code units: lone surrogates, NUL and every control character included. */
 const codeUnitStrings = fc
-  .array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0, 0xd800, 0xdbff, 0xdc00, 0xdfff)), { minLength: 1, maxLength: 70 })
+  .array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0, 0xd800, 0xdbff, 0xdc00, 0xdfff)), {
+    minLength: 1,
+    maxLength: 70,
+  })
   .map((units) => String.fromCharCode(...units));
 
 const setAt = (event: Record<string, any>, path: string[], value: string) => {
@@ -37,7 +43,12 @@ const setAt = (event: Record<string, any>, path: string[], value: string) => {
 describe("text the stores cannot hold", () => {
   it("covers every string field of every type, free text and ids alike", () => {
     const names = TEXT_FIELDS.map((f) => `${f.type}:${f.path.join(".")}`);
-    for (const expected of ["booking.created:data.region", "booking.cancelled:data.reason", "expense.recorded:data.vendor", "payment.received:source"]) {
+    for (const expected of [
+      "booking.created:data.region",
+      "booking.cancelled:data.reason",
+      "expense.recorded:data.vendor",
+      "payment.received:source",
+    ]) {
       expect(names).toContain(expected);
     }
   });

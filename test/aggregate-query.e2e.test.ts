@@ -29,7 +29,11 @@ const idsOf = new Map<string, { weddings: string[]; suppliers: string[] }>();
 
 type Row = Record<string, string | number | null>;
 
-async function ask(orgKey: string, body: unknown, { query = "", headers = {} }: { query?: string; headers?: Record<string, string> } = {}) {
+async function ask(
+  orgKey: string,
+  body: unknown,
+  { query = "", headers = {} }: { query?: string; headers?: Record<string, string> } = {},
+) {
   return app.http.request(`/v1/analytics/query${query}`, {
     method: "POST",
     headers: { authorization: `Bearer ${keys.get(orgKey)}`, "content-type": "application/json", ...headers },
@@ -37,7 +41,10 @@ async function ask(orgKey: string, body: unknown, { query = "", headers = {} }: 
   });
 }
 
-async function rows(orgKey: string, body: Record<string, unknown>): Promise<{ data: Row[]; meta: Record<string, unknown> }> {
+async function rows(
+  orgKey: string,
+  body: Record<string, unknown>,
+): Promise<{ data: Row[]; meta: Record<string, unknown> }> {
   const res = await ask(orgKey, body);
   const text = await res.text();
   expect(res.status, text).toBe(200);
@@ -112,23 +119,83 @@ afterAll(async () => {
 describe("POST /v1/analytics/query", () => {
   it("answers every metric, by many dimensions, filters and both dates, as computed independently", async () => {
     const requests: Record<string, unknown>[] = [
-      { metrics: ["bookings", "contractValue", "averageBookingValue", "guests", "cancellations"], groupBy: ["service"], interval: "month", from: FROM, to: TO },
-      { metrics: ["paymentsReceived", "refunds", "netRevenue"], groupBy: ["region"], interval: "week", from: FROM, to: TO },
-      { metrics: ["netRevenue", "bookings"], groupBy: ["supplier"], interval: "quarter", ...WIDE, dateField: "wedding" },
+      {
+        metrics: ["bookings", "contractValue", "averageBookingValue", "guests", "cancellations"],
+        groupBy: ["service"],
+        interval: "month",
+        from: FROM,
+        to: TO,
+      },
+      {
+        metrics: ["paymentsReceived", "refunds", "netRevenue"],
+        groupBy: ["region"],
+        interval: "week",
+        from: FROM,
+        to: TO,
+      },
+      {
+        metrics: ["netRevenue", "bookings"],
+        groupBy: ["supplier"],
+        interval: "quarter",
+        ...WIDE,
+        dateField: "wedding",
+      },
       { metrics: ["paymentsReceived"], groupBy: ["paymentMethod", "weddingMonth"], ...WIDE, dateField: "wedding" },
       { metrics: ["expenses", "budgetAllocated"], groupBy: ["category"], interval: "year", ...WIDE },
-      { metrics: ["expenses", "budgetAllocated"], groupBy: ["wedding"], ...WIDE, dateField: "wedding", orderBy: [{ field: "budgetAllocated", direction: "desc" }] },
+      {
+        metrics: ["expenses", "budgetAllocated"],
+        groupBy: ["wedding"],
+        ...WIDE,
+        dateField: "wedding",
+        orderBy: [{ field: "budgetAllocated", direction: "desc" }],
+      },
       { metrics: ["inquiries", "convertedInquiries", "conversionRate"], groupBy: ["channel"], ...WIDE },
-      { metrics: ["inquiries", "conversionRate"], groupBy: ["service", "weekday"], interval: "month", ...WIDE, dateField: "wedding" },
-      { metrics: ["bookings", "guests"], groupBy: ["weekday", "weddingMonth"], ...WIDE, dateField: "wedding", orderBy: [{ field: "bookings", direction: "desc" }] },
-      { metrics: ["contractValue"], groupBy: ["venue"], interval: "day", from: "2026-03-01", to: "2026-05-31", filters: { weekday: { gte: 5, lte: 7 } } },
-      { metrics: ["bookings", "paymentsReceived"], groupBy: ["currency", "service"], ...WIDE, filters: { service: ["venue", "florist", "catering"] } },
-      { metrics: ["averageBookingValue", "cancellations"], groupBy: ["service"], ...WIDE, filters: { weddingMonth: { gte: 5, lte: 9 } }, orderBy: [{ field: "averageBookingValue", direction: "asc" }] },
+      {
+        metrics: ["inquiries", "conversionRate"],
+        groupBy: ["service", "weekday"],
+        interval: "month",
+        ...WIDE,
+        dateField: "wedding",
+      },
+      {
+        metrics: ["bookings", "guests"],
+        groupBy: ["weekday", "weddingMonth"],
+        ...WIDE,
+        dateField: "wedding",
+        orderBy: [{ field: "bookings", direction: "desc" }],
+      },
+      {
+        metrics: ["contractValue"],
+        groupBy: ["venue"],
+        interval: "day",
+        from: "2026-03-01",
+        to: "2026-05-31",
+        filters: { weekday: { gte: 5, lte: 7 } },
+      },
+      {
+        metrics: ["bookings", "paymentsReceived"],
+        groupBy: ["currency", "service"],
+        ...WIDE,
+        filters: { service: ["venue", "florist", "catering"] },
+      },
+      {
+        metrics: ["averageBookingValue", "cancellations"],
+        groupBy: ["service"],
+        ...WIDE,
+        filters: { weddingMonth: { gte: 5, lte: 9 } },
+        orderBy: [{ field: "averageBookingValue", direction: "asc" }],
+      },
       { metrics: ["bookings"], from: FROM, to: TO },
     ];
     for (const orgKey of orgKeys) {
       const region = facts.get(orgKey)!.facts.find((f) => f.source === "bookings" && f.dims.region)?.dims.region;
-      const perOrg = region === undefined ? requests : [...requests, { metrics: ["refunds", "paymentsReceived"], groupBy: ["service"], ...WIDE, filters: { region } }];
+      const perOrg =
+        region === undefined
+          ? requests
+          : [
+              ...requests,
+              { metrics: ["refunds", "paymentsReceived"], groupBy: ["service"], ...WIDE, filters: { region } },
+            ];
       for (const body of perOrg) {
         const { data, meta } = await rows(orgKey, { ...body, limit: 10_000 });
         expect(data, `${orgKey} ${JSON.stringify(body)}`).toEqual(expected(orgKey, body));
@@ -137,8 +204,13 @@ describe("POST /v1/analytics/query", () => {
     }
     // The reference is not trivially empty: the figures compared above are real.
     const [first] = orgKeys;
-    const all = expected(first!, { metrics: ["bookings", "paymentsReceived", "expenses", "budgetAllocated"], groupBy: ["currency"], ...WIDE });
-    for (const metric of ["bookings", "paymentsReceived", "expenses", "budgetAllocated"]) expect(all.some((r) => (r[metric] as number) > 0)).toBe(true);
+    const all = expected(first!, {
+      metrics: ["bookings", "paymentsReceived", "expenses", "budgetAllocated"],
+      groupBy: ["currency"],
+      ...WIDE,
+    });
+    for (const metric of ["bookings", "paymentsReceived", "expenses", "budgetAllocated"])
+      expect(all.some((r) => (r[metric] as number) > 0)).toBe(true);
   });
 
   it("agrees with the named endpoints and the Postgres projection on a booking updated out of order", async () => {
@@ -147,7 +219,13 @@ describe("POST /v1/analytics/query", () => {
 
   it("walks every page of a question to exactly the unpaged answer", async () => {
     const orgKey = orgKeys[0]!;
-    const body = { metrics: ["bookings", "netRevenue"], groupBy: ["service"], interval: "week", ...WIDE, orderBy: [{ field: "netRevenue", direction: "desc" }] };
+    const body = {
+      metrics: ["bookings", "netRevenue"],
+      groupBy: ["service"],
+      interval: "week",
+      ...WIDE,
+      orderBy: [{ field: "netRevenue", direction: "desc" }],
+    };
     const whole = (await rows(orgKey, { ...body, limit: 10_000 })).data;
     expect(whole.length).toBeGreaterThan(20);
     const walked: Row[] = [];
@@ -181,11 +259,21 @@ describe("POST /v1/analytics/query", () => {
     const [orgKey, dimension] = orgKeys
       .flatMap((k) => ["region", "venue"].map((d) => [k, d] as const))
       .find(([k, d]) => facts.get(k)!.facts.some((f) => f.source === "bookings" && f.dims[d] === ""))!;
-    const body = { metrics: ["bookings", "averageBookingValue"], groupBy: [dimension, "service"], interval: "month", from: FROM, to: TO };
+    const body = {
+      metrics: ["bookings", "averageBookingValue"],
+      groupBy: [dimension, "service"],
+      interval: "month",
+      from: FROM,
+      to: TO,
+    };
     const json = (await rows(orgKey, body)).data;
     expect(json.some((r) => r[dimension] === null)).toBe(true);
 
-    for (const how of [{ query: "?format=csv" }, { headers: { accept: "text/csv" } }, { query: "?format=csv", headers: { accept: "application/json" } }]) {
+    for (const how of [
+      { query: "?format=csv" },
+      { headers: { accept: "text/csv" } },
+      { query: "?format=csv", headers: { accept: "application/json" } },
+    ]) {
       const res = await ask(orgKey, body, how);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
@@ -200,7 +288,11 @@ describe("POST /v1/analytics/query", () => {
       expect(parsed).toEqual(json);
     }
 
-    for (const how of [{ query: "?format=ndjson" }, { headers: { accept: "application/x-ndjson" } }, { headers: { accept: "text/html;q=0.9, application/x-ndjson" } }]) {
+    for (const how of [
+      { query: "?format=ndjson" },
+      { headers: { accept: "application/x-ndjson" } },
+      { headers: { accept: "text/html;q=0.9, application/x-ndjson" } },
+    ]) {
       const res = await ask(orgKey, body, how);
       expect(res.headers.get("content-type")).toBe("application/x-ndjson");
       const lines = (await res.text()).trimEnd().split("\n");
@@ -263,46 +355,84 @@ describe("POST /v1/analytics/query", () => {
     const orgKey = orgKeys[0]!;
     const byRegion = await problems(orgKey, { metrics: ["inquiries"], groupBy: ["region"], from: FROM, to: TO });
     expect(byRegion).toEqual([
-      { path: "groupBy.0", message: "inquiries cannot be grouped by region; it can be grouped and filtered by: service, wedding, channel, weekday, weddingMonth" },
+      {
+        path: "groupBy.0",
+        message:
+          "inquiries cannot be grouped by region; it can be grouped and filtered by: service, wedding, channel, weekday, weddingMonth",
+      },
     ]);
-    const filtered = await problems(orgKey, { metrics: ["expenses"], filters: { supplier: "s-1" }, from: FROM, to: TO });
-    expect(filtered[0]).toMatchObject({ path: "filters.supplier", message: expect.stringContaining("expenses cannot be filtered by supplier") });
+    const filtered = await problems(orgKey, {
+      metrics: ["expenses"],
+      filters: { supplier: "s-1" },
+      from: FROM,
+      to: TO,
+    });
+    expect(filtered[0]).toMatchObject({
+      path: "filters.supplier",
+      message: expect.stringContaining("expenses cannot be filtered by supplier"),
+    });
     // Money is split by currency, which inquiries do not have.
     const mixed = await problems(orgKey, { metrics: ["conversionRate", "netRevenue"], from: FROM, to: TO });
     expect(mixed[0]!.message).toContain("conversionRate cannot be asked with the money metric netRevenue");
-    const sorted = await problems(orgKey, { metrics: ["bookings"], orderBy: [{ field: "refunds" }], from: FROM, to: TO });
+    const sorted = await problems(orgKey, {
+      metrics: ["bookings"],
+      orderBy: [{ field: "refunds" }],
+      from: FROM,
+      to: TO,
+    });
     expect(sorted[0]).toMatchObject({ path: "orderBy.0.field" });
-    const typed = await problems(orgKey, { metrics: ["bookings"], filters: { weekday: "Saturday" }, from: FROM, to: TO });
+    const typed = await problems(orgKey, {
+      metrics: ["bookings"],
+      filters: { weekday: "Saturday" },
+      from: FROM,
+      to: TO,
+    });
     expect(typed[0]).toMatchObject({ path: "filters.weekday", message: "values of weekday are integers from 1 to 7" });
   });
 
   it("refuses integer filters outside their dimension's range with a 400 naming it", async () => {
     const orgKey = orgKeys[0]!;
     for (const weekday of [-1, { gte: -5 }, 70_000, [6, 70_000], { lte: 8 }]) {
-      expect(await problems(orgKey, { metrics: ["bookings"], filters: { weekday }, from: FROM, to: TO }), JSON.stringify(weekday)).toEqual([
-        { path: "filters.weekday", message: "values of weekday are integers from 1 to 7" },
-      ]);
+      expect(
+        await problems(orgKey, { metrics: ["bookings"], filters: { weekday }, from: FROM, to: TO }),
+        JSON.stringify(weekday),
+      ).toEqual([{ path: "filters.weekday", message: "values of weekday are integers from 1 to 7" }]);
     }
-    expect(await problems(orgKey, { metrics: ["paymentsReceived"], filters: { weddingMonth: { gte: 0, lte: 70_000 } }, from: FROM, to: TO })).toEqual([
-      { path: "filters.weddingMonth", message: "values of weddingMonth are integers from 1 to 12" },
-    ]);
+    expect(
+      await problems(orgKey, {
+        metrics: ["paymentsReceived"],
+        filters: { weddingMonth: { gte: 0, lte: 70_000 } },
+        from: FROM,
+        to: TO,
+      }),
+    ).toEqual([{ path: "filters.weddingMonth", message: "values of weddingMonth are integers from 1 to 12" }]);
   });
 
   it("refuses dates that do not exist or run backwards, and cursors of other questions", async () => {
     const orgKey = orgKeys[0]!;
-    expect((await problems(orgKey, { metrics: ["bookings"], from: "2026-02-30", to: TO })).map((d) => d.path)).toEqual(["from"]);
-    expect((await problems(orgKey, { metrics: ["bookings"], from: "2026-13-01", to: "yesterday" })).map((d) => d.path)).toEqual(["from", "to"]);
-    expect(await problems(orgKey, { metrics: ["bookings"], from: TO, to: FROM })).toEqual([{ path: "to", message: "must not be before from" }]);
+    expect((await problems(orgKey, { metrics: ["bookings"], from: "2026-02-30", to: TO })).map((d) => d.path)).toEqual([
+      "from",
+    ]);
+    expect(
+      (await problems(orgKey, { metrics: ["bookings"], from: "2026-13-01", to: "yesterday" })).map((d) => d.path),
+    ).toEqual(["from", "to"]);
+    expect(await problems(orgKey, { metrics: ["bookings"], from: TO, to: FROM })).toEqual([
+      { path: "to", message: "must not be before from" },
+    ]);
 
     const { meta } = await rows(orgKey, { metrics: ["bookings"], groupBy: ["wedding"], ...WIDE, limit: 2 });
     expect(meta.nextCursor).toEqual(expect.any(String));
     const cursor = meta.nextCursor as string;
     // The same question with another page size may follow it; another question may not.
-    expect((await rows(orgKey, { metrics: ["bookings"], groupBy: ["wedding"], ...WIDE, limit: 5, cursor })).data.length).toBe(5);
+    expect(
+      (await rows(orgKey, { metrics: ["bookings"], groupBy: ["wedding"], ...WIDE, limit: 5, cursor })).data.length,
+    ).toBe(5);
     expect(await problems(orgKey, { metrics: ["guests"], groupBy: ["wedding"], ...WIDE, cursor })).toEqual([
       { path: "cursor", message: "belongs to another question: ask the same question to get its next page" },
     ]);
-    expect((await problems(orgKey, { metrics: ["bookings"], ...WIDE, cursor: "not-a-cursor" }))[0]!.message).toBe("is not a cursor this API gave out");
+    expect((await problems(orgKey, { metrics: ["bookings"], ...WIDE, cursor: "not-a-cursor" }))[0]!.message).toBe(
+      "is not a cursor this API gave out",
+    );
   });
 
   it("refuses a cursor given out before new events were processed, and pages afresh from the first page", async () => {
@@ -315,7 +445,15 @@ describe("POST /v1/analytics/query", () => {
         type: "booking.created",
         occurredAt: "2026-02-01T10:00:00Z",
         source: "test",
-        data: { bookingId: `bk-${w}`, weddingId: w, supplierId: "sup-1", service: "florist", weddingDate: "2026-09-05", guestCount: 80, contractValue: { amount: 1000, currency: "GBP" } },
+        data: {
+          bookingId: `bk-${w}`,
+          weddingId: w,
+          supplierId: "sup-1",
+          service: "florist",
+          weddingDate: "2026-09-05",
+          guestCount: 80,
+          contractValue: { amount: 1000, currency: "GBP" },
+        },
       }));
       const res = await app.http.request("/v1/events", {
         method: "POST",
@@ -367,7 +505,11 @@ describe("POST /v1/analytics/query", () => {
     for (const value of hostile) {
       const positions: Record<string, unknown>[] = [
         { metrics: ["bookings"], groupBy: ["region"], ...WIDE, filters: { region: value } },
-        { metrics: ["paymentsReceived"], ...WIDE, filters: { supplier: [value, "s-none"], venue: { gte: value, lte: value } } },
+        {
+          metrics: ["paymentsReceived"],
+          ...WIDE,
+          filters: { supplier: [value, "s-none"], venue: { gte: value, lte: value } },
+        },
         { metrics: ["inquiries"], ...WIDE, filters: { wedding: value, channel: [value] } },
         { metrics: ["expenses"], ...WIDE, filters: { category: value, currency: value } },
       ];

@@ -27,7 +27,9 @@ afterAll(async () => {
 
 async function revenue(apiKey: string, q: RevenueQuestion) {
   const params = new URLSearchParams({ from: q.from, to: q.to, interval: q.interval, groupBy: q.groupBy });
-  const res = await fetch(`${server!.baseUrl}/v1/analytics/revenue?${params}`, { headers: { authorization: `Bearer ${apiKey}` } });
+  const res = await fetch(`${server!.baseUrl}/v1/analytics/revenue?${params}`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as { data: unknown[]; meta: { watermark: { lag: number; end: number[] } } };
 }
@@ -35,9 +37,18 @@ async function revenue(apiKey: string, q: RevenueQuestion) {
 describe("SIGKILL right after a run of 202 answers", () => {
   it("loses no acknowledged event and counts none twice, across restarts", async () => {
     const env = { DATA_DIR: dir.path };
-    const { apiKey } = JSON.parse((await runCli(["org:create", "Crash Test Weddings"], env)).trim()) as { apiKey: string };
+    const { apiKey } = JSON.parse((await runCli(["org:create", "Crash Test Weddings"], env)).trim()) as {
+      apiKey: string;
+    };
     const items: GeneratedItem[] = [
-      ...generateWeddingData({ seed: 9, organisations: [ORG_PRESETS.soloFlorist], from: FROM, to: TO, anomalyRate: 0.05, maxEvents: 400 }),
+      ...generateWeddingData({
+        seed: 9,
+        organisations: [ORG_PRESETS.soloFlorist],
+        from: FROM,
+        to: TO,
+        anomalyRate: 0.05,
+        maxEvents: 400,
+      }),
     ];
     const batches: GeneratedItem[][] = [];
     for (let i = 0; i < items.length; i += BATCH) batches.push(items.slice(i, i + BATCH));
@@ -50,7 +61,10 @@ describe("SIGKILL right after a run of 202 answers", () => {
       const question: RevenueQuestion = { from: FROM, to: TO, interval: "day", groupBy: "service" };
       const truthSoFar = computeGroundTruth(items.slice(0, acknowledged)).orgs["petal-and-stem"];
       if (truthSoFar) {
-        await waitFor(async () => (await revenue(apiKey, question)).meta.watermark.lag === 0, { timeoutMs: 60_000, message: "not processed" });
+        await waitFor(async () => (await revenue(apiKey, question)).meta.watermark.lag === 0, {
+          timeoutMs: 60_000,
+          message: "not processed",
+        });
         const answer = await revenue(apiKey, question);
         // The log holds every acknowledged event (it may hold more only if a request was cut short).
         expect(answer.meta.watermark.end.reduce((a, b) => a + b, 0)).toBe(acknowledged);
@@ -72,10 +86,14 @@ describe("SIGKILL right after a run of 202 answers", () => {
 
     expect(acknowledged).toBe(items.length);
     const truth = computeGroundTruth(items).orgs["petal-and-stem"]!;
-    await waitFor(async () => (await revenue(apiKey, { from: FROM, to: TO, interval: "month", groupBy: "none" })).meta.watermark.lag === 0, {
-      timeoutMs: 60_000,
-      message: "not processed",
-    });
+    await waitFor(
+      async () =>
+        (await revenue(apiKey, { from: FROM, to: TO, interval: "month", groupBy: "none" })).meta.watermark.lag === 0,
+      {
+        timeoutMs: 60_000,
+        message: "not processed",
+      },
+    );
     for (const question of [
       { from: FROM, to: TO, interval: "day", groupBy: "service" },
       { from: FROM, to: TO, interval: "month", groupBy: "none" },

@@ -23,7 +23,9 @@ let orgId: string;
 
 async function revenue(q: RevenueQuestion): Promise<RevenueRow[]> {
   const params = new URLSearchParams({ from: q.from, to: q.to, interval: q.interval, groupBy: q.groupBy });
-  const res = await app.http.request(`/v1/analytics/revenue?${params}`, { headers: { authorization: `Bearer ${outcome.apiKey}` } });
+  const res = await app.http.request(`/v1/analytics/revenue?${params}`, {
+    headers: { authorization: `Bearer ${outcome.apiKey}` },
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { data: RevenueRow[] }).data;
 }
@@ -87,7 +89,9 @@ describe(`${EVENTS} events under a steady load with ${KILLS}+ SIGKILLs`, () => {
 
   it("has each acknowledged event in ClickHouse exactly once, and nothing else", async () => {
     const query = async (sql: string) =>
-      (await (await app.ch.query({ query: sql, query_params: { org: orgId }, format: "JSONEachRow" })).json<Record<string, string | number>>());
+      await (await app.ch.query({ query: sql, query_params: { org: orgId }, format: "JSONEachRow" })).json<
+        Record<string, string | number>
+      >();
     const stored = await query(
       `SELECT id FROM events FINAL WHERE org_id = {org:String}
        UNION ALL SELECT toUUID(id) FROM rejected_events FINAL WHERE org_id = {org:String} AND id != ''`,
@@ -96,11 +100,15 @@ describe(`${EVENTS} events under a steady load with ${KILLS}+ SIGKILLs`, () => {
     expect(ids.length).toBe(new Set(ids).size);
     expect(new Set(ids)).toEqual(outcome.acknowledged);
     const [raw] = await query("SELECT count() - uniqExact(id) AS extra FROM events WHERE org_id = {org:String}");
-    console.info(`crash run: ${raw!.extra} raw duplicate rows awaiting merge (collapsed by FINAL), 0 lost, 0 counted twice`);
+    console.info(
+      `crash run: ${raw!.extra} raw duplicate rows awaiting merge (collapsed by FINAL), 0 lost, 0 counted twice`,
+    );
   });
 
   it("answers every revenue question exactly as ground truth computed from the acknowledged events", async () => {
-    const truth = Object.values(computeGroundTruth(outcome.items.filter((i) => outcome.acknowledged.has(i.event.id))).orgs)[0]!;
+    const truth = Object.values(
+      computeGroundTruth(outcome.items.filter((i) => outcome.acknowledged.has(i.event.id))).orgs,
+    )[0]!;
     for (const question of [
       { from: FROM, to: TO, interval: "month", groupBy: "service" },
       { from: FROM, to: TO, interval: "week", groupBy: "region" },

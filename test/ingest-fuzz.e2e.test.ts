@@ -30,7 +30,9 @@ const MAX_BATCH_EVENTS = 500;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const EXAMPLES = JSON.parse(readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8")) as JsonObject[];
+const EXAMPLES = JSON.parse(
+  readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8"),
+) as JsonObject[];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -43,7 +45,10 @@ const accepted = new Set<string>();
 
 beforeAll(async () => {
   dir = await makeTempDir("wedsync-ingest-fuzz");
-  app = await startTestApp(dir.path, { MAX_BODY_BYTES: String(MAX_BODY_BYTES), MAX_BATCH_EVENTS: String(MAX_BATCH_EVENTS) });
+  app = await startTestApp(dir.path, {
+    MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+    MAX_BATCH_EVENTS: String(MAX_BATCH_EVENTS),
+  });
   ({ apiKey, orgId } = await createOrganisation(app.sql, "Ingest Fuzz"));
 });
 
@@ -67,7 +72,19 @@ const EVENT_TYPES = [
 ] as const;
 type EventType = (typeof EVENT_TYPES)[number];
 
-const SERVICES = ["venue", "photography", "videography", "catering", "florist", "music", "attire", "cake", "planner", "transport", "other"];
+const SERVICES = [
+  "venue",
+  "photography",
+  "videography",
+  "catering",
+  "florist",
+  "music",
+  "attire",
+  "cake",
+  "planner",
+  "transport",
+  "other",
+];
 const MAX_MINOR_UNITS = 10_000_000_000_000;
 
 /**
@@ -97,8 +114,10 @@ interface Field {
 }
 
 const field = (path: string[], rule: Rule, required = true): Field => ({ path, rule, required });
-const id = (name: string, role: "free" | "business" | "reference", required = true) => field(["data", name], { is: "id", role }, required);
-const oneOf = (name: string, values: readonly string[], required = true) => field(["data", name], { is: "enum", values }, required);
+const id = (name: string, role: "free" | "business" | "reference", required = true) =>
+  field(["data", name], { is: "id", role }, required);
+const oneOf = (name: string, values: readonly string[], required = true) =>
+  field(["data", name], { is: "enum", values }, required);
 const text = (name: string) => field(["data", name], { is: "text" }, false);
 const date = (name: string, required = true) => field(["data", name], { is: "date" }, required);
 const money = (name: string, min: 0 | 1, required = true): Field[] => [
@@ -132,8 +151,17 @@ const DATA_FIELDS: Record<EventType, Field[]> = {
   ],
   // The example changes only the guest count, and an update must change something: here it is required, and its
   // absence breaks a rule of the whole data.
-  "booking.updated": [id("bookingId", "reference"), id("weddingId", "reference"), { ...guestCount, missingAt: ["data"] }],
-  "booking.cancelled": [id("bookingId", "reference"), id("weddingId", "reference"), text("reason"), ...money("cancellationFee", 0, false)],
+  "booking.updated": [
+    id("bookingId", "reference"),
+    id("weddingId", "reference"),
+    { ...guestCount, missingAt: ["data"] },
+  ],
+  "booking.cancelled": [
+    id("bookingId", "reference"),
+    id("weddingId", "reference"),
+    text("reason"),
+    ...money("cancellationFee", 0, false),
+  ],
   "payment.received": [
     id("paymentId", "business"),
     id("bookingId", "reference"),
@@ -142,8 +170,21 @@ const DATA_FIELDS: Record<EventType, Field[]> = {
     oneOf("method", ["card", "bank_transfer", "cash", "other"]),
     oneOf("kind", ["deposit", "instalment", "final"], false),
   ],
-  "payment.refunded": [id("refundId", "business"), id("paymentId", "reference"), id("bookingId", "reference"), id("weddingId", "reference"), ...money("amount", 1)],
-  "expense.recorded": [id("expenseId", "business"), id("weddingId", "free"), oneOf("category", SERVICES), text("vendor"), ...money("amount", 1), date("incurredOn")],
+  "payment.refunded": [
+    id("refundId", "business"),
+    id("paymentId", "reference"),
+    id("bookingId", "reference"),
+    id("weddingId", "reference"),
+    ...money("amount", 1),
+  ],
+  "expense.recorded": [
+    id("expenseId", "business"),
+    id("weddingId", "free"),
+    oneOf("category", SERVICES),
+    text("vendor"),
+    ...money("amount", 1),
+    date("incurredOn"),
+  ],
   "budget.allocated": [id("weddingId", "free"), oneOf("category", SERVICES), ...money("amount", 0)],
   "inquiry.received": [
     id("inquiryId", "business"),
@@ -168,7 +209,13 @@ function isCalendarDate(value: string): boolean {
   if (!match) return false;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const at = new Date(Date.UTC(year, month - 1, day));
-  return year >= 1900 && year <= 2299 && at.getUTCFullYear() === year && at.getUTCMonth() === month - 1 && at.getUTCDate() === day;
+  return (
+    year >= 1900 &&
+    year <= 2299 &&
+    at.getUTCFullYear() === year &&
+    at.getUTCMonth() === month - 1 &&
+    at.getUTCDate() === day
+  );
 }
 
 /** Characters as the contract counts them: code points, so an emoji is one, not two UTF-16 units. */
@@ -178,7 +225,9 @@ const characters = (value: string) => [...value].length;
 function stringVerdict(rule: Rule, value: string, original: Json): boolean | undefined {
   switch (rule.is) {
     case "id":
-      return characters(value) >= 1 && characters(value) <= 64 && !CONTROL_CHARACTER.test(value) && value.isWellFormed();
+      return (
+        characters(value) >= 1 && characters(value) <= 64 && !CONTROL_CHARACTER.test(value) && value.isWellFormed()
+      );
     case "text":
       return characters(value) >= 1 && characters(value) <= 200 && !value.includes("\u0000") && value.isWellFormed();
     case "enum":
@@ -284,7 +333,13 @@ const HOSTILE_STRINGS = [
 
 /** Strings of arbitrary UTF-16 code units, lone surrogates, NUL and control characters favoured. */
 const codeUnitStrings = fc
-  .array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0, 0x1f, 0x7f, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xfffe)), { maxLength: 70 })
+  .array(
+    fc.oneof(
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.constantFrom(0, 0x1f, 0x7f, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xfffe),
+    ),
+    { maxLength: 70 },
+  )
   .map((units) => String.fromCharCode(...units));
 
 /** Very long strings, of one code unit repeated. */
@@ -450,13 +505,31 @@ type Mutation =
   | { op: "notUtf8"; field: Field | null; bytes: number[] }
   | { op: "notJson"; field: Field; text: string };
 
-const UNKNOWN_KEYS = ["extra", "ID", "Id", "bookingid", "", " ", "\u0000", "\ud800", "__proto__", "constructor", "prototype", "toString", "__defineGetter__", "data"];
+const UNKNOWN_KEYS = [
+  "extra",
+  "ID",
+  "Id",
+  "bookingid",
+  "",
+  " ",
+  "\u0000",
+  "\ud800",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "__defineGetter__",
+  "data",
+];
 
 function stringsFor(rule: Rule): fc.Arbitrary<string> {
   const hostile = fc.oneof(fc.constantFrom(...HOSTILE_STRINGS), codeUnitStrings, longStrings);
   switch (rule.is) {
     case "enum":
-      return fc.oneof(fc.constantFrom(...rule.values, ...rule.values.map((v) => v.toUpperCase()), ...rule.values.map((v) => ` ${v}`)), hostile);
+      return fc.oneof(
+        fc.constantFrom(...rule.values, ...rule.values.map((v) => v.toUpperCase()), ...rule.values.map((v) => ` ${v}`)),
+        hostile,
+      );
     case "instant":
       return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...INSTANTS) }, { weight: 1, arbitrary: hostile });
     case "date":
@@ -464,7 +537,10 @@ function stringsFor(rule: Rule): fc.Arbitrary<string> {
     case "currency":
       return fc.oneof(fc.constantFrom(...CURRENCIES), hostile);
     case "type":
-      return fc.oneof(fc.constantFrom(...EVENT_TYPES, "booking.Created", "booking.created ", "venue.registered", "booking"), hostile);
+      return fc.oneof(
+        fc.constantFrom(...EVENT_TYPES, "booking.Created", "booking.created ", "venue.registered", "booking"),
+        hostile,
+      );
     default:
       return hostile;
   }
@@ -477,10 +553,22 @@ function mutations(type: EventType): fc.Arbitrary<Mutation> {
   const stringFields = fields.filter((f) => !["int", "object", "uuid"].includes(f.rule.is));
   const keysAt = (path: string[]) => Object.keys(valueAt(example, path));
   return fc.oneof(
-    { weight: 2, arbitrary: fc.record({ op: fc.constant("remove" as const), field: fc.constantFrom(...fields.filter((f) => f.required)) }) },
     {
       weight: 2,
-      arbitrary: fc.constantFrom(...fields).chain((f) => fc.record({ op: fc.constant("retype" as const), field: fc.constant(f), value: fc.constantFrom(...wrongTypes(f.rule)) })),
+      arbitrary: fc.record({
+        op: fc.constant("remove" as const),
+        field: fc.constantFrom(...fields.filter((f) => f.required)),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(...fields).chain((f) =>
+        fc.record({
+          op: fc.constant("retype" as const),
+          field: fc.constant(f),
+          value: fc.constantFrom(...wrongTypes(f.rule)),
+        }),
+      ),
     },
     {
       weight: 2,
@@ -492,9 +580,16 @@ function mutations(type: EventType): fc.Arbitrary<Mutation> {
     },
     {
       weight: 5,
-      arbitrary: fc.constantFrom(...stringFields).chain((f) => fc.record({ op: fc.constant("string" as const), field: fc.constant(f), value: stringsFor(f.rule) })),
+      arbitrary: fc
+        .constantFrom(...stringFields)
+        .chain((f) =>
+          fc.record({ op: fc.constant("string" as const), field: fc.constant(f), value: stringsFor(f.rule) }),
+        ),
     },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant("uuid" as const), edit: fc.constantFrom(...Object.keys(UUID_EDITS)) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ op: fc.constant("uuid" as const), edit: fc.constantFrom(...Object.keys(UUID_EDITS)) }),
+    },
     {
       weight: 2,
       arbitrary: fc.constantFrom(...objectPaths).chain((container) =>
@@ -509,10 +604,18 @@ function mutations(type: EventType): fc.Arbitrary<Mutation> {
     {
       weight: 1,
       arbitrary: fc.constantFrom(...fields).chain((f) =>
-        fc.record({ op: fc.constant("duplicateKey" as const), field: fc.constant(f), value: fc.constantFrom(...wrongTypes(f.rule)), badLast: fc.boolean() }),
+        fc.record({
+          op: fc.constant("duplicateKey" as const),
+          field: fc.constant(f),
+          value: fc.constantFrom(...wrongTypes(f.rule)),
+          badLast: fc.boolean(),
+        }),
       ),
     },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant("arrayForObject" as const), container: fc.constantFrom(...objectPaths) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ op: fc.constant("arrayForObject" as const), container: fc.constantFrom(...objectPaths) }),
+    },
     {
       weight: 1,
       arbitrary: fc.record({
@@ -524,9 +627,20 @@ function mutations(type: EventType): fc.Arbitrary<Mutation> {
     },
     {
       weight: 2,
-      arbitrary: fc.record({ op: fc.constant("notUtf8" as const), field: fc.option(fc.constantFrom(...fields), { nil: null }), bytes: fc.constantFrom(...NOT_UTF8) }),
+      arbitrary: fc.record({
+        op: fc.constant("notUtf8" as const),
+        field: fc.option(fc.constantFrom(...fields), { nil: null }),
+        bytes: fc.constantFrom(...NOT_UTF8),
+      }),
     },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant("notJson" as const), field: fc.constantFrom(...fields), text: fc.constantFrom(...NOT_JSON) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant("notJson" as const),
+        field: fc.constantFrom(...fields),
+        text: fc.constantFrom(...NOT_JSON),
+      }),
+    },
   );
 }
 
@@ -586,13 +700,19 @@ function itemOf(value: Json, verdict: Verdict, label: string): Item {
 
 /** A JSON array of items, as bytes. */
 function jsonArray(items: Item[]): Uint8Array {
-  return Buffer.concat([encoder.encode("["), ...items.flatMap((item, i) => (i === 0 ? [item.bytes] : [encoder.encode(","), item.bytes])), encoder.encode("]")]);
+  return Buffer.concat([
+    encoder.encode("["),
+    ...items.flatMap((item, i) => (i === 0 ? [item.bytes] : [encoder.encode(","), item.bytes])),
+    encoder.encode("]"),
+  ]);
 }
 
 /** The item a mutation makes of a target (changed in place). */
 function mutate(target: JsonObject, mutation: Mutation): Item {
   const splices = new Splices();
-  const label = JSON.stringify(mutation, (_, v: unknown) => (typeof v === "string" && v.length > 80 ? `${v.slice(0, 20)}…(${v.length})` : v));
+  const label = JSON.stringify(mutation, (_, v: unknown) =>
+    typeof v === "string" && v.length > 80 ? `${v.slice(0, 20)}…(${v.length})` : v,
+  );
   const at = (path: string[]) => valueAt(target, path);
   const fieldAt = (f: Field) => ({ parent: at(f.path.slice(0, -1)), key: f.path.at(-1)!, path: pathText(f.path) });
   let verdict: Verdict | "judgedByParseEvent" = "invalid";
@@ -692,7 +812,8 @@ function mutate(target: JsonObject, mutation: Mutation): Item {
     }
   }
   const bytes = Buffer.concat([splices.encode(JSON.stringify(value)), Uint8Array.from(after)]);
-  if (verdict === "judgedByParseEvent") verdict = parseEvent(JSON.parse(decoder.decode(bytes))).ok ? "valid" : "invalid";
+  if (verdict === "judgedByParseEvent")
+    verdict = parseEvent(JSON.parse(decoder.decode(bytes))).ok ? "valid" : "invalid";
   return { bytes, verdict, ...(verdict === "invalid" ? { path } : {}), label };
 }
 
@@ -721,7 +842,12 @@ const typeArb = fc.constantFrom(...EVENT_TYPES);
 
 const unitArb: fc.Arbitrary<Unit> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ unit: fc.constant("valid" as const), type: typeArb }) },
-  { weight: 8, arbitrary: typeArb.chain((type) => mutations(type).map((mutation) => ({ unit: "mutated" as const, type, mutation }))) },
+  {
+    weight: 8,
+    arbitrary: typeArb.chain((type) =>
+      mutations(type).map((mutation) => ({ unit: "mutated" as const, type, mutation })),
+    ),
+  },
   { weight: 1, arbitrary: fc.record({ unit: fc.constant("junk" as const), junk: fc.nat(JUNK.length - 1) }) },
   { weight: 1, arbitrary: fc.constant({ unit: "resend" as const }) },
 );
@@ -792,11 +918,16 @@ const Violation = z.strictObject({ path: z.string().min(1), message: z.string().
 const IngestResult = z.strictObject({
   accepted: z.int().min(0),
   duplicates: z.int().min(0),
-  rejected: z.array(z.strictObject({ index: z.int().min(0), id: z.string().nullable(), errors: z.array(Violation).min(1) })),
+  rejected: z.array(
+    z.strictObject({ index: z.int().min(0), id: z.string().nullable(), errors: z.array(Violation).min(1) }),
+  ),
 });
 const ErrorDetail = z.strictObject({ code: z.string(), message: z.string().min(1), details: z.unknown().optional() });
 const ErrorBody = z.strictObject({ error: ErrorDetail });
-const NoneValid = z.strictObject({ ...IngestResult.shape, error: ErrorDetail.extend({ code: z.literal("invalid_events") }) });
+const NoneValid = z.strictObject({
+  ...IngestResult.shape,
+  error: ErrorDetail.extend({ code: z.literal("invalid_events") }),
+});
 
 /** The documented shapes of each status POST /v1/events may answer with; any other status fails the suite. */
 const SHAPES: Record<number, z.ZodType> = {
@@ -809,8 +940,15 @@ const SHAPES: Record<number, z.ZodType> = {
 type IngestAnswer = z.infer<typeof IngestResult> & { error?: { code: string; message: string } };
 
 /** Posts a body as the fuzz organisation; fails on any status or body outside the documented ones. */
-async function post(body: Uint8Array, headers: Record<string, string>): Promise<{ status: number; body: IngestAnswer }> {
-  const res = await app.http.request("/v1/events", { method: "POST", headers: { authorization: `Bearer ${apiKey}`, ...headers }, body });
+async function post(
+  body: Uint8Array,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: IngestAnswer }> {
+  const res = await app.http.request("/v1/events", {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, ...headers },
+    body,
+  });
   const text = await res.text();
   const shape = SHAPES[res.status];
   expect(shape, `status ${res.status}: ${text.slice(0, 1000)}`).toBeDefined();
@@ -832,7 +970,8 @@ function echoedId(item: Item): string | null {
 /** Records the valid items of an accepted request as accepted (they must all be processed). */
 function remember(items: Item[]) {
   for (const item of items) {
-    if (item.verdict === "valid") accepted.add((JSON.parse(decoder.decode(item.bytes)) as { id: string }).id.toLowerCase());
+    if (item.verdict === "valid")
+      accepted.add((JSON.parse(decoder.decode(item.bytes)) as { id: string }).id.toLowerCase());
   }
 }
 
@@ -840,7 +979,10 @@ function remember(items: Item[]) {
 async function postValidStory(type: EventType) {
   const { prereqs, target } = story(type);
   const items = [...prereqs, target].map((event) => itemOf(event, "valid", event.type as string));
-  expect(await post(jsonArray(items), JSON_TYPE)).toEqual({ status: 202, body: { accepted: items.length, duplicates: 0, rejected: [] } });
+  expect(await post(jsonArray(items), JSON_TYPE)).toEqual({
+    status: 202,
+    body: { accepted: items.length, duplicates: 0, rejected: [] },
+  });
   remember(items);
 }
 
@@ -861,7 +1003,9 @@ const refused = (status: number, code: string) => ({ status, code });
 
 /** A few valid events, as items, and a JSON array of them. */
 function validBatch(): { items: Item[]; text: string } {
-  const items = (["booking.created", "budget.allocated", "inquiry.received"] as const).map((type) => itemOf(story(type).target, "valid", type));
+  const items = (["booking.created", "budget.allocated", "inquiry.received"] as const).map((type) =>
+    itemOf(story(type).target, "valid", type),
+  );
   return { items, text: decoder.decode(jsonArray(items)) };
 }
 
@@ -869,36 +1013,65 @@ const WHOLE_BODIES: { name: string; runs: number; arb: fc.Arbitrary<WholeBody> }
   {
     name: "empty or blank",
     runs: 8,
-    arb: fc.record({ text: fc.constantFrom("", " ", "\n\n", "\r\n", " \t\n", "[]", "[ ]"), ndjson: fc.boolean() }).map(({ text, ndjson }) => ({
-      label: JSON.stringify(text),
-      body: encoder.encode(text),
-      headers: ndjson ? NDJSON_TYPE : JSON_TYPE,
-      // "[]" is one NDJSON line that is not an event; in JSON it is a batch of none.
-      expect: ndjson && text.trim().startsWith("[") ? refused(400, "invalid_events") : refused(400, "invalid_request"),
-    })),
+    arb: fc
+      .record({ text: fc.constantFrom("", " ", "\n\n", "\r\n", " \t\n", "[]", "[ ]"), ndjson: fc.boolean() })
+      .map(({ text, ndjson }) => ({
+        label: JSON.stringify(text),
+        body: encoder.encode(text),
+        headers: ndjson ? NDJSON_TYPE : JSON_TYPE,
+        // "[]" is one NDJSON line that is not an event; in JSON it is a batch of none.
+        expect:
+          ndjson && text.trim().startsWith("[") ? refused(400, "invalid_events") : refused(400, "invalid_request"),
+      })),
   },
   {
     name: "JSON values that are not events",
     runs: 10,
     arb: fc
-      .constantFrom("null", "42", "true", '"booking.created"', "{}", "[null]", "[1e308,-1e308,5e-324]", "1e999999", "-" + "9".repeat(1_000_000), `"${"x".repeat(3_000_000)}"`)
-      .map((text) => ({ label: text.slice(0, 40), body: encoder.encode(text), headers: JSON_TYPE, expect: refused(400, "invalid_events") })),
+      .constantFrom(
+        "null",
+        "42",
+        "true",
+        '"booking.created"',
+        "{}",
+        "[null]",
+        "[1e308,-1e308,5e-324]",
+        "1e999999",
+        "-" + "9".repeat(1_000_000),
+        `"${"x".repeat(3_000_000)}"`,
+      )
+      .map((text) => ({
+        label: text.slice(0, 40),
+        body: encoder.encode(text),
+        headers: JSON_TYPE,
+        expect: refused(400, "invalid_events"),
+      })),
   },
   {
     name: "framing that does not match the media type",
     runs: 6,
-    arb: fc.constantFrom("NDJSON sent as JSON", "a JSON array sent as NDJSON", "pretty-printed JSON sent as NDJSON").map((label) => {
-      const { items, text } = validBatch();
-      const events = items.map((item) => JSON.parse(decoder.decode(item.bytes)) as Json);
-      const bodies: Record<string, [string, Record<string, string>, { status: number; code: string }]> = {
-        "NDJSON sent as JSON": [events.map((e) => JSON.stringify(e)).join("\n"), JSON_TYPE, refused(400, "invalid_request")],
-        // One line holding an array: one item that is not an event.
-        "a JSON array sent as NDJSON": [text, NDJSON_TYPE, refused(400, "invalid_events")],
-        "pretty-printed JSON sent as NDJSON": [JSON.stringify(events, null, 2), NDJSON_TYPE, refused(400, "invalid_events")],
-      };
-      const [body, headers, expected] = bodies[label]!;
-      return { label, body: encoder.encode(body), headers, expect: expected };
-    }),
+    arb: fc
+      .constantFrom("NDJSON sent as JSON", "a JSON array sent as NDJSON", "pretty-printed JSON sent as NDJSON")
+      .map((label) => {
+        const { items, text } = validBatch();
+        const events = items.map((item) => JSON.parse(decoder.decode(item.bytes)) as Json);
+        const bodies: Record<string, [string, Record<string, string>, { status: number; code: string }]> = {
+          "NDJSON sent as JSON": [
+            events.map((e) => JSON.stringify(e)).join("\n"),
+            JSON_TYPE,
+            refused(400, "invalid_request"),
+          ],
+          // One line holding an array: one item that is not an event.
+          "a JSON array sent as NDJSON": [text, NDJSON_TYPE, refused(400, "invalid_events")],
+          "pretty-printed JSON sent as NDJSON": [
+            JSON.stringify(events, null, 2),
+            NDJSON_TYPE,
+            refused(400, "invalid_events"),
+          ],
+        };
+        const [body, headers, expected] = bodies[label]!;
+        return { label, body: encoder.encode(body), headers, expect: expected };
+      }),
   },
   {
     name: "deep nesting",
@@ -912,7 +1085,11 @@ const WHOLE_BODIES: { name: string; runs: number; arb: fc.Arbitrary<WholeBody> }
         ndjson: fc.boolean(),
       })
       .map(({ depth, shape, balanced, ndjson }) => {
-        const text = balanced ? nested(depth, shape) : shape === "array" ? "[".repeat(depth) : '{"a":'.repeat(depth) + "1";
+        const text = balanced
+          ? nested(depth, shape)
+          : shape === "array"
+            ? "[".repeat(depth)
+            : '{"a":'.repeat(depth) + "1";
         return {
           label: `${depth} ${shape}s, ${balanced ? "balanced" : "never closed"}, ${ndjson ? "NDJSON" : "JSON"}`,
           body: encoder.encode(text),
@@ -926,11 +1103,25 @@ const WHOLE_BODIES: { name: string; runs: number; arb: fc.Arbitrary<WholeBody> }
     name: "bytes that are not UTF-8 in a JSON body",
     runs: 20,
     arb: fc
-      .record({ bytes: fc.constantFrom(...NOT_UTF8), where: fc.constantFrom("start", "after [", "in a string", "between keys", "end"), gzip: fc.boolean() })
+      .record({
+        bytes: fc.constantFrom(...NOT_UTF8),
+        where: fc.constantFrom("start", "after [", "in a string", "between keys", "end"),
+        gzip: fc.boolean(),
+      })
       .map(({ bytes, where, gzip }) => {
         const { text } = validBatch();
-        const at = { start: 0, "after [": 1, "in a string": text.indexOf('"source":"') + 10, "between keys": text.indexOf(',"type"') + 1, end: text.length }[where];
-        let body: Uint8Array = Buffer.concat([encoder.encode(text.slice(0, at)), Uint8Array.from(bytes), encoder.encode(text.slice(at))]);
+        const at = {
+          start: 0,
+          "after [": 1,
+          "in a string": text.indexOf('"source":"') + 10,
+          "between keys": text.indexOf(',"type"') + 1,
+          end: text.length,
+        }[where];
+        let body: Uint8Array = Buffer.concat([
+          encoder.encode(text.slice(0, at)),
+          Uint8Array.from(bytes),
+          encoder.encode(text.slice(at)),
+        ]);
         if (gzip) body = gzipSync(body);
         return {
           label: `${Buffer.from(bytes).toString("hex")} ${where}${gzip ? ", gzipped" : ""}`,
@@ -947,16 +1138,29 @@ const WHOLE_BODIES: { name: string; runs: number; arb: fc.Arbitrary<WholeBody> }
       .oneof(
         fc.constant({ label: "plain JSON", bytes: () => encoder.encode(validBatch().text) }),
         fc.constant({ label: "empty", bytes: () => new Uint8Array() }),
-        fc.constant({ label: "truncated", bytes: () => { const gz = gzipSync(validBatch().text); return gz.subarray(0, gz.length >> 1); } }),
-        fc.uint8Array({ minLength: 1, maxLength: 64 }).map((tail) => ({ label: "magic then garbage", bytes: () => Buffer.concat([Uint8Array.from([0x1f, 0x8b]), tail]) })),
-        fc.uint8Array({ minLength: 1, maxLength: 64 }).map((random) => ({ label: "random bytes", bytes: () => random })),
+        fc.constant({
+          label: "truncated",
+          bytes: () => {
+            const gz = gzipSync(validBatch().text);
+            return gz.subarray(0, gz.length >> 1);
+          },
+        }),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }).map((tail) => ({
+          label: "magic then garbage",
+          bytes: () => Buffer.concat([Uint8Array.from([0x1f, 0x8b]), tail]),
+        })),
+        fc
+          .uint8Array({ minLength: 1, maxLength: 64 })
+          .map((random) => ({ label: "random bytes", bytes: () => random })),
       )
-      .chain((spec) => fc.boolean().map((ndjson) => ({
-        label: spec.label,
-        body: spec.bytes(),
-        headers: { ...(ndjson ? NDJSON_TYPE : JSON_TYPE), "content-encoding": "gzip" },
-        expect: refused(400, "invalid_request"),
-      }))),
+      .chain((spec) =>
+        fc.boolean().map((ndjson) => ({
+          label: spec.label,
+          body: spec.bytes(),
+          headers: { ...(ndjson ? NDJSON_TYPE : JSON_TYPE), "content-encoding": "gzip" },
+          expect: refused(400, "invalid_request"),
+        })),
+      ),
   },
   {
     name: "gzip that inflates beyond the limit",
@@ -972,7 +1176,9 @@ const WHOLE_BODIES: { name: string; runs: number; arb: fc.Arbitrary<WholeBody> }
     name: "bodies beyond the limits",
     runs: 4,
     arb: fc.record({ tooMany: fc.boolean(), ndjson: fc.boolean() }).map(({ tooMany, ndjson }) => {
-      const events = Array.from({ length: tooMany ? MAX_BATCH_EVENTS + 1 : 1 }, () => (tooMany ? "1" : `"${"x".repeat(MAX_BODY_BYTES)}"`));
+      const events = Array.from({ length: tooMany ? MAX_BATCH_EVENTS + 1 : 1 }, () =>
+        tooMany ? "1" : `"${"x".repeat(MAX_BODY_BYTES)}"`,
+      );
       return {
         label: tooMany ? `${MAX_BATCH_EVENTS + 1} items` : `${MAX_BODY_BYTES + 2} bytes`,
         body: encoder.encode(ndjson ? events.join("\n") : `[${events.join(",")}]`),
@@ -986,30 +1192,54 @@ const WHOLE_BODIES: { name: string; runs: number; arb: fc.Arbitrary<WholeBody> }
     runs: 16,
     arb: fc
       .oneof(
-        fc.constantFrom("text/plain", "text/csv", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonl", "application/ndjson", "application/json-seq", "json", "*/*").map((type) => ({ "content-type": type })),
-        fc.constantFrom("br", "deflate", "compress", "zstd", "x-gzip", "gzip, gzip").map((encoding) => ({ ...JSON_TYPE, "content-encoding": encoding })),
+        fc
+          .constantFrom(
+            "text/plain",
+            "text/csv",
+            "application/xml",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonl",
+            "application/ndjson",
+            "application/json-seq",
+            "json",
+            "*/*",
+          )
+          .map((type) => ({ "content-type": type })),
+        fc
+          .constantFrom("br", "deflate", "compress", "zstd", "x-gzip", "gzip, gzip")
+          .map((encoding) => ({ ...JSON_TYPE, "content-encoding": encoding })),
       )
-      .chain((headers) => fc.boolean().map((notUtf8) => {
-        const body = encoder.encode(validBatch().text);
-        return {
-          label: `${JSON.stringify(headers)}${notUtf8 ? ", not UTF-8" : ""}`,
-          body: notUtf8 ? Buffer.concat([body, Uint8Array.from([0xff])]) : body,
-          headers,
-          expect: refused(415, "unsupported_media_type"),
-        };
-      })),
+      .chain((headers) =>
+        fc.boolean().map((notUtf8) => {
+          const body = encoder.encode(validBatch().text);
+          return {
+            label: `${JSON.stringify(headers)}${notUtf8 ? ", not UTF-8" : ""}`,
+            body: notUtf8 ? Buffer.concat([body, Uint8Array.from([0xff])]) : body,
+            headers,
+            expect: refused(415, "unsupported_media_type"),
+          };
+        }),
+      ),
   },
   {
     name: "media types and encodings written differently but accepted",
     runs: 8,
     arb: fc
       .record({
-        type: fc.constantFrom("APPLICATION/JSON", "application/json;charset=UTF-8", " application/json ", "Application/X-NDJSON; charset=utf-8"),
+        type: fc.constantFrom(
+          "APPLICATION/JSON",
+          "application/json;charset=UTF-8",
+          " application/json ",
+          "Application/X-NDJSON; charset=utf-8",
+        ),
         encoding: fc.constantFrom("", "identity", "GZIP", " gzip "),
       })
       .map(({ type, encoding }) => {
         const { items, text } = validBatch();
-        const raw = type.toLowerCase().includes("ndjson") ? items.map((item) => decoder.decode(item.bytes)).join("\n") : text;
+        const raw = type.toLowerCase().includes("ndjson")
+          ? items.map((item) => decoder.decode(item.bytes)).join("\n")
+          : text;
         const zipped = encoding.trim().toLowerCase() === "gzip";
         return {
           label: `${type} ${encoding}`,
@@ -1048,24 +1278,38 @@ describe("POST /v1/events under generated hostile input", () => {
         if (spoiled) {
           expect(answer.status, context).toBe(400);
           expect(answer.body.error?.code, context).toBe("invalid_request");
-          if (built.some((item) => item.verdict === "notUtf8")) expect(answer.body.error?.message, context).toMatch(/UTF-8/);
+          if (built.some((item) => item.verdict === "notUtf8"))
+            expect(answer.body.error?.message, context).toMatch(/UTF-8/);
           return;
         }
-        const expectedRejected = built.flatMap((item, index) => (["valid", "duplicate"].includes(item.verdict) ? [] : [{ index, id: echoedId(item) }]));
+        const expectedRejected = built.flatMap((item, index) =>
+          ["valid", "duplicate"].includes(item.verdict) ? [] : [{ index, id: echoedId(item) }],
+        );
         const valid = built.filter((item) => item.verdict === "valid").length;
         const duplicates = built.filter((item) => item.verdict === "duplicate").length;
-        expect(answer.body.rejected.map(({ index, id }) => ({ index, id })), context).toEqual(expectedRejected);
-        expect({ accepted: answer.body.accepted, duplicates: answer.body.duplicates }, context).toEqual({ accepted: valid, duplicates });
+        expect(
+          answer.body.rejected.map(({ index, id }) => ({ index, id })),
+          context,
+        ).toEqual(expectedRejected);
+        expect({ accepted: answer.body.accepted, duplicates: answer.body.duplicates }, context).toEqual({
+          accepted: valid,
+          duplicates,
+        });
         expect(answer.status, context).toBe(valid + duplicates > 0 ? 202 : 400);
         if (answer.status === 400) expect(answer.body.error?.code, context).toBe("invalid_events");
         // Each item built broken in one known place is named at that place (or below it).
         for (const rejection of answer.body.rejected) {
           const item = built[rejection.index]!;
           if (item.verdict === "notUtf8" || item.verdict === "notJson") {
-            expect(rejection.errors, context).toEqual([{ path: "$", message: expect.stringMatching(item.verdict === "notUtf8" ? /UTF-8/ : /JSON/) }]);
+            expect(rejection.errors, context).toEqual([
+              { path: "$", message: expect.stringMatching(item.verdict === "notUtf8" ? /UTF-8/ : /JSON/) },
+            ]);
           } else if (item.path !== undefined) {
             const paths = rejection.errors.map((e) => e.path);
-            expect(paths.some((p) => p === item.path || p.startsWith(`${item.path}.`)), `${item.label}: ${JSON.stringify(rejection.errors)}`).toBe(true);
+            expect(
+              paths.some((p) => p === item.path || p.startsWith(`${item.path}.`)),
+              `${item.label}: ${JSON.stringify(rejection.errors)}`,
+            ).toBe(true);
           }
         }
         if (answer.status === 202) remember(built);
@@ -1073,7 +1317,9 @@ describe("POST /v1/events under generated hostile input", () => {
       // No shrinking: every run is real requests, and a failure already lists each item of the request and its verdict.
       { seed: SEED, numRuns: BATCH_RUNS, endOnFailure: true },
     );
-    console.info(`ingest fuzz (seed ${SEED}): answers ${JSON.stringify(Object.fromEntries(statuses))}; items ${JSON.stringify(Object.fromEntries(verdicts))}`);
+    console.info(
+      `ingest fuzz (seed ${SEED}): answers ${JSON.stringify(Object.fromEntries(statuses))}; items ${JSON.stringify(Object.fromEntries(verdicts))}`,
+    );
   });
 
   it("refuses the issue's reproductions at their paths and keeps the events beside them", async () => {
@@ -1091,19 +1337,33 @@ describe("POST /v1/events under generated hostile input", () => {
         duplicates: 0,
         rejected: [
           { index: 0, id: booking.id, errors: [{ path: "$.data.region", message: expect.stringContaining("NUL") }] },
-          { index: 1 + prereqs.length, id: payment.id, errors: [{ path: "$.source", message: expect.stringContaining("surrogate") }] },
-          { index: 2 + prereqs.length, id: surrogate.id, errors: [{ path: "$.data.region", message: expect.stringContaining("surrogate") }] },
+          {
+            index: 1 + prereqs.length,
+            id: payment.id,
+            errors: [{ path: "$.source", message: expect.stringContaining("surrogate") }],
+          },
+          {
+            index: 2 + prereqs.length,
+            id: surrogate.id,
+            errors: [{ path: "$.data.region", message: expect.stringContaining("surrogate") }],
+          },
         ],
       };
       return { events: [booking, ...prereqs, payment, surrogate, kept], valid: [...prereqs, kept], expected };
     };
     const asJson = reproduction();
     // JSON.stringify writes NUL and lone surrogates as \u escapes, as the issue's curl sent them.
-    expect(await post(encoder.encode(JSON.stringify(asJson.events)), JSON_TYPE)).toEqual({ status: 202, body: asJson.expected });
+    expect(await post(encoder.encode(JSON.stringify(asJson.events)), JSON_TYPE)).toEqual({
+      status: 202,
+      body: asJson.expected,
+    });
     remember(asJson.valid.map((event) => itemOf(event, "valid", "reproduction sibling")));
     const asNdjson = reproduction();
     const body = gzipSync(asNdjson.events.map((event) => JSON.stringify(event)).join("\n"));
-    expect(await post(body, { ...NDJSON_TYPE, "content-encoding": "gzip" })).toEqual({ status: 202, body: asNdjson.expected });
+    expect(await post(body, { ...NDJSON_TYPE, "content-encoding": "gzip" })).toEqual({
+      status: 202,
+      body: asNdjson.expected,
+    });
     remember(asNdjson.valid.map((event) => itemOf(event, "valid", "reproduction sibling")));
   });
 
@@ -1133,10 +1393,23 @@ describe("what the edge accepted", () => {
     await waitUntilProcessed(app, 30_000);
     const query = async <T>(sql: string) =>
       (await app.ch.query({ query: sql, query_params: { org: orgId }, format: "JSONEachRow" })).json<T>();
-    const stored = new Set((await query<{ id: string }>("SELECT toString(id) AS id FROM events FINAL WHERE org_id = {org:String}")).map((r) => r.id));
-    expect([...accepted].filter((id) => !stored.has(id)), "accepted but not in ClickHouse").toEqual([]);
-    expect([...stored].filter((id) => !accepted.has(id)), "in ClickHouse but never accepted").toEqual([]);
-    expect(await query("SELECT id, reasons, message FROM rejected_events FINAL WHERE org_id = {org:String}"), "dead-lettered").toEqual([]);
+    const stored = new Set(
+      (await query<{ id: string }>("SELECT toString(id) AS id FROM events FINAL WHERE org_id = {org:String}")).map(
+        (r) => r.id,
+      ),
+    );
+    expect(
+      [...accepted].filter((id) => !stored.has(id)),
+      "accepted but not in ClickHouse",
+    ).toEqual([]);
+    expect(
+      [...stored].filter((id) => !accepted.has(id)),
+      "in ClickHouse but never accepted",
+    ).toEqual([]);
+    expect(
+      await query("SELECT id, reasons, message FROM rejected_events FINAL WHERE org_id = {org:String}"),
+      "dead-lettered",
+    ).toEqual([]);
   });
 });
 
@@ -1145,7 +1418,11 @@ describe("what the edge accepted", () => {
 
 /** The ids of the organisation's events in a ClickHouse table. */
 async function idsIn(table: "events" | "rejected_events"): Promise<string[]> {
-  const rs = await app.ch.query({ query: `SELECT toString(id) AS id FROM ${table} FINAL WHERE org_id = {org:String}`, query_params: { org: orgId }, format: "JSONEachRow" });
+  const rs = await app.ch.query({
+    query: `SELECT toString(id) AS id FROM ${table} FINAL WHERE org_id = {org:String}`,
+    query_params: { org: orgId },
+    format: "JSONEachRow",
+  });
   return (await rs.json<{ id: string }>()).map((r) => r.id);
 }
 
@@ -1182,7 +1459,11 @@ describe("what the fuzz found", () => {
       id: randomUUID(),
       occurredAt: new Date(Date.UTC(2010, month, 1)).toISOString(),
     }));
-    expect((await post(encoder.encode(JSON.stringify(events)), JSON_TYPE)).body).toEqual({ accepted: 101, duplicates: 0, rejected: [] });
+    expect((await post(encoder.encode(JSON.stringify(events)), JSON_TYPE)).body).toEqual({
+      accepted: 101,
+      duplicates: 0,
+      rejected: [],
+    });
     await waitUntilProcessed(app, 10_000);
     const stored = new Set(await idsIn("events"));
     expect(events.filter((e) => !stored.has(e.id))).toEqual([]);
@@ -1192,7 +1473,11 @@ describe("what the fuzz found", () => {
     const { target } = story("booking.created");
     const upper = { ...target, id: (target.id as string).toUpperCase() };
     // RFC 9562 UUIDs compare without regard to case, as ClickHouse's UUID and Postgres's uuid columns do.
-    expect((await post(encoder.encode(JSON.stringify([upper, target])), JSON_TYPE)).body).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
+    expect((await post(encoder.encode(JSON.stringify([upper, target])), JSON_TYPE)).body).toEqual({
+      accepted: 1,
+      duplicates: 1,
+      rejected: [],
+    });
     await waitUntilProcessed(app, 10_000);
     expect(await idsIn("events")).toContain(target.id);
     expect(await idsIn("rejected_events")).not.toContain(target.id);

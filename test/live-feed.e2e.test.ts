@@ -72,7 +72,13 @@ async function post(org: CreatedOrganisation, events: unknown[]): Promise<void> 
   expect(((await res.json()) as { accepted: number }).accepted).toBe(events.length);
 }
 
-const envelope = (type: string, data: Record<string, unknown>) => ({ id: randomUUID(), type, occurredAt: startedAt, source: "live-test", data });
+const envelope = (type: string, data: Record<string, unknown>) => ({
+  id: randomUUID(),
+  type,
+  occurredAt: startedAt,
+  source: "live-test",
+  data,
+});
 
 /** A booking of a wedding next year, made now. */
 const booking = (bookingId: string, amount: number, currency: string) =>
@@ -88,10 +94,22 @@ const booking = (bookingId: string, amount: number, currency: string) =>
   });
 
 const payment = (paymentId: string, bookingId: string, amount: number, currency: string) =>
-  envelope("payment.received", { paymentId, bookingId, weddingId: `wed-${bookingId}`, amount: { amount, currency }, method: "card" });
+  envelope("payment.received", {
+    paymentId,
+    bookingId,
+    weddingId: `wed-${bookingId}`,
+    amount: { amount, currency },
+    method: "card",
+  });
 
 const refund = (paymentId: string, bookingId: string, amount: number, currency: string) =>
-  envelope("payment.refunded", { refundId: `${paymentId}-r`, paymentId, bookingId, weddingId: `wed-${bookingId}`, amount: { amount, currency } });
+  envelope("payment.refunded", {
+    refundId: `${paymentId}-r`,
+    paymentId,
+    bookingId,
+    weddingId: `wed-${bookingId}`,
+    amount: { amount, currency },
+  });
 
 describe("GET /v1/live", () => {
   it("sends today's tally on connect, then exactly the figures posted, and anomalies of the caller's organisation only", async () => {
@@ -101,15 +119,25 @@ describe("GET /v1/live", () => {
     await waitForTally(feedA, []);
     await waitForTally(feedB, []);
 
-    await post(a, [booking("bk-a1", 220_000, "GBP"), payment("pay-a1", "bk-a1", 55_000, "GBP"), refund("pay-a1", "bk-a1", 5_000, "GBP")]);
+    await post(a, [
+      booking("bk-a1", 220_000, "GBP"),
+      payment("pay-a1", "bk-a1", 55_000, "GBP"),
+      refund("pay-a1", "bk-a1", 5_000, "GBP"),
+    ]);
     await post(b, [booking("bk-b1", 90_000, "EUR")]);
-    await waitForTally(feedA, [{ currency: "GBP", bookings: 1, contractValue: 220_000, paymentsReceived: 55_000, refunds: 5_000 }]);
-    await waitForTally(feedB, [{ currency: "EUR", bookings: 1, contractValue: 90_000, paymentsReceived: 0, refunds: 0 }]);
+    await waitForTally(feedA, [
+      { currency: "GBP", bookings: 1, contractValue: 220_000, paymentsReceived: 55_000, refunds: 5_000 },
+    ]);
+    await waitForTally(feedB, [
+      { currency: "EUR", bookings: 1, contractValue: 90_000, paymentsReceived: 0, refunds: 0 },
+    ]);
     expect(anomalies(feedA)).toEqual([]);
 
     // Paid net 250,000 against a contract of 220,000: an overpayment.
     await post(a, [payment("pay-a2", "bk-a1", 200_000, "GBP")]);
-    const [anomaly] = await waitFor(() => (anomalies(feedA).length > 0 ? anomalies(feedA) : undefined), { timeoutMs: 30_000 });
+    const [anomaly] = await waitFor(() => (anomalies(feedA).length > 0 ? anomalies(feedA) : undefined), {
+      timeoutMs: 30_000,
+    });
     expect(anomaly).toMatchObject({
       kind: "overpayment",
       bookingId: "bk-a1",
@@ -117,14 +145,18 @@ describe("GET /v1/live", () => {
       status: "open",
       evidence: { paymentId: "pay-a2", overBy: { amount: 30_000, currency: "GBP" } },
     });
-    await waitForTally(feedA, [{ currency: "GBP", bookings: 1, contractValue: 220_000, paymentsReceived: 255_000, refunds: 5_000 }]);
+    await waitForTally(feedA, [
+      { currency: "GBP", bookings: 1, contractValue: 220_000, paymentsReceived: 255_000, refunds: 5_000 },
+    ]);
     // The anomaly as the feed sent it is the anomaly as the list shows it.
     const listed = await app.http.request("/v1/anomalies", { headers: { authorization: `Bearer ${a.apiKey}` } });
     expect(((await listed.json()) as { data: AnomalyView[] }).data).toEqual([anomaly]);
 
     // B's stream is read up to a frame sent after A's anomaly was: everything it could have been sent, it has.
     await post(b, [payment("pay-b1", "bk-b1", 10_000, "EUR")]);
-    await waitForTally(feedB, [{ currency: "EUR", bookings: 1, contractValue: 90_000, paymentsReceived: 10_000, refunds: 0 }]);
+    await waitForTally(feedB, [
+      { currency: "EUR", bookings: 1, contractValue: 90_000, paymentsReceived: 10_000, refunds: 0 },
+    ]);
     expect(anomalies(feedB)).toEqual([]);
     expect(tallies(feedB).flatMap((f) => dataOf<Tally>(f).currencies.map((c) => c.currency))).not.toContain("GBP");
     expect(anomalies(feedA)).toHaveLength(1);
@@ -141,14 +173,18 @@ describe("GET /v1/live", () => {
     await waitForTally(feed, []);
     expect(app.live!.subscriberCount(org.orgId)).toBe(1);
     await feed.close();
-    await waitFor(() => app.live!.subscriberCount(org.orgId) === 0, { message: "subscriber still there after disconnect" });
+    await waitFor(() => app.live!.subscriberCount(org.orgId) === 0, {
+      message: "subscriber still there after disconnect",
+    });
   });
 
   it("replays the anomalies missed since Last-Event-ID, and only those", async () => {
     const org = await newOrg("reconnecter");
     const first = await connect(org);
     await post(org, [booking("bk-r1", 100_000, "GBP")]);
-    const seen = await waitForTally(first, [{ currency: "GBP", bookings: 1, contractValue: 100_000, paymentsReceived: 0, refunds: 0 }]);
+    const seen = await waitForTally(first, [
+      { currency: "GBP", bookings: 1, contractValue: 100_000, paymentsReceived: 0, refunds: 0 },
+    ]);
     await first.close();
     await waitFor(() => app.live!.subscriberCount(org.orgId) === 0);
 
@@ -163,9 +199,14 @@ describe("GET /v1/live", () => {
     expect(anomalies(fresh)).toEqual([]);
 
     const resumed = await connect(org, { "last-event-id": seen.id! });
-    const replayed = await waitFor(() => (anomalies(resumed).length >= 2 ? anomalies(resumed) : undefined), { timeoutMs: 30_000 });
+    const replayed = await waitFor(() => (anomalies(resumed).length >= 2 ? anomalies(resumed) : undefined), {
+      timeoutMs: 30_000,
+    });
     expect(replayed.map((a) => a.evidence)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ paymentId: "pay-r1" }), expect.objectContaining({ paymentId: "pay-r2" })]),
+      expect.arrayContaining([
+        expect.objectContaining({ paymentId: "pay-r1" }),
+        expect.objectContaining({ paymentId: "pay-r2" }),
+      ]),
     );
     await waitFor(() => tallies(resumed).length > 0, { timeoutMs: 30_000 });
     expect(anomalies(resumed)).toHaveLength(2);
@@ -188,7 +229,10 @@ describe("GET /v1/live", () => {
   it("leaves no subscriber behind a HEAD request, which reads no body", async () => {
     const org = await newOrg("header-reader");
     for (let i = 0; i <= MAX_STREAMS; i++) {
-      const res = await app.http.request("/v1/live", { method: "HEAD", headers: { authorization: `Bearer ${org.apiKey}` } });
+      const res = await app.http.request("/v1/live", {
+        method: "HEAD",
+        headers: { authorization: `Bearer ${org.apiKey}` },
+      });
       expect(res.status).toBe(200);
     }
     await waitFor(() => app.live!.subscriberCount(org.orgId) === 0, { message: "HEAD requests left subscribers" });
@@ -198,7 +242,9 @@ describe("GET /v1/live", () => {
 
   it("answers 400 to a Last-Event-ID it never sent", async () => {
     const org = await newOrg("confused");
-    const res = await app.http.request("/v1/live", { headers: { authorization: `Bearer ${org.apiKey}`, "last-event-id": "yesterday" } });
+    const res = await app.http.request("/v1/live", {
+      headers: { authorization: `Bearer ${org.apiKey}`, "last-event-id": "yesterday" },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
   });

@@ -45,11 +45,17 @@ interface Answer<T = Record<string, unknown>> {
 
 async function get(orgKey: string, path: string, params: Record<string, string | number | boolean> = {}) {
   const query = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
-  return app.http.request(`/v1/analytics/${path}?${query}`, { headers: { authorization: `Bearer ${keys.get(orgKey)}` } });
+  return app.http.request(`/v1/analytics/${path}?${query}`, {
+    headers: { authorization: `Bearer ${keys.get(orgKey)}` },
+  });
 }
 
 /** The JSON answer of a question, which must succeed. */
-async function ask<T>(orgKey: string, path: string, params: Record<string, string | number | boolean> = {}): Promise<Answer<T>> {
+async function ask<T>(
+  orgKey: string,
+  path: string,
+  params: Record<string, string | number | boolean> = {},
+): Promise<Answer<T>> {
   const res = await get(orgKey, path, params);
   expect(res.status, await res.clone().text()).toBe(200);
   return (await res.json()) as Answer<T>;
@@ -138,18 +144,42 @@ describe("the named analytics endpoints, against figures computed from the poste
       const truthOf = (pick: (t: (typeof totals)[string]) => Record<string, number>) =>
         Object.fromEntries(Object.entries(totals).map(([currency, t]) => [currency, pick(t)]));
       const suppliers = (await ask<Record<string, unknown>>(orgKey, "supplier-performance", ALL)).data;
-      expect(perCurrency(suppliers, ["bookings", "contractValue", "cancellations", "paymentsReceived", "refunds"])).toEqual(
-        truthOf((t) => ({ bookings: t.bookings, contractValue: t.contractValue, cancellations: t.cancelledBookings, paymentsReceived: t.paymentsReceived, refunds: t.refunds })),
+      expect(
+        perCurrency(suppliers, ["bookings", "contractValue", "cancellations", "paymentsReceived", "refunds"]),
+      ).toEqual(
+        truthOf((t) => ({
+          bookings: t.bookings,
+          contractValue: t.contractValue,
+          cancellations: t.cancelledBookings,
+          paymentsReceived: t.paymentsReceived,
+          refunds: t.refunds,
+        })),
       );
       const seasons = (await ask<Record<string, unknown>>(orgKey, "seasonality", { ...ALL, by: "month" })).data;
-      expect(perCurrency(seasons, ["bookings", "contractValue"])).toEqual(truthOf((t) => ({ bookings: t.bookings, contractValue: t.contractValue })));
-      const budgets = (await askAllPages(orgKey, "budget-vs-actual", { limit: 1000 })).rows as Record<string, unknown>[];
+      expect(perCurrency(seasons, ["bookings", "contractValue"])).toEqual(
+        truthOf((t) => ({ bookings: t.bookings, contractValue: t.contractValue })),
+      );
+      const budgets = (await askAllPages(orgKey, "budget-vs-actual", { limit: 1000 })).rows as Record<
+        string,
+        unknown
+      >[];
       const spent = perCurrency(budgets, ["allocated", "spent"]);
       for (const [currency, t] of Object.entries(totals)) {
-        expect({ currency, allocated: spent[currency]?.allocated ?? 0, spent: spent[currency]?.spent ?? 0 }).toEqual({ currency, allocated: t.budgetAllocated, spent: t.expenses });
+        expect({ currency, allocated: spent[currency]?.allocated ?? 0, spent: spent[currency]?.spent ?? 0 }).toEqual({
+          currency,
+          allocated: t.budgetAllocated,
+          spent: t.expenses,
+        });
       }
-      const channels = (await ask<{ channel: string; inquiries: number; converted: number }>(orgKey, "conversion", { ...ALL, by: "channel" })).data;
-      expect(Object.fromEntries(channels.map((c) => [c.channel, { inquiries: c.inquiries, converted: c.converted }]))).toEqual(orgTruth.inquiries);
+      const channels = (
+        await ask<{ channel: string; inquiries: number; converted: number }>(orgKey, "conversion", {
+          ...ALL,
+          by: "channel",
+        })
+      ).data;
+      expect(
+        Object.fromEntries(channels.map((c) => [c.channel, { inquiries: c.inquiries, converted: c.converted }])),
+      ).toEqual(orgTruth.inquiries);
     }
   });
 
@@ -192,7 +222,11 @@ describe("the named analytics endpoints, against figures computed from the poste
       }
     }
     // Most weddings are on Saturdays.
-    const { data } = await ask<{ weekday: number; bookings: number }>([...keys.keys()][0]!, "seasonality", { from: FROM, to: "2027-12-31", by: "weekday" });
+    const { data } = await ask<{ weekday: number; bookings: number }>([...keys.keys()][0]!, "seasonality", {
+      from: FROM,
+      to: "2027-12-31",
+      by: "weekday",
+    });
     expect(data.reduce((best, r) => (r.bookings > best.bookings ? r : best)).weekday).toBe(6);
   });
 
@@ -219,8 +253,19 @@ describe("the named analytics endpoints, against figures computed from the poste
          ORDER BY wedding_id COLLATE "C", category COLLATE "C", currency COLLATE "C"`,
         [orgId],
       );
-      expect(rows.map((r) => { const { weddingId, category, currency, allocated, spent } = r as Record<string, unknown>; return [weddingId, category, currency, allocated, spent]; })).toEqual(
-        projected.map((p) => [p.wedding_id, p.category, p.currency, p.allocated_amount === null ? null : Number(p.allocated_amount), Number(p.spent_amount)]),
+      expect(
+        rows.map((r) => {
+          const { weddingId, category, currency, allocated, spent } = r as Record<string, unknown>;
+          return [weddingId, category, currency, allocated, spent];
+        }),
+      ).toEqual(
+        projected.map((p) => [
+          p.wedding_id,
+          p.category,
+          p.currency,
+          p.allocated_amount === null ? null : Number(p.allocated_amount),
+          Number(p.spent_amount),
+        ]),
       );
     }
   });
@@ -245,9 +290,12 @@ describe("the named analytics endpoints, against figures computed from the poste
 
   it("owes per currency what the Postgres projection's balances of active bookings add up to", async () => {
     for (const [orgKey, orgId] of orgIds) {
-      const { data } = await ask<{ currency: string; bookings: number; outstanding: number }>(orgKey, "receivables", { asOf: "2026-06-01" });
+      const { data } = await ask<{ currency: string; bookings: number; outstanding: number }>(orgKey, "receivables", {
+        asOf: "2026-06-01",
+      });
       const owed: Record<string, [number, number]> = {};
-      for (const r of data) owed[r.currency] = [(owed[r.currency]?.[0] ?? 0) + r.bookings, (owed[r.currency]?.[1] ?? 0) + r.outstanding];
+      for (const r of data)
+        owed[r.currency] = [(owed[r.currency]?.[0] ?? 0) + r.bookings, (owed[r.currency]?.[1] ?? 0) + r.outstanding];
       const projected = await app.sql.query<Record<string, unknown>>(
         `SELECT currency, count(*) AS n, sum(balance_amount) AS owed FROM bookings
          WHERE org_id = $1 AND status = 'active' AND balance_amount > 0 GROUP BY currency`,
@@ -259,7 +307,10 @@ describe("the named analytics endpoints, against figures computed from the poste
 
   it("answers supplier performance with the anomalies flagged on each supplier's bookings", async () => {
     for (const [orgKey, f] of facts) {
-      for (const q of [{ from: FROM, to: TO }, { from: "2026-04-01", to: "2026-06-30" }]) {
+      for (const q of [
+        { from: FROM, to: TO },
+        { from: "2026-04-01", to: "2026-06-30" },
+      ]) {
         const { data } = await ask<{ anomalies: number }>(orgKey, "supplier-performance", q);
         expect(data).toEqual(expectedSupplierPerformance(f, q));
       }
@@ -274,20 +325,27 @@ describe("the named analytics endpoints, against figures computed from the poste
         const { data } = await ask(orgKey, "conversion", { from: FROM, to: TO, by });
         expect(data).toEqual(expectedConversion(f, { from: FROM, to: TO, by }));
       }
-      const { data } = await ask<{ channel: string; converted: number; inquiries: number }>(orgKey, "conversion", { from: "1900-01-01", to: "2299-12-31" });
+      const { data } = await ask<{ channel: string; converted: number; inquiries: number }>(orgKey, "conversion", {
+        from: "1900-01-01",
+        to: "2299-12-31",
+      });
       const projected = await app.sql.query<Record<string, unknown>>(
         `SELECT channel, count(*) AS n, count(converted_booking_id) AS converted FROM inquiries WHERE org_id = $1
          GROUP BY channel ORDER BY channel COLLATE "C"`,
         [orgIds.get(orgKey)],
       );
-      expect(data.map((r) => [r.channel, r.inquiries, r.converted])).toEqual(projected.map((p) => [p.channel, Number(p.n), Number(p.converted)]));
+      expect(data.map((r) => [r.channel, r.inquiries, r.converted])).toEqual(
+        projected.map((p) => [p.channel, Number(p.n), Number(p.converted)]),
+      );
     }
   });
 
   it("compares every metric, over months, quarters, seasons and years, with the previous period or last year's", async () => {
     const questions = [
       ...COMPARISON_METRICS.map((metric) => ({ metric, period: "quarter", compareTo: "lastYear" }) as const),
-      ...PERIODS.flatMap((period) => COMPARE_TO.map((compareTo) => ({ metric: "netRevenue", period, compareTo }) as const)),
+      ...PERIODS.flatMap((period) =>
+        COMPARE_TO.map((compareTo) => ({ metric: "netRevenue", period, compareTo }) as const),
+      ),
     ];
     for (const [orgKey, f] of facts) {
       for (const question of questions) {
@@ -299,21 +357,38 @@ describe("the named analytics endpoints, against figures computed from the poste
         expect(data).toEqual(expectedPeriodComparison(f, q.metric, current, previous));
       }
     }
-    const { meta } = await ask([...keys.keys()][0]!, "period-comparison", { metric: "bookings", period: "season", anchor: "2026-01-15" });
-    expect(meta).toMatchObject({ current: { from: "2025-12-01", to: "2026-02-28" }, previous: { from: "2025-09-01", to: "2025-11-30" } });
+    const { meta } = await ask([...keys.keys()][0]!, "period-comparison", {
+      metric: "bookings",
+      period: "season",
+      anchor: "2026-01-15",
+    });
+    expect(meta).toMatchObject({
+      current: { from: "2025-12-01", to: "2026-02-28" },
+      previous: { from: "2025-09-01", to: "2025-11-30" },
+    });
   });
 
   it("names every bad parameter of each endpoint, and only those", async () => {
-    expect(await refused("payments", { from: "2026-02-30", to: "2026-01-01", groupBy: "colour" })).toEqual(["from", "groupBy"]);
+    expect(await refused("payments", { from: "2026-02-30", to: "2026-01-01", groupBy: "colour" })).toEqual([
+      "from",
+      "groupBy",
+    ]);
     expect(await refused("payments", { from: "2026-03-01", to: "2026-01-01" })).toEqual(["to"]);
-    expect(await refused("seasonality", { from: "2026-01-01", to: "2026-12-31", by: "hour", colour: "red" })).toEqual(["by", "$"]);
+    expect(await refused("seasonality", { from: "2026-01-01", to: "2026-12-31", by: "hour", colour: "red" })).toEqual([
+      "by",
+      "$",
+    ]);
     expect(await refused("budget-vs-actual", { overrunOnly: "maybe", limit: "0" })).toEqual(["overrunOnly", "limit"]);
     expect(await refused("budget-vs-actual", { cursor: "bm90LWEtY3Vyc29y" })).toEqual(["cursor"]);
     expect(await refused("receivables", { asOf: "yesterday" })).toEqual(["asOf"]);
     expect(await refused("receivables/bookings", { bucket: "120+", limit: "5000" })).toEqual(["bucket", "limit"]);
     expect(await refused("supplier-performance", { from: "2026-01-01" })).toEqual(["to"]);
     expect(await refused("conversion", { from: "2026-01-01", to: "2026-12-31", by: "region" })).toEqual(["by"]);
-    expect(await refused("period-comparison", { period: "week", compareTo: "tomorrow" })).toEqual(["metric", "period", "compareTo"]);
+    expect(await refused("period-comparison", { period: "week", compareTo: "tomorrow" })).toEqual([
+      "metric",
+      "period",
+      "compareTo",
+    ]);
     // A cursor is taken only by the question it was given for.
     const orgKey = [...keys.keys()][0]!;
     const first = await ask(orgKey, "budget-vs-actual", { limit: 5 });
@@ -341,9 +416,12 @@ describe("the named analytics endpoints, against figures computed from the poste
       await waitUntilProcessed(app);
     };
     const page = (cursor?: string) =>
-      app.http.request(`/v1/analytics/budget-vs-actual?${new URLSearchParams({ limit: "2", ...(cursor ? { cursor } : {}) })}`, {
-        headers: { authorization: `Bearer ${apiKey}` },
-      });
+      app.http.request(
+        `/v1/analytics/budget-vs-actual?${new URLSearchParams({ limit: "2", ...(cursor ? { cursor } : {}) })}`,
+        {
+          headers: { authorization: `Bearer ${apiKey}` },
+        },
+      );
     const weddingsOf = async (res: Response) => {
       expect(res.status).toBe(200);
       const { data, meta } = (await res.json()) as Answer<{ weddingId: string }>;

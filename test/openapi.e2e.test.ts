@@ -73,7 +73,9 @@ function documentedRoutes(): Map<string, Operation> {
 /** The example of a media type: its own, or its schema's (through a reference to a named schema). */
 function exampleOf(media: Media): unknown {
   if (media.example !== undefined) return media.example;
-  const schema = media.schema?.$ref ? doc.components.schemas[media.schema.$ref.replace("#/components/schemas/", "")] : media.schema;
+  const schema = media.schema?.$ref
+    ? doc.components.schemas[media.schema.$ref.replace("#/components/schemas/", "")]
+    : media.schema;
   return schema?.example;
 }
 
@@ -84,7 +86,9 @@ describe("the OpenAPI document", () => {
     const documented = [...documentedRoutes().keys()].sort();
     expect(documented).toEqual(served);
     // The /v1 surface is all there, whichever roles mounted it.
-    expect(documented).toEqual(expect.arrayContaining(["POST /v1/events", "GET /v1/analytics/revenue", "GET /v1/reports/:id/file"]));
+    expect(documented).toEqual(
+      expect.arrayContaining(["POST /v1/events", "GET /v1/analytics/revenue", "GET /v1/reports/:id/file"]),
+    );
   });
 
   it("gives every operation a unique id and an example for its request body and its success response", () => {

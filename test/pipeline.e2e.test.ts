@@ -28,7 +28,10 @@ const keys = new Map<string, string>();
 const requests: { orgKey: string; body: string; ndjson: boolean; invalidIndexes: number[]; size: number }[] = [];
 
 async function call(path: string, apiKey: string, init: RequestInit = {}) {
-  const res = await app.http.request(path, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
+  const res = await app.http.request(path, {
+    ...init,
+    headers: { authorization: `Bearer ${apiKey}`, ...init.headers },
+  });
   return res;
 }
 
@@ -47,7 +50,11 @@ async function postAll() {
       headers: { "content-type": request.ndjson ? "application/x-ndjson" : "application/json" },
       body: request.body,
     });
-    results.push({ request, status: res.status, body: (await res.json()) as { accepted: number; duplicates: number; rejected: { index: number }[] } });
+    results.push({
+      request,
+      status: res.status,
+      body: (await res.json()) as { accepted: number; duplicates: number; rejected: { index: number }[] },
+    });
   }
   return results;
 }
@@ -134,24 +141,51 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     const params = new URLSearchParams({ ...question });
     const ndjson = await call(`/v1/analytics/revenue?${params}&format=ndjson`, keys.get(orgKey)!);
     expect(ndjson.headers.get("content-type")).toBe("application/x-ndjson");
-    expect((await ndjson.text()).trim().split("\n").map((line) => JSON.parse(line))).toEqual(expected);
+    expect(
+      (await ndjson.text())
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual(expected);
     const csv = await call(`/v1/analytics/revenue?${params}`, keys.get(orgKey)!, { headers: { accept: "text/csv" } });
     expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
     const [header, ...lines] = (await csv.text()).trim().split("\n");
     expect(header).toBe('"bucket","group","currency","bookings","contractValue","paymentsReceived","refunds"');
     const fromCsv = lines.map((line) => {
       const [bucket, group, currency, ...figures] = line.split(",");
-      const unquote = (text: string) => (text === "" ? null : JSON.parse(text) as string);
-      const [bookings, contractValue, paymentsReceived, refunds] = figures.map(Number) as [number, number, number, number];
-      return { bucket: unquote(bucket!), group: unquote(group!), currency: unquote(currency!), bookings, contractValue, paymentsReceived, refunds };
+      const unquote = (text: string) => (text === "" ? null : (JSON.parse(text) as string));
+      const [bookings, contractValue, paymentsReceived, refunds] = figures.map(Number) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      return {
+        bucket: unquote(bucket!),
+        group: unquote(group!),
+        currency: unquote(currency!),
+        bookings,
+        contractValue,
+        paymentsReceived,
+        refunds,
+      };
     });
     expect(fromCsv).toEqual(expected);
   });
 
   it("dead-letters the semantically invalid events and flags the injected anomalies", async () => {
     for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
-      const orgId = (await app.sql.query<{ org_id: string }>("SELECT org_id FROM api_keys k JOIN organisations o ON o.id = k.org_id WHERE o.name = $1", [orgKey]))[0]!.org_id;
-      const rs = await app.ch.query({ query: "SELECT id FROM rejected_events FINAL WHERE org_id = {org:String}", query_params: { org: orgId }, format: "JSONEachRow" });
+      const orgId = (
+        await app.sql.query<{ org_id: string }>(
+          "SELECT org_id FROM api_keys k JOIN organisations o ON o.id = k.org_id WHERE o.name = $1",
+          [orgKey],
+        )
+      )[0]!.org_id;
+      const rs = await app.ch.query({
+        query: "SELECT id FROM rejected_events FINAL WHERE org_id = {org:String}",
+        query_params: { org: orgId },
+        format: "JSONEachRow",
+      });
       const rejectedIds = (await rs.json<{ id: string }>()).map((r) => r.id).sort();
       expect(rejectedIds).toEqual(orgTruth.rejected.map((r) => r.eventId).sort());
 
@@ -159,7 +193,8 @@ describe("the whole pipeline, end to end on embedded engines", () => {
       const flagged = ((await res.json()) as { data: { kind: string; eventId: string }[] }).data;
       const flaggedKeys = new Set(flagged.map((a) => `${a.kind}:${a.eventId}`));
       const injected = orgTruth.anomalies.filter((a) => a.kind === "overpayment" || a.kind === "duplicate-payment");
-      for (const anomaly of injected) expect(flaggedKeys).toContain(`${anomaly.kind.replace("-", "_")}:${anomaly.eventId}`);
+      for (const anomaly of injected)
+        expect(flaggedKeys).toContain(`${anomaly.kind.replace("-", "_")}:${anomaly.eventId}`);
       const injectedIds = new Set(orgTruth.anomalies.map((a) => a.eventId));
       for (const flag of flagged) expect(injectedIds).toContain(flag.eventId);
     }
@@ -167,11 +202,18 @@ describe("the whole pipeline, end to end on embedded engines", () => {
 
   it("lists anomalies as CSV and NDJSON on request, with the same rows as JSON", async () => {
     const apiKey = keys.get(Object.keys(truth.orgs)[0]!)!;
-    const json = ((await (await call("/v1/anomalies?limit=1000", apiKey)).json()) as { data: Record<string, unknown>[] }).data;
+    const json = (
+      (await (await call("/v1/anomalies?limit=1000", apiKey)).json()) as { data: Record<string, unknown>[] }
+    ).data;
     expect(json.length).toBeGreaterThan(0);
     const ndjson = await call("/v1/anomalies?limit=1000&format=ndjson", apiKey);
     expect(ndjson.headers.get("content-type")).toBe("application/x-ndjson");
-    expect((await ndjson.text()).trim().split("\n").map((line) => JSON.parse(line))).toEqual(json);
+    expect(
+      (await ndjson.text())
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual(json);
     const csv = await call("/v1/anomalies?limit=1000", apiKey, { headers: { accept: "text/csv" } });
     expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
     const [header, ...lines] = (await csv.text()).trim().split("\n");
@@ -184,11 +226,14 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     // The organisation and month with the most activity.
     const tally = new Map<string, number>();
     for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
-      for (const d of orgTruth.revenueDaily) tally.set(`${orgKey} ${d.day.slice(0, 7)}`, (tally.get(`${orgKey} ${d.day.slice(0, 7)}`) ?? 0) + 1);
+      for (const d of orgTruth.revenueDaily)
+        tally.set(`${orgKey} ${d.day.slice(0, 7)}`, (tally.get(`${orgKey} ${d.day.slice(0, 7)}`) ?? 0) + 1);
     }
     const [orgKey, month] = [...tally].sort((a, b) => b[1] - a[1])[0]![0].split(" ") as [string, string];
     const apiKey = keys.get(orgKey)!;
-    const lastDay = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).toISOString().slice(0, 10);
+    const lastDay = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0))
+      .toISOString()
+      .slice(0, 10);
     const monthly = await revenue(orgKey, { from: `${month}-01`, to: lastDay, interval: "month", groupBy: "none" });
     expect(monthly.length).toBeGreaterThan(0);
 
@@ -201,10 +246,14 @@ describe("the whole pipeline, end to end on embedded engines", () => {
       });
       expect(started.status).toBe(202);
       const { id } = (await started.json()) as { id: string };
-      await waitFor(async () => ((await (await call(`/v1/reports/${id}`, apiKey)).json()) as { status: string }).status === "succeeded", {
-        timeoutMs: 30_000,
-        message: `${format} report not done`,
-      });
+      await waitFor(
+        async () =>
+          ((await (await call(`/v1/reports/${id}`, apiKey)).json()) as { status: string }).status === "succeeded",
+        {
+          timeoutMs: 30_000,
+          message: `${format} report not done`,
+        },
+      );
       const file = await call(`/v1/reports/${id}/file`, apiKey);
       expect(file.status).toBe(200);
       files[format] = Buffer.from(await file.arrayBuffer());
@@ -239,7 +288,9 @@ describe("the whole pipeline, end to end on embedded engines", () => {
       expect(body.duplicates).toBe(request.size - request.invalidIndexes.length);
     }
     await waitUntilProcessed(app);
-    expect(await revenue([...keys.keys()][0]!, { from: FROM, to: TO, interval: "month", groupBy: "service" })).toEqual(before);
+    expect(await revenue([...keys.keys()][0]!, { from: FROM, to: TO, interval: "month", groupBy: "service" })).toEqual(
+      before,
+    );
   });
 
   it("names each bad revenue parameter, and only the ones that are wrong", async () => {
@@ -278,7 +329,11 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     // One more booking of the organisation: the next answer must include it, never the cached one.
     const booking = items.find((item) => item.orgKey === orgKey && item.event.type === "booking.created")!.event;
     const extra = { ...booking, id: crypto.randomUUID(), data: { ...booking.data, bookingId: "bk-cache-check" } };
-    const res = await call("/v1/events", keys.get(orgKey!)!, { method: "POST", body: JSON.stringify(extra), headers: { "content-type": "application/json" } });
+    const res = await call("/v1/events", keys.get(orgKey!)!, {
+      method: "POST",
+      body: JSON.stringify(extra),
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(202);
     await waitUntilProcessed(app);
     const after = await ask({ "if-none-match": first.etag! });
@@ -292,7 +347,8 @@ describe("the whole pipeline, end to end on embedded engines", () => {
   it("exports request counts and latency per route pattern, answer cache hits and consumer lag at /metrics", async () => {
     const [orgKey] = [...keys.keys()];
     const params = new URLSearchParams({ from: FROM, to: TO, interval: "week", groupBy: "service" });
-    for (let i = 0; i < 3; i++) expect((await call(`/v1/analytics/revenue?${params}`, keys.get(orgKey!)!)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await call(`/v1/analytics/revenue?${params}`, keys.get(orgKey!)!)).status).toBe(200);
     expect((await call("/v1/reports/rep_no-such-report", keys.get(orgKey!)!)).status).toBe(404);
     await waitUntilProcessed(app);
 
@@ -301,7 +357,9 @@ describe("the whole pipeline, end to end on embedded engines", () => {
     expect(res.headers.get("content-type")).toContain("text/plain");
     const text = await res.text();
     const sample = (name: string, labels: string) => {
-      const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}}`) || (labels === "" && l.startsWith(`${name} `)));
+      const line = text
+        .split("\n")
+        .find((l) => l.startsWith(`${name}{${labels}}`) || (labels === "" && l.startsWith(`${name} `)));
       return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
     };
     const revenueOk = sample("wedsync_http_requests_total", 'method="GET",route="/v1/analytics/revenue",status="200"');
@@ -315,8 +373,12 @@ describe("the whole pipeline, end to end on embedded engines", () => {
       .filter((l) => l.startsWith('wedsync_http_requests_total{method="GET",route="/v1/analytics/revenue",'))
       .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
     expect(revenueAll).toBeGreaterThan(revenueOk!);
-    expect(sample("wedsync_http_request_duration_seconds_count", 'method="GET",route="/v1/analytics/revenue"')).toBe(revenueAll);
-    expect(sample("wedsync_http_request_duration_seconds_bucket", 'le="+Inf",method="GET",route="/v1/analytics/revenue"')).toBe(revenueAll);
+    expect(sample("wedsync_http_request_duration_seconds_count", 'method="GET",route="/v1/analytics/revenue"')).toBe(
+      revenueAll,
+    );
+    expect(
+      sample("wedsync_http_request_duration_seconds_bucket", 'le="+Inf",method="GET",route="/v1/analytics/revenue"'),
+    ).toBe(revenueAll);
     // The same question three times at one watermark: one miss, then hits.
     expect(sample("wedsync_answer_cache_requests_total", 'result="hit"')).toBeGreaterThanOrEqual(2);
     expect(sample("wedsync_answer_cache_requests_total", 'result="miss"')).toBeGreaterThanOrEqual(1);

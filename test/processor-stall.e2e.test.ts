@@ -18,7 +18,15 @@ const booking = () => ({
   type: "booking.created",
   occurredAt: "2026-01-15T10:05:00Z",
   source: "wedsync-web",
-  data: { bookingId: `bk-${randomUUID()}`, weddingId: `w-${randomUUID()}`, supplierId: "s1", service: "venue", weddingDate: "2027-06-12", guestCount: 80, contractValue: { amount: 1000, currency: "GBP" } },
+  data: {
+    bookingId: `bk-${randomUUID()}`,
+    weddingId: `w-${randomUUID()}`,
+    supplierId: "s1",
+    service: "venue",
+    weddingDate: "2027-06-12",
+    guestCount: 80,
+    contractValue: { amount: 1000, currency: "GBP" },
+  },
 });
 
 async function readiness(): Promise<{ status: number; checks: Record<string, string> }> {
@@ -47,7 +55,10 @@ describe("a stalled processor", () => {
   it("is ready while idle and while it keeps up", async () => {
     await postEvents(app, apiKey, [booking(), booking()]);
     await waitUntilProcessed(app);
-    expect(await readiness()).toEqual({ status: 200, checks: { postgres: "ok", clickhouse: "ok", log: "ok", processor: "ok" } });
+    expect(await readiness()).toEqual({
+      status: 200,
+      checks: { postgres: "ok", clickhouse: "ok", log: "ok", processor: "ok" },
+    });
     expect(await metric("wedsync_processor_oldest_unprocessed_event_age_seconds")).toBe(0);
   });
 
@@ -62,7 +73,9 @@ describe("a stalled processor", () => {
         },
         { timeoutMs: 30_000, intervalMs: 200, message: "/readyz never reported the stall" },
       );
-      expect(stalled.checks.processor).toMatch(/^stalled: partition \d has committed nothing for \d+ s while 1 events wait; last failure \(clickhouse_error\): /);
+      expect(stalled.checks.processor).toMatch(
+        /^stalled: partition \d has committed nothing for \d+ s while 1 events wait; last failure \(clickhouse_error\): /,
+      );
       expect(stalled.checks).toMatchObject({ postgres: "ok", clickhouse: "ok", log: "ok" });
       expect(await metric("wedsync_processor_oldest_unprocessed_event_age_seconds")).toBeGreaterThanOrEqual(1);
       expect(await metric("wedsync_processor_failures_total", 'reason="clickhouse_error"')).toBeGreaterThan(0);

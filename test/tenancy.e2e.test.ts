@@ -21,13 +21,24 @@ let app: App;
 let adminKey: string;
 
 /** A request with the key; answers its status, headers and JSON body (any: each test reads the fields it checks). */
-async function call(path: string, apiKey: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; headers: Headers; body: any }> {
+async function call(
+  path: string,
+  apiKey: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
   const res = await app.http.request(path, {
     method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${apiKey}`, ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
   });
-  return { status: res.status, headers: res.headers, body: (res.headers.get("content-type") ?? "").includes("json") ? await res.json() : undefined };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (res.headers.get("content-type") ?? "").includes("json") ? await res.json() : undefined,
+  };
 }
 
 beforeAll(async () => {
@@ -75,9 +86,15 @@ describe("scopes", () => {
 
 describe("admin routes", () => {
   it("creates an organisation whose key works at once, within its scopes", async () => {
-    const created = await call("/v1/admin/organisations", adminKey, { method: "POST", body: { name: "  Rosewood Venues ", scopes: ["read"], tier: "free" } });
+    const created = await call("/v1/admin/organisations", adminKey, {
+      method: "POST",
+      body: { name: "  Rosewood Venues ", scopes: ["read"], tier: "free" },
+    });
     expect(created.status).toBe(201);
-    const { organisation, key } = created.body as { organisation: { id: string; name: string }; key: Record<string, unknown> };
+    const { organisation, key } = created.body as {
+      organisation: { id: string; name: string };
+      key: Record<string, unknown>;
+    };
     expect(organisation.name).toBe("Rosewood Venues");
     expect(key).toMatchObject({ orgId: organisation.id, scopes: ["read"], tier: "free", revokedAt: null });
     expect(key.prefix).toBe((key.apiKey as string).slice(0, 8));
@@ -94,7 +111,8 @@ describe("admin routes", () => {
     expect(listed.status).toBe(200);
     const keys = listed.body.data as Record<string, unknown>[];
     expect(keys.map((k) => k.id)).toEqual([org.key.id, added.body.key.id]);
-    for (const k of keys) expect(Object.keys(k).sort()).toEqual(["createdAt", "id", "orgId", "prefix", "revokedAt", "scopes", "tier"]);
+    for (const k of keys)
+      expect(Object.keys(k).sort()).toEqual(["createdAt", "id", "orgId", "prefix", "revokedAt", "scopes", "tier"]);
     const text = JSON.stringify(listed.body);
     for (const apiKey of [org.apiKey, added.body.key.apiKey as string]) {
       expect(text).not.toContain(apiKey);
@@ -103,18 +121,30 @@ describe("admin routes", () => {
   });
 
   it("rotates a key: the old one is refused on its very next request, the new one works with the same access", async () => {
-    const org = await createOrganisation(app.sql, "Rotating Weddings", { scopes: ["read", "reports"], tier: "professional" });
+    const org = await createOrganisation(app.sql, "Rotating Weddings", {
+      scopes: ["read", "reports"],
+      tier: "professional",
+    });
     // Used first, so the authenticator has it cached: the rotation must make it forget.
     expect((await call("/v1/anomalies", org.apiKey)).status).toBe(200);
-    const rotated = await call(`/v1/admin/organisations/${org.orgId}/keys/${org.key.id}/rotate`, adminKey, { method: "POST" });
+    const rotated = await call(`/v1/admin/organisations/${org.orgId}/keys/${org.key.id}/rotate`, adminKey, {
+      method: "POST",
+    });
     expect(rotated.status).toBe(201);
-    expect(rotated.body.key).toMatchObject({ orgId: org.orgId, scopes: ["read", "reports"], tier: "professional", revokedAt: null });
+    expect(rotated.body.key).toMatchObject({
+      orgId: org.orgId,
+      scopes: ["read", "reports"],
+      tier: "professional",
+      revokedAt: null,
+    });
     expect(rotated.body.revoked).toMatchObject({ id: org.key.id });
     expect(rotated.body.revoked.revokedAt).toEqual(expect.any(String));
     expect((await call("/v1/anomalies", org.apiKey)).status).toBe(401);
     expect((await call("/v1/anomalies", rotated.body.key.apiKey)).status).toBe(200);
     // A revoked key cannot be rotated again.
-    const again = await call(`/v1/admin/organisations/${org.orgId}/keys/${org.key.id}/rotate`, adminKey, { method: "POST" });
+    const again = await call(`/v1/admin/organisations/${org.orgId}/keys/${org.key.id}/rotate`, adminKey, {
+      method: "POST",
+    });
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe("not_found");
   });
@@ -122,7 +152,9 @@ describe("admin routes", () => {
   it("revokes a key: refused at once; revoking again answers it unchanged; unknown ids are 404", async () => {
     const org = await createOrganisation(app.sql, "Revoked Weddings");
     expect((await call("/v1/anomalies", org.apiKey)).status).toBe(200);
-    const revoked = await call(`/v1/admin/organisations/${org.orgId}/keys/${org.key.id}`, adminKey, { method: "DELETE" });
+    const revoked = await call(`/v1/admin/organisations/${org.orgId}/keys/${org.key.id}`, adminKey, {
+      method: "DELETE",
+    });
     expect(revoked.status).toBe(200);
     expect(revoked.body.key).toMatchObject({ id: org.key.id, revokedAt: expect.any(String) });
     const refused = await call("/v1/anomalies", org.apiKey);
@@ -138,19 +170,29 @@ describe("admin routes", () => {
     ]) {
       const missing = await call(`/v1/admin/organisations/${orgId}/keys/${keyId}`, adminKey, { method: "DELETE" });
       expect(missing.status).toBe(404);
-      expect(missing.body).toEqual({ error: { code: "not_found", message: `organisation ${orgId} has no API key ${keyId}` } });
+      expect(missing.body).toEqual({
+        error: { code: "not_found", message: `organisation ${orgId} has no API key ${keyId}` },
+      });
     }
     expect((await call("/v1/admin/organisations/org_nobody/keys", adminKey)).status).toBe(404);
-    expect((await call("/v1/admin/organisations/org_nobody/keys", adminKey, { method: "POST", body: {} })).status).toBe(404);
+    expect((await call("/v1/admin/organisations/org_nobody/keys", adminKey, { method: "POST", body: {} })).status).toBe(
+      404,
+    );
   });
 
   it("answers 400 naming every bad field", async () => {
-    const bad = await call("/v1/admin/organisations", adminKey, { method: "POST", body: { name: " ", scopes: ["read", "root"], tier: "gold", colour: "red" } });
+    const bad = await call("/v1/admin/organisations", adminKey, {
+      method: "POST",
+      body: { name: " ", scopes: ["read", "root"], tier: "gold", colour: "red" },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe("invalid_request");
     const paths = (bad.body.error.details as { path: string }[]).map((d) => d.path).sort();
     expect(paths).toEqual(["$", "name", "scopes.1", "tier"]);
-    const repeated = await call("/v1/admin/organisations", adminKey, { method: "POST", body: { name: "Twice", scopes: ["read", "read"] } });
+    const repeated = await call("/v1/admin/organisations", adminKey, {
+      method: "POST",
+      body: { name: "Twice", scopes: ["read", "read"] },
+    });
     expect(repeated.body.error.details).toEqual([{ path: "scopes", message: "must not repeat a scope" }]);
     const empty = await call(`/v1/admin/organisations/org_x/keys`, adminKey, { method: "POST", body: { scopes: [] } });
     expect(empty.status).toBe(400);
@@ -158,23 +200,35 @@ describe("admin routes", () => {
     const malformed = await call("/v1/admin/organisations", adminKey, { method: "POST", body: "{not json" });
     expect(malformed.status).toBe(400);
     expect(malformed.body).toEqual({
-      error: { code: "invalid_request", message: "Malformed JSON in request body", details: [{ path: "$", message: "Malformed JSON in request body" }] },
+      error: {
+        code: "invalid_request",
+        message: "Malformed JSON in request body",
+        details: [{ path: "$", message: "Malformed JSON in request body" }],
+      },
     });
   });
 
   it("refuses a customer's key, which never holds admin by default", async () => {
     const customer = await createOrganisation(app.sql, "Customer Weddings");
     expect(customer.key.scopes).toEqual(["ingest", "read", "reports"]);
-    const refused = await call("/v1/admin/organisations", customer.apiKey, { method: "POST", body: { name: "Sneaky" } });
+    const refused = await call("/v1/admin/organisations", customer.apiKey, {
+      method: "POST",
+      body: { name: "Sneaky" },
+    });
     expect(refused.status).toBe(403);
-    expect(refused.body.error).toMatchObject({ code: "forbidden", details: { needed: "admin", granted: ["ingest", "read", "reports"] } });
+    expect(refused.body.error).toMatchObject({
+      code: "forbidden",
+      details: { needed: "admin", granted: ["ingest", "read", "reports"] },
+    });
   });
 });
 
 describe("rate limits", () => {
   it("refuses the request after the tier's quota with 429 and Retry-After, per organisation, under the key's tier", async () => {
     const org = await createOrganisation(app.sql, "Free Weddings", { tier: "free" });
-    const second = (await call(`/v1/admin/organisations/${org.orgId}/keys`, adminKey, { method: "POST", body: { tier: "free" } })).body.key.apiKey as string;
+    const second = (
+      await call(`/v1/admin/organisations/${org.orgId}/keys`, adminKey, { method: "POST", body: { tier: "free" } })
+    ).body.key.apiKey as string;
     for (const remaining of ["2", "1", "0"]) {
       const res = await call("/v1/anomalies", org.apiKey);
       expect(res.status).toBe(200);
@@ -183,14 +237,22 @@ describe("rate limits", () => {
     for (const apiKey of [org.apiKey, second]) {
       const refused = await call("/v1/anomalies", apiKey);
       expect(refused.status).toBe(429);
-      expect(refused.body.error).toMatchObject({ code: "rate_limited", details: { tier: "free", limit: 3, windowSeconds: 60 } });
+      expect(refused.body.error).toMatchObject({
+        code: "rate_limited",
+        details: { tier: "free", limit: 3, windowSeconds: 60 },
+      });
       expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(60);
     }
     const neighbour = await createOrganisation(app.sql, "Neighbour Weddings", { tier: "free" });
     expect((await call("/v1/anomalies", neighbour.apiKey)).status).toBe(200);
     // The same organisation's key on another tier is counted under that tier.
-    const paid = (await call(`/v1/admin/organisations/${org.orgId}/keys`, adminKey, { method: "POST", body: { tier: "professional" } })).body.key.apiKey as string;
+    const paid = (
+      await call(`/v1/admin/organisations/${org.orgId}/keys`, adminKey, {
+        method: "POST",
+        body: { tier: "professional" },
+      })
+    ).body.key.apiKey as string;
     expect((await call("/v1/anomalies", paid)).status).toBe(200);
   });
 });

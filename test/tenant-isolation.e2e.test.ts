@@ -31,7 +31,10 @@ interface Operation {
   parameters?: Parameter[];
   requestBody?: { content: Record<string, Media> };
 }
-type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { example?: unknown }> } };
+type Document = {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { example?: unknown }> };
+};
 
 const HOSTILE = [
   "' OR '1'='1",
@@ -60,10 +63,12 @@ function eventsOf(prefix: string, region: string, currency: string, today: strin
     .replaceAll('"GBP"', `"${currency}"`)
     .replaceAll('"Yorkshire"', `"${region}"`)
     .replace(/"(inq|wed|bk|sup|cl|ven|pay|exp|rf)-([^"]*)"/g, `"${prefix}$1-$2"`);
-  const events = (JSON.parse(text) as { id: string; occurredAt: string; data: Record<string, unknown> }[]).map((event) => ({
-    ...event,
-    id: randomUUID(),
-  }));
+  const events = (JSON.parse(text) as { id: string; occurredAt: string; data: Record<string, unknown> }[]).map(
+    (event) => ({
+      ...event,
+      id: randomUUID(),
+    }),
+  );
   // An overpayment (an anomaly) and a booking made today (the live tally), besides the examples' history.
   const booking = events.find((event) => event.data.bookingId !== undefined)!.data;
   const todayBooking = { ...(events[1] as { data: Record<string, unknown> }).data, bookingId: `${prefix}bk-today` };
@@ -74,7 +79,13 @@ function eventsOf(prefix: string, region: string, currency: string, today: strin
       type: "payment.received",
       occurredAt: "2026-06-20T10:00:00Z",
       source: "test",
-      data: { paymentId: `${prefix}pay-over`, bookingId: booking.bookingId, weddingId: booking.weddingId, amount: { amount: 900_000, currency }, method: "card" },
+      data: {
+        paymentId: `${prefix}pay-over`,
+        bookingId: booking.bookingId,
+        weddingId: booking.weddingId,
+        amount: { amount: 900_000, currency },
+        method: "card",
+      },
     },
     { id: randomUUID(), type: "booking.created", occurredAt: `${today}T09:00:00Z`, source: "test", data: todayBooking },
   ];
@@ -93,7 +104,10 @@ async function answerText(res: Response): Promise<string> {
     let text = "";
     const deadline = Date.now() + 1500;
     while (Date.now() < deadline) {
-      const chunk = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), deadline - Date.now()))]);
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), deadline - Date.now())),
+      ]);
       if (chunk === undefined || chunk.done) break;
       text += decoder.decode(chunk.value, { stream: true });
     }
@@ -133,7 +147,11 @@ type Value = string | number;
 
 /** Every string or number leaf of a JSON value replaced, one at a time, by each of the values given. */
 function* bodyVariants(example: unknown, values: Value[]): Generator<{ where: string; body: unknown }> {
-  const walk = function* (node: unknown, path: string, rebuild: (v: unknown) => unknown): Generator<{ where: string; body: unknown }> {
+  const walk = function* (
+    node: unknown,
+    path: string,
+    rebuild: (v: unknown) => unknown,
+  ): Generator<{ where: string; body: unknown }> {
     if (typeof node === "string" || typeof node === "number") {
       for (const value of values) yield { where: path, body: rebuild(value) };
     } else if (Array.isArray(node)) {
@@ -170,12 +188,18 @@ function probesOf(method: string, template: string, op: Operation, values: Value
   };
   const media = op.requestBody?.content["application/json"];
   const named = media?.schema?.$ref?.replace("#/components/schemas/", "");
-  const bodyExample = media?.example ?? (named === undefined ? media?.schema?.example : doc.components.schemas[named]?.example);
+  const bodyExample =
+    media?.example ?? (named === undefined ? media?.schema?.example : doc.components.schemas[named]?.example);
   const probes: Probe[] = [{ label: "example", method, path: build({}), body: bodyExample }];
   for (const p of params) {
     if (p.in === "header") continue;
     for (const value of values) {
-      probes.push({ label: `${p.in} ${p.name}=${JSON.stringify(value).slice(0, 40)}`, method, path: build({ [`${p.in}:${p.name}`]: String(value) }), body: bodyExample });
+      probes.push({
+        label: `${p.in} ${p.name}=${JSON.stringify(value).slice(0, 40)}`,
+        method,
+        path: build({ [`${p.in}:${p.name}`]: String(value) }),
+        body: bodyExample,
+      });
     }
   }
   if (bodyExample !== undefined) {
@@ -190,7 +214,12 @@ function probesOf(method: string, template: string, op: Operation, values: Value
  * Runs every probe of every authenticated operation (but those skipped, or only those of `only`) as the caller, B by
  * default, and returns what went wrong.
  */
-async function sweep(values: Value[], skip: string[] = [], caller: { apiKey: string } = orgB, only?: (template: string) => boolean): Promise<string[]> {
+async function sweep(
+  values: Value[],
+  skip: string[] = [],
+  caller: { apiKey: string } = orgB,
+  only?: (template: string) => boolean,
+): Promise<string[]> {
   const problems: string[] = [];
   let requests = 0;
   let probed = 0;
@@ -208,11 +237,14 @@ async function sweep(values: Value[], skip: string[] = [], caller: { apiKey: str
         const where = `${op.operationId} ${probe.label}: ${probe.method} ${probe.path}`;
         // The example of a route without ids must be answered, or the sweep of that route would prove nothing.
         const needsIds = template.includes("{") || (template.startsWith("/v1/admin") && caller === orgB);
-        if (probe.label === "example" && !needsIds && res.status >= 300) problems.push(`${where} → ${res.status}: the example is not answered`);
+        if (probe.label === "example" && !needsIds && res.status >= 300)
+          problems.push(`${where} → ${res.status}: the example is not answered`);
         if (res.status >= 500) problems.push(`${where} → ${res.status} ${await res.text()}`);
         else if (res.status < 300) {
           const text = await answerText(res);
-          const leaked = LEAK_MARKS.filter((mark) => text.includes(mark)).concat(orgA.ids.filter((id) => text.includes(id)));
+          const leaked = LEAK_MARKS.filter((mark) => text.includes(mark)).concat(
+            orgA.ids.filter((id) => text.includes(id)),
+          );
           if (leaked.length > 0) problems.push(`${where} → ${res.status} carries ${leaked.join(", ")}`);
         } else await res.body?.cancel();
       }
@@ -234,15 +266,34 @@ beforeAll(async () => {
   const b = await createOrganisation(app.sql, "Other Weddings");
   Object.assign(orgA, { orgId: a.orgId, apiKey: a.apiKey });
   Object.assign(orgB, { orgId: b.orgId, apiKey: b.apiKey });
-  for (const [org, prefix, region, currency] of [[orgA, "leak", "LeakRegion", "CHF"], [orgB, "b", "Yorkshire", "GBP"]] as const) {
-    const res = await call(org.apiKey, "/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(eventsOf(prefix, region, currency, today)) });
+  for (const [org, prefix, region, currency] of [
+    [orgA, "leak", "LeakRegion", "CHF"],
+    [orgB, "b", "Yorkshire", "GBP"],
+  ] as const) {
+    const res = await call(org.apiKey, "/v1/events", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(eventsOf(prefix, region, currency, today)),
+    });
     expect(res.status).toBe(202);
   }
   await waitUntilProcessed(app);
   // A's things that have ids of their own: a report run and a schedule.
-  const report = await call(orgA.apiKey, "/v1/reports", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "monthly", month: "2026-06", format: "pdf" }) });
-  const schedule = await call(orgA.apiKey, "/v1/reports/schedules", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ cron: "0 6 1 * *", timezone: "UTC", kind: "monthly", format: "pdf" }) });
-  orgA.ids.push(orgA.orgId, ((await report.json()) as { id: string }).id, ((await schedule.json()) as { id: string }).id);
+  const report = await call(orgA.apiKey, "/v1/reports", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind: "monthly", month: "2026-06", format: "pdf" }),
+  });
+  const schedule = await call(orgA.apiKey, "/v1/reports/schedules", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ cron: "0 6 1 * *", timezone: "UTC", kind: "monthly", format: "pdf" }),
+  });
+  orgA.ids.push(
+    orgA.orgId,
+    ((await report.json()) as { id: string }).id,
+    ((await schedule.json()) as { id: string }).id,
+  );
   await app.reports.drain();
   doc = (await (await app.http.request("/openapi.json")).json()) as Document;
 }, 120_000);
@@ -289,7 +340,13 @@ describe("tenant isolation", () => {
   }, 300_000);
 
   it("the public routes refuse what is not theirs without a 500", async () => {
-    for (const path of ["/docs/constructor", "/docs/__proto__", "/docs/toString", "/docs/..%2Fpackage.json", "/openapi.json?x=%00"]) {
+    for (const path of [
+      "/docs/constructor",
+      "/docs/__proto__",
+      "/docs/toString",
+      "/docs/..%2Fpackage.json",
+      "/openapi.json?x=%00",
+    ]) {
       const res = await app.http.request(path);
       expect(res.status, path).toBeLessThan(500);
     }

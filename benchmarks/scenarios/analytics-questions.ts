@@ -68,8 +68,16 @@ export const ANALYTICS_QUESTIONS: readonly AnalyticsQuestion[] = [
     dateField: "wedding",
     ...QUESTION_YEAR,
   }),
-  aggregation("query_conversion_channel", { metrics: ["inquiries", "conversionRate"], groupBy: ["channel"], ...QUESTION_YEAR }),
-  aggregation("query_budget_expenses_category", { metrics: ["budgetAllocated", "expenses"], groupBy: ["category"], ...QUESTION_YEAR }),
+  aggregation("query_conversion_channel", {
+    metrics: ["inquiries", "conversionRate"],
+    groupBy: ["channel"],
+    ...QUESTION_YEAR,
+  }),
+  aggregation("query_budget_expenses_category", {
+    metrics: ["budgetAllocated", "expenses"],
+    groupBy: ["category"],
+    ...QUESTION_YEAR,
+  }),
   {
     name: "seasonality_month",
     path: `seasonality?${new URLSearchParams({ ...QUESTION_YEAR, by: "month" })}`,
@@ -78,7 +86,8 @@ export const ANALYTICS_QUESTIONS: readonly AnalyticsQuestion[] = [
   {
     name: "supplier_performance",
     path: `supplier-performance?${new URLSearchParams(QUESTION_YEAR)}`,
-    expected: (facts) => expectedSupplierPerformance(facts.named, QUESTION_YEAR).map((row) => ({ ...row, anomalies: 0 })),
+    expected: (facts) =>
+      expectedSupplierPerformance(facts.named, QUESTION_YEAR).map((row) => ({ ...row, anomalies: 0 })),
   },
   {
     name: "receivables",
@@ -96,7 +105,12 @@ export const ANALYTICS_QUESTIONS: readonly AnalyticsQuestion[] = [
     path: `period-comparison?${new URLSearchParams(PERIOD)}`,
     expected: (facts) => {
       const current = periodContaining(PERIOD.period, PERIOD.anchor);
-      return expectedPeriodComparison(facts.named, PERIOD.metric, current, comparedPeriod(PERIOD.period, current, PERIOD.compareTo));
+      return expectedPeriodComparison(
+        facts.named,
+        PERIOD.metric,
+        current,
+        comparedPeriod(PERIOD.period, current, PERIOD.compareTo),
+      );
     },
   },
 ];
@@ -108,5 +122,8 @@ export const ANALYTICS_QUESTIONS: readonly AnalyticsQuestion[] = [
 export function questionFacts(items: readonly GeneratedItem[], orgKey: string): QuestionFacts {
   const facts = replayEvents(items).get(orgKey);
   if (facts === undefined) throw new Error(`no events of organisation ${orgKey}`);
-  return { aggregate: aggregateFacts(facts), named: namedFacts(facts, { duplicatePaymentWindowMs: DUPLICATE_WINDOW_MS }) };
+  return {
+    aggregate: aggregateFacts(facts),
+    named: namedFacts(facts, { duplicatePaymentWindowMs: DUPLICATE_WINDOW_MS }),
+  };
 }

@@ -21,11 +21,17 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const kiB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    const kiB = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? Number.NaN);
     // The command name in parentheses may hold spaces, so fields are counted after its closing ")".
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return { atMs: performance.now(), rssMiB: kiB("VmRSS") / 1024, rssFileMiB: kiB("RssFile") / 1024, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
+    return {
+      atMs: performance.now(),
+      rssMiB: kiB("VmRSS") / 1024,
+      rssFileMiB: kiB("RssFile") / 1024,
+      cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND,
+    };
   } catch {
     return undefined;
   }

@@ -98,10 +98,16 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
   const batchSize = options.batchSize ?? 1000;
   const dataDir = path.join(options.workDir, "ingest-throughput-data");
   await mkdir(dataDir, { recursive: true });
-  const scratch = options.postgresUrl ? await createScratchDatabase(options.postgresUrl, "wedsync_bench_ingest") : undefined;
+  const scratch = options.postgresUrl
+    ? await createScratchDatabase(options.postgresUrl, "wedsync_bench_ingest")
+    : undefined;
   // The benchmark measures the pipeline with the rate limiter in the path but never refusing: its organisation is on a
   // tier with a quota no load generator reaches.
-  const env: Record<string, string> = { DATA_DIR: dataDir, RATE_LIMITS: "enterprise=1000000/s", ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    RATE_LIMITS: "enterprise=1000000/s",
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+  };
   const scenario = scratch ? "ingest-postgres" : "ingest";
   let server: Awaited<ReturnType<typeof startChildApp>> | undefined;
   try {
@@ -184,7 +190,8 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
 /** The server `--postgres` runs against. */
 function requiredDatabaseUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error("--postgres needs DATABASE_URL: a Postgres server the benchmark may create a scratch database on");
+  if (!url)
+    throw new Error("--postgres needs DATABASE_URL: a Postgres server the benchmark may create a scratch database on");
   return url;
 }
 

@@ -6,7 +6,12 @@ import type { GeneratedEventRows } from "./sink-event-rows.ts";
 const INSERT_ROWS = 50_000;
 
 /** Inserts rows in the given column order into a product table, 50,000 rows an insert. */
-async function insertRows(ch: ClickHouseClient, table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void> {
+async function insertRows(
+  ch: ClickHouseClient,
+  table: string,
+  columns: readonly string[],
+  rows: readonly unknown[][],
+): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_ROWS) {
     await ch.insert({
       table,
@@ -18,7 +23,8 @@ async function insertRows(ch: ClickHouseClient, table: string, columns: readonly
 }
 
 /** Inserts generated wide rows (EVENT_COLUMNS order) into `events`. */
-export const insertEventRows = (ch: ClickHouseClient, rows: readonly unknown[][]) => insertRows(ch, "events", EVENT_COLUMNS, rows);
+export const insertEventRows = (ch: ClickHouseClient, rows: readonly unknown[][]) =>
+  insertRows(ch, "events", EVENT_COLUMNS, rows);
 
 /** Inserts generated rollup rows (REVENUE_COLUMNS order) into `revenue_daily`. */
 export const insertRevenueRows = (ch: ClickHouseClient, rows: readonly unknown[][]) =>

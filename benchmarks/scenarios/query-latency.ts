@@ -17,7 +17,13 @@ import {
 } from "../../query-api/revenue-query.ts";
 import type { GeneratedItem } from "../../generator/generated-item.ts";
 import { ORG_PRESETS } from "../../generator/org-profiles.ts";
-import { ANALYTICS_QUESTIONS, QUESTION_YEAR, questionFacts, type AnalyticsQuestion, type QuestionFacts } from "./analytics-questions.ts";
+import {
+  ANALYTICS_QUESTIONS,
+  QUESTION_YEAR,
+  questionFacts,
+  type AnalyticsQuestion,
+  type QuestionFacts,
+} from "./analytics-questions.ts";
 import { insertEventRows, insertRevenueRows } from "./load-clickhouse.ts";
 import { createPostgresEvents, loadPostgresEvents } from "./query-postgres-events.ts";
 import { queryPostgresRevenue } from "./query-postgres-revenue.ts";
@@ -98,7 +104,11 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
 
   // The cached runs ask hundreds of questions a second in a loop: the organisations are on a tier with a quota they
   // cannot reach, so the limiter is timed in the path but never refuses.
-  const config = loadConfig({ DATA_DIR: path.join(options.workDir, "app"), LOG_LEVEL: "warn", RATE_LIMITS: "enterprise=1000000/s" });
+  const config = loadConfig({
+    DATA_DIR: path.join(options.workDir, "app"),
+    LOG_LEVEL: "warn",
+    RATE_LIMITS: "enterprise=1000000/s",
+  });
   // The app's in-process answer cache, which the analytics runs empty between uncached runs.
   const answerCache = await createResettableCache();
   const app = await createApp(config, createLogger(config.logLevel, { toStderr: true }), ["api"], { answerCache });
@@ -107,7 +117,8 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
   const table = `${schema}.events`;
   try {
     const keys = new Map<string, { orgId: string; apiKey: string }>();
-    for (const org of ORGANISATIONS) keys.set(org.key, await createOrganisation(app.sql, org.name, { tier: "enterprise" }));
+    for (const org of ORGANISATIONS)
+      keys.set(org.key, await createOrganisation(app.sql, org.name, { tier: "enterprise" }));
     if (baseline) {
       pg = databaseUrl === undefined ? app.sql : await createSqlClient({ databaseUrl, dataDir: options.workDir });
       await pg.exec(`CREATE SCHEMA ${schema}`);
@@ -123,12 +134,18 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
     const bookingsInYear = new Map<string, number>();
     const onItem = (item: GeneratedItem) => {
       items?.push(item);
-      const day = item.event.type === "booking.created" ? new Date(item.event.occurredAt).toISOString().slice(0, 10) : undefined;
+      const day =
+        item.event.type === "booking.created" ? new Date(item.event.occurredAt).toISOString().slice(0, 10) : undefined;
       if (day !== undefined && day >= QUESTION_YEAR.from && day <= QUESTION_YEAR.to) {
         bookingsInYear.set(item.orgKey, (bookingsInYear.get(item.orgKey) ?? 0) + 1);
       }
     };
-    for (const chunk of eventRowChunks(generation, target, { orgIdOf: (key) => keys.get(key)!.orgId, onItem }, summary)) {
+    for (const chunk of eventRowChunks(
+      generation,
+      target,
+      { orgIdOf: (key) => keys.get(key)!.orgId, onItem },
+      summary,
+    )) {
       let start = performance.now();
       await insertEventRows(app.ch, chunk);
       loadSeconds.clickhouse += (performance.now() - start) / 1000;
@@ -142,7 +159,9 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
     await insertRevenueRows(app.ch, summary.revenueRows);
     loadSeconds.clickhouse += (performance.now() - start) / 1000;
     if (pg !== undefined) await pg.exec(`ANALYZE ${table}`);
-    options.log(`query-latency: loaded (ClickHouse ${loadSeconds.clickhouse.toFixed(1)} s, Postgres ${loadSeconds.postgres.toFixed(1)} s)`);
+    options.log(
+      `query-latency: loaded (ClickHouse ${loadSeconds.clickhouse.toFixed(1)} s, Postgres ${loadSeconds.postgres.toFixed(1)} s)`,
+    );
 
     const [orgId, orgRows] = [...summary.rowsByOrg].reduce((a, b) => (b[1] > a[1] ? b : a));
     const [orgKey, { apiKey }] = [...keys].find(([, k]) => k.orgId === orgId)!;
@@ -171,7 +190,9 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
       if (pg !== undefined) answers.push(["Postgres", await queryPostgresRevenue(pg, table, q)]);
       for (const [store, rows] of answers) {
         if (canonical(fromCh) !== canonical(rows)) {
-          throw new Error(`ClickHouse and ${store} disagree on ${q.interval}/${q.groupBy} (${fromCh.length} vs ${rows.length} rows)`);
+          throw new Error(
+            `ClickHouse and ${store} disagree on ${q.interval}/${q.groupBy} (${fromCh.length} vs ${rows.length} rows)`,
+          );
         }
       }
     }
@@ -180,7 +201,9 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
     const requests = new Map<AnalyticsQuestion, RequestInit>(
       ANALYTICS_QUESTIONS.map((q) => [
         q,
-        q.body === undefined ? { headers: auth } : { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(q.body) },
+        q.body === undefined
+          ? { headers: auth }
+          : { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(q.body) },
       ]),
     );
     /** One analytics request, read to the end of its body. */
@@ -202,11 +225,14 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
       const { data } = JSON.parse(body) as { data: Record<string, unknown>[] };
       if (data.length === 0) throw new Error(`${q.name} has no rows: nothing to time`);
       if (facts !== undefined && !isDeepStrictEqual(data, q.expected(facts))) {
-        throw new Error(`${q.name} disagrees with its reference: ${JSON.stringify(data).slice(0, 300)} vs ${JSON.stringify(q.expected(facts)).slice(0, 300)}`);
+        throw new Error(
+          `${q.name} disagrees with its reference: ${JSON.stringify(data).slice(0, 300)} vs ${JSON.stringify(q.expected(facts)).slice(0, 300)}`,
+        );
       }
       if (q.name === "query_month_service") {
         const total = data.reduce((sum, row) => sum + Number(row.bookings), 0);
-        if (total !== bookingsInYear.get(orgKey)) throw new Error(`${q.name} counts ${total} bookings; ${bookingsInYear.get(orgKey)} were generated`);
+        if (total !== bookingsInYear.get(orgKey))
+          throw new Error(`${q.name} counts ${total} bookings; ${bookingsInYear.get(orgKey)} were generated`);
       }
       answerSizes.set(q, { rows: data.length, bytes: Buffer.byteLength(body) });
     }
@@ -216,7 +242,9 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
         : `query-latency: ${ANALYTICS_QUESTIONS.length} analytics answers equal their references`,
     );
 
-    options.log(`query-latency: timing ${repetitions} runs of each revenue question, ${analyticsRepetitions} of each analytics question`);
+    options.log(
+      `query-latency: timing ${repetitions} runs of each revenue question, ${analyticsRepetitions} of each analytics question`,
+    );
 
     const speedups: number[] = [];
     const uncachedP95: number[] = [];
@@ -300,7 +328,9 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
       scenario: `queries-${label(target)}`,
       setup: {
         events: target,
-        ...Object.fromEntries([...keys].map(([key, { orgId: id }]) => [`events_${key}`, summary.rowsByOrg.get(id) ?? 0])),
+        ...Object.fromEntries(
+          [...keys].map(([key, { orgId: id }]) => [`events_${key}`, summary.rowsByOrg.get(id) ?? 0]),
+        ),
         queried_org_events: orgRows,
         period: `${FROM}..${TO}`,
         repetitions,
@@ -308,7 +338,11 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
         revenue_daily_rows: summary.revenueRows.length,
         clickhouse: "chDB (embedded), revenue rollup",
         cache: "in-process (lru-cache)",
-        postgres: !baseline ? "skipped (set DATABASE_URL)" : databaseUrl === undefined ? "PGlite (embedded)" : "Postgres (DATABASE_URL)",
+        postgres: !baseline
+          ? "skipped (set DATABASE_URL)"
+          : databaseUrl === undefined
+            ? "PGlite (embedded)"
+            : "Postgres (DATABASE_URL)",
         postgres_repetitions: baseline ? baselineRepetitions : 0,
         clickhouse_load_s: Math.round(loadSeconds.clickhouse * 10) / 10,
         postgres_load_s: Math.round(loadSeconds.postgres * 10) / 10,
@@ -317,7 +351,10 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
         analytics_repetitions: analyticsRepetitions,
         analytics_cached_repetitions: analyticsCachedRepetitions,
         analytics_uncached: "whole HTTP request, answer cache emptied (untimed) before each run",
-        analytics_checked: facts === undefined ? "total bookings against the generated count" : "every answer against its reference from the events",
+        analytics_checked:
+          facts === undefined
+            ? "total bookings against the generated count"
+            : "every answer against its reference from the events",
         analytics_baseline: "none (no Postgres equivalent)",
       },
       figures,

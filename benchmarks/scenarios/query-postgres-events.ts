@@ -3,10 +3,29 @@ import { EVENT_COLUMNS } from "../../processors/clickhouse-rows.ts";
 
 /** Postgres type of each `events` column, in EVENT_COLUMNS order. */
 const PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
-  org_id: "text", id: "text", type: "text", occurred_at: "timestamptz", received_at: "timestamptz", source: "text",
-  wedding_id: "text", booking_id: "text", payment_id: "text", supplier_id: "text", service: "text", category: "text",
-  region: "text", venue_id: "text", channel: "text", method: "text", kind: "text", wedding_date: "date",
-  guest_count: "integer", amount: "bigint", currency: "text", data: "text", log_partition: "integer",
+  org_id: "text",
+  id: "text",
+  type: "text",
+  occurred_at: "timestamptz",
+  received_at: "timestamptz",
+  source: "text",
+  wedding_id: "text",
+  booking_id: "text",
+  payment_id: "text",
+  supplier_id: "text",
+  service: "text",
+  category: "text",
+  region: "text",
+  venue_id: "text",
+  channel: "text",
+  method: "text",
+  kind: "text",
+  wedding_date: "date",
+  guest_count: "integer",
+  amount: "bigint",
+  currency: "text",
+  data: "text",
+  log_partition: "integer",
   log_offset: "bigint",
 };
 
@@ -36,9 +55,7 @@ export async function loadPostgresEvents(
   const times = new Set([EVENT_COLUMNS.indexOf("occurred_at"), EVENT_COLUMNS.indexOf("received_at")]);
   for (let start = 0; start < rows.length; start += INSERT_ROWS) {
     const batch = rows.slice(start, start + INSERT_ROWS);
-    const arrays = EVENT_COLUMNS.map((_, i) =>
-      batch.map((row) => (times.has(i) ? `${String(row[i])}Z` : row[i])),
-    );
+    const arrays = EVENT_COLUMNS.map((_, i) => batch.map((row) => (times.has(i) ? `${String(row[i])}Z` : row[i])));
     await sql.query(statement, arrays);
   }
   if (analyze) await sql.exec(`ANALYZE ${table}`);

@@ -259,8 +259,26 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
       figures.push(
         { name: `${prefix}_p50_ms`, value: round(percentile(total, 50)), unit: "ms" },
         { name: `${prefix}_max_ms`, value: round(Math.max(...total)), unit: "ms" },
-        { name: `${prefix}_load_p50_ms`, value: round(percentile(runs.map((r) => r.loadMs), 50)), unit: "ms" },
-        { name: `${prefix}_render_p50_ms`, value: round(percentile(runs.map((r) => r.renderMs), 50)), unit: "ms" },
+        {
+          name: `${prefix}_load_p50_ms`,
+          value: round(
+            percentile(
+              runs.map((r) => r.loadMs),
+              50,
+            ),
+          ),
+          unit: "ms",
+        },
+        {
+          name: `${prefix}_render_p50_ms`,
+          value: round(
+            percentile(
+              runs.map((r) => r.renderMs),
+              50,
+            ),
+          ),
+          unit: "ms",
+        },
         { name: `${prefix}_kib`, value: round(runs[0]!.bytes / 1024, 1), unit: "KiB" },
       );
       memoryFigures(prefix, memory);

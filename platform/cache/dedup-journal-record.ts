@@ -35,7 +35,8 @@ export function encodeJournalRecord({ time, keys }: DedupJournalRecord): Buffer 
 export function decodeJournalRecord(buffer: Uint8Array): DedupJournalRecord {
   const view = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const format = view.readUInt8(0);
-  if (format !== FORMAT) throw new WedSyncError("dedup_record_unreadable", `unknown dedup journal record format ${format}`);
+  if (format !== FORMAT)
+    throw new WedSyncError("dedup_record_unreadable", `unknown dedup journal record format ${format}`);
   const count = view.readUInt32BE(9);
   const keys = new Array<string>(count);
   let at = HEADER_BYTES;

@@ -16,4 +16,3 @@ export interface DedupStore {
   /** Stops background work and releases the store. */
   close(): Promise<void>;
 }
-

@@ -62,7 +62,10 @@ describe("key fingerprint index", () => {
   it("spreads similar keys and depends on its seed", () => {
     const a = createKeyFingerprintIndex(1);
     const b = createKeyFingerprintIndex(2);
-    const keys = Array.from({ length: 10_000 }, (_, i) => `org_1:00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+    const keys = Array.from(
+      { length: 10_000 },
+      (_, i) => `org_1:00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    );
     expect(new Set(keys.map((key) => a.fingerprint(key))).size).toBeGreaterThan(9_990);
     expect(new Set(keys.map((key) => a.fingerprint(key) & 0xfff)).size).toBeGreaterThan(3_600); // 4096 × (1 − e^(−10000/4096)) ≈ 3,740 if uniform
     expect(keys.filter((key) => a.fingerprint(key) === b.fingerprint(key)).length).toBeLessThan(5);

@@ -73,7 +73,12 @@ describe("LMDB dedup store", () => {
 
       const second = await createLmdbDedupStore({ path: file, windowMs: 60_000 });
       try {
-        expect(await second.claim(["org_1:0", "org_1:1999", "org_1:late", "org_1:2000"])).toEqual([false, false, false, true]);
+        expect(await second.claim(["org_1:0", "org_1:1999", "org_1:late", "org_1:2000"])).toEqual([
+          false,
+          false,
+          false,
+          true,
+        ]);
       } finally {
         await second.close();
       }
@@ -92,7 +97,12 @@ describe("LMDB dedup store", () => {
       const confirmed = raw.openDB<number, string>({ name: "confirmed" });
       const byTime = raw.openDB<true, [number, string]>({ name: "by-time" });
       await raw.transaction(() => {
-        for (const [time, key] of [[now - 5_000, "a"], [now - 5_000, "again"], [now - 1_000, "b"], [now - 1_000, "again"]] as const) {
+        for (const [time, key] of [
+          [now - 5_000, "a"],
+          [now - 5_000, "again"],
+          [now - 1_000, "b"],
+          [now - 1_000, "again"],
+        ] as const) {
           void byTime.put([time, key], true);
           void confirmed.put(key, time);
         }

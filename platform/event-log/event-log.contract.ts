@@ -135,8 +135,14 @@ export function describeEventLogContract(
           const topic = uniqueName("topic");
           const count = (await log.endOffsets(topic)).length;
           expect(count).toBeGreaterThan(0);
-          const first = await log.append(topic, range(0, 60).map((i) => text(`key-${i % 12}`, `v${i}`)));
-          const second = await log.append(topic, range(60, 100).map((i) => text(`key-${i % 12}`, `v${i}`)));
+          const first = await log.append(
+            topic,
+            range(0, 60).map((i) => text(`key-${i % 12}`, `v${i}`)),
+          );
+          const second = await log.append(
+            topic,
+            range(60, 100).map((i) => text(`key-${i % 12}`, `v${i}`)),
+          );
           const positions = [...first, ...second];
           expect(positions).toHaveLength(100);
           const offsets = range(0, count).map((partition) =>
@@ -190,7 +196,7 @@ export function describeEventLogContract(
           const messages: LogMessage[] = [
             { key: "empty", value: Buffer.alloc(0) },
             { key: "nul-bytes", value: Buffer.from([0, 255, 0, 1]) },
-            { key: "mariée-💍", value: Buffer.from("{\"guests\":120,\"note\":\"été 🌸\"}") },
+            { key: "mariée-💍", value: Buffer.from('{"guests":120,"note":"été 🌸"}') },
             { key: "large", value: randomBytes(256 * 1024) },
             ...range(0, 20).map((i) => ({ key: `random-${i}`, value: randomBytes(i * 13) })),
           ];
@@ -222,7 +228,10 @@ export function describeEventLogContract(
         withWorld(async (world) => {
           const topic = uniqueName("topic");
           const group = uniqueName("group");
-          await world.log.append(topic, range(0, 40).map((i) => text(`key-${i % 9}`, `v${i}`)));
+          await world.log.append(
+            topic,
+            range(0, 40).map((i) => text(`key-${i % 9}`, `v${i}`)),
+          );
           const ends = await world.log.endOffsets(topic);
           const expected = ends.map((end) => Math.floor(end / 2));
           for (const [partition, offset] of expected.entries()) {
@@ -306,7 +315,10 @@ export function describeEventLogContract(
         withWorld(async ({ log }) => {
           const topic = uniqueName("topic");
           const group = uniqueName("group");
-          await log.append(topic, range(0, 150).map((i) => text(`k${i % 29}`, `v${i}`)));
+          await log.append(
+            topic,
+            range(0, 150).map((i) => text(`k${i % 29}`, `v${i}`)),
+          );
           const ends = await log.endOffsets(topic);
           const seen = recorder();
           const consumer = await log.consume({ topic, group, maxBatchSize: 7 }, seen.handler);
@@ -336,7 +348,10 @@ export function describeEventLogContract(
         withWorld(async ({ log }) => {
           const topic = uniqueName("topic");
           const group = uniqueName("group");
-          await log.append(topic, range(0, 160).map((i) => text(`k${i % 41}`, `v${i}`)));
+          await log.append(
+            topic,
+            range(0, 160).map((i) => text(`k${i % 41}`, `v${i}`)),
+          );
           const ends = await log.endOffsets(topic);
           const committed = ends.map((end, partition) => (partition % 2 === 1 ? Math.min(3, end) : 0));
           for (const [partition, offset] of committed.entries()) {
@@ -381,14 +396,20 @@ export function describeEventLogContract(
             const last = batch.records.at(-1);
             if (last) await log.commit(group, topic, batch.partition, last.offset + 1);
           };
-          await log.append(topic, range(0, 100).map((i) => text(`k${i % 17}`, `a${i}`)));
+          await log.append(
+            topic,
+            range(0, 100).map((i) => text(`k${i % 17}`, `a${i}`)),
+          );
           const first = recorder(commitEach);
           const firstConsumer = await log.consume({ topic, group, maxBatchSize: 5 }, first.handler);
           await waitFor(() => first.records().length >= 40, waitMs, "40 records");
           await firstConsumer.stop();
           await firstConsumer.done;
 
-          await log.append(topic, range(0, 60).map((i) => text(`k${i % 17}`, `b${i}`)));
+          await log.append(
+            topic,
+            range(0, 60).map((i) => text(`k${i % 17}`, `b${i}`)),
+          );
           const ends = await log.endOffsets(topic);
           // The second consumer begins where the first one's commits say: together they see every record once.
           const second = recorder(commitEach);
@@ -400,7 +421,10 @@ export function describeEventLogContract(
           expect(delivered).toHaveLength(160);
           expect(offsetsByPartition(delivered, ends.length)).toEqual(ends.map((end) => range(0, end)));
           // The second one's commits hold too: the group's next consumer is handed only what is appended after.
-          await log.append(topic, range(0, 20).map((i) => text(`k${i % 17}`, `c${i}`)));
+          await log.append(
+            topic,
+            range(0, 20).map((i) => text(`k${i % 17}`, `c${i}`)),
+          );
           const later = await log.endOffsets(topic);
           const third = await consumeFromCommitted(log, topic, group, 20, waitMs);
           expect(offsetsByPartition(third, ends.length)).toEqual(
@@ -416,7 +440,10 @@ export function describeEventLogContract(
         withWorld(async ({ log }) => {
           const topic = uniqueName("topic");
           const group = uniqueName("group");
-          await log.append(topic, range(0, 10).map((i) => text(`k${i}`, `v${i}`)));
+          await log.append(
+            topic,
+            range(0, 10).map((i) => text(`k${i}`, `v${i}`)),
+          );
           const failing = await log.consume({ topic, group, maxBatchSize: 100 }, async () => {
             throw new Error("handler failed on purpose");
           });
@@ -443,13 +470,19 @@ export function describeEventLogContract(
           const consumer = await log.consume({ topic, group, maxBatchSize: 10 }, seen.handler);
           await waitFor(() => seen.records().length >= 1, waitMs, "the first record");
           for (let round = 1; round <= 3; round++) {
-            await log.append(topic, range(0, 5).map((i) => text(`late-${i}`, `r${round}-${i}`)));
+            await log.append(
+              topic,
+              range(0, 5).map((i) => text(`late-${i}`, `r${round}-${i}`)),
+            );
             await waitFor(() => seen.records().length >= 1 + round * 5, waitMs, `round ${round} delivered`);
           }
           await consumer.stop();
-          expect(seen.records().map((record) => record.value.toString()).sort()).toEqual(
-            ["e0", ...range(1, 4).flatMap((round) => range(0, 5).map((i) => `r${round}-${i}`))].sort(),
-          );
+          expect(
+            seen
+              .records()
+              .map((record) => record.value.toString())
+              .sort(),
+          ).toEqual(["e0", ...range(1, 4).flatMap((round) => range(0, 5).map((i) => `r${round}-${i}`))].sort());
         }),
       testMs,
     );

@@ -170,8 +170,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
         source: {
           topic,
           partitions: count,
-          startOffset: async (partition) =>
-            (await startAt?.(partition)) ?? committedOffsetOf(group, topic, partition),
+          startOffset: async (partition) => (await startAt?.(partition)) ?? committedOffsetOf(group, topic, partition),
           read: async (partition, offset, limit) => readRecords(topic, partition, offset, limit),
           endOffset: async (partition) => endOffsetOf(topic, partition),
           appendVersion: () => signal.version(topic),

@@ -39,7 +39,9 @@ afterAll(async () => {
 /** The app with two mounts sharing the /v1 prefix, as the product's analytics router and /v1/events do. */
 function appWith(rateLimiter: TierRateLimiter, logger: Logger = createLogger("silent")) {
   const things = createRouter();
-  things.get("/things", (c) => c.json({ org: c.var.auth.orgId })).get("/things/:id", (c) => c.json({ id: c.req.param("id") }));
+  things
+    .get("/things", (c) => c.json({ org: c.var.auth.orgId }))
+    .get("/things/:id", (c) => c.json({ id: c.req.param("id") }));
   const events = createRouter();
   events.post("/", (c) => c.json({ ok: true }, 202));
   return createHttpApp({
@@ -82,7 +84,9 @@ describe("createHttpApp", () => {
     expect((await get(app, "/v1/events", ingestOnly, { method: "POST" })).status).toBe(202);
     const refused = await get(app, "/v1/events", readOnly, { method: "POST" });
     expect(refused.status).toBe(403);
-    expect(await refused.json()).toMatchObject({ error: { code: "forbidden", details: { needed: "ingest", granted: ["read"] } } });
+    expect(await refused.json()).toMatchObject({
+      error: { code: "forbidden", details: { needed: "ingest", granted: ["read"] } },
+    });
     // No route, no scope to check: still the 404 of the one error shape.
     expect((await get(app, "/v1/nowhere", readOnly)).status).toBe(404);
   });
@@ -121,7 +125,10 @@ describe("createHttpApp", () => {
       close: async () => {},
     };
     const lines: string[] = [];
-    const logger = pino({ level: "warn" }, new Writable({ write: (chunk, _encoding, done) => done(void lines.push(String(chunk))) }));
+    const logger = pino(
+      { level: "warn" },
+      new Writable({ write: (chunk, _encoding, done) => done(void lines.push(String(chunk))) }),
+    );
     const app = appWith(down, logger);
     const apiKey = await keyWith(["read"], "free");
     for (let i = 0; i < 3; i++) expect((await get(app, "/v1/things", apiKey)).status).toBe(200);
@@ -130,7 +137,10 @@ describe("createHttpApp", () => {
 
   it("turns the failed body read of a client gone mid-upload into one warning and a 499, not a logged 500", async () => {
     const lines: string[] = [];
-    const logger = pino({ level: "debug" }, new Writable({ write: (chunk, _encoding, done) => done(void lines.push(String(chunk))) }));
+    const logger = pino(
+      { level: "debug" },
+      new Writable({ write: (chunk, _encoding, done) => done(void lines.push(String(chunk))) }),
+    );
     const app = new Hono();
     app.post("/upload", async (c) => c.json({ bytes: (await c.req.arrayBuffer()).byteLength }));
     app.onError(createErrorHandler(logger));
@@ -138,7 +148,9 @@ describe("createHttpApp", () => {
     const upload = (signal?: AbortSignal) =>
       app.request("/upload", {
         method: "POST",
-        body: new ReadableStream({ start: (body) => body.error(Object.assign(new Error("aborted"), { code: "ECONNRESET" })) }),
+        body: new ReadableStream({
+          start: (body) => body.error(Object.assign(new Error("aborted"), { code: "ECONNRESET" })),
+        }),
         duplex: "half",
         signal,
       } as RequestInit);
@@ -147,13 +159,23 @@ describe("createHttpApp", () => {
     gone.abort();
     expect((await upload(gone.signal)).status).toBe(499);
     expect(lines.map((line) => JSON.parse(line))).toEqual([
-      expect.objectContaining({ level: 40, event: "http.client_aborted", method: "POST", path: "/upload", cause: "ECONNRESET" }),
+      expect.objectContaining({
+        level: 40,
+        event: "http.client_aborted",
+        method: "POST",
+        path: "/upload",
+        cause: "ECONNRESET",
+      }),
     ]);
     // The same failure while the client is still there is the server's problem: an error with its stack, and a 500.
     lines.length = 0;
     expect((await upload()).status).toBe(500);
     expect(lines.map((line) => JSON.parse(line))).toEqual([
-      expect.objectContaining({ level: 50, event: "http.unhandled_error", err: expect.objectContaining({ stack: expect.any(String) }) }),
+      expect.objectContaining({
+        level: 50,
+        event: "http.unhandled_error",
+        err: expect.objectContaining({ stack: expect.any(String) }),
+      }),
     ]);
   });
 
@@ -177,7 +199,9 @@ describe("createHttpApp", () => {
     const log = await app.request("/log");
     expect(log.status).toBe(503);
     expect(log.headers.get("retry-after")).toBe("5");
-    expect(await log.json()).toEqual({ error: { code: "log_unavailable", message: "the event log cannot take more right now" } });
+    expect(await log.json()).toEqual({
+      error: { code: "log_unavailable", message: "the event log cannot take more right now" },
+    });
     for (const name of ["internal", "lookalike"]) {
       const res = await app.request(`/${name}`);
       expect(res.status, name).toBe(500);

@@ -56,7 +56,8 @@ const readinessRoute = createRoute({
   ...PUBLIC,
   responses: {
     200: {
-      description: "Postgres, ClickHouse and the event log answer, and (in a process running the processor) no partition has had events waiting without a commit for longer than PROCESSOR_STALL_SECONDS.",
+      description:
+        "Postgres, ClickHouse and the event log answer, and (in a process running the processor) no partition has had events waiting without a commit for longer than PROCESSOR_STALL_SECONDS.",
       content: {
         "application/json": {
           schema: Health,
@@ -91,7 +92,8 @@ const metricsRoute = createRoute({
       content: {
         "text/plain": {
           schema: z.string(),
-          example: '# HELP wedsync_consumer_lag_events Accepted events not yet processed.\n# TYPE wedsync_consumer_lag_events gauge\nwedsync_consumer_lag_events 0\n',
+          example:
+            "# HELP wedsync_consumer_lag_events Accepted events not yet processed.\n# TYPE wedsync_consumer_lag_events gauge\nwedsync_consumer_lag_events 0\n",
         },
       },
     },
@@ -156,7 +158,9 @@ export function createHttpApp({
   app.openapi(livenessRoute, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(readinessRoute, async (c) => {
     const { ok, checks } = await health.ready();
-    return ok ? c.json({ status: "ready" as const, checks }, 200) : c.json({ status: "not_ready" as const, checks }, 503);
+    return ok
+      ? c.json({ status: "ready" as const, checks }, 200)
+      : c.json({ status: "not_ready" as const, checks }, 503);
   });
   app.doc31("/openapi.json", API_INFO);
   app.route("/docs", createApiReference({ documentUrl: "/openapi.json", base: "/docs" }));
@@ -198,7 +202,12 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
       // body cut short. Absent when the app is called without a server, as tests do.
       const cause = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.errored ?? error;
       logger.warn(
-        { event: "http.client_aborted", method: c.req.method, path: c.req.path, cause: (cause as { code?: string }).code ?? cause.message },
+        {
+          event: "http.client_aborted",
+          method: c.req.method,
+          path: c.req.path,
+          cause: (cause as { code?: string }).code ?? cause.message,
+        },
         "client went away before the answer",
       );
       return c.body(null, CLIENT_CLOSED_REQUEST);
@@ -215,9 +224,15 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
     }
     if (error instanceof LogUnavailableError) {
       c.header("Retry-After", "5");
-      return c.json(new ApiError("log_unavailable", "the event log cannot take more right now").toBody(), httpStatusOf("log_unavailable"));
+      return c.json(
+        new ApiError("log_unavailable", "the event log cannot take more right now").toBody(),
+        httpStatusOf("log_unavailable"),
+      );
     }
-    logger.error({ event: "http.unhandled_error", err: error, method: c.req.method, path: c.req.path }, "unhandled error");
+    logger.error(
+      { event: "http.unhandled_error", err: error, method: c.req.method, path: c.req.path },
+      "unhandled error",
+    );
     return c.json(new ApiError("internal_error", "internal error").toBody(), 500);
   };
 }

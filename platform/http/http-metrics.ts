@@ -31,7 +31,13 @@ export interface ProcessingReadings {
  * counters): request rate and latency per route, answer cache hits and misses, the processors' consumer lag and, where
  * processing readings are given, the age of the oldest waiting event, failures and events by outcome.
  */
-export function createHttpMetrics({ readLag, processing }: { readLag: ReadLag; processing?: ProcessingReadings }): HttpMetrics {
+export function createHttpMetrics({
+  readLag,
+  processing,
+}: {
+  readLag: ReadLag;
+  processing?: ProcessingReadings;
+}): HttpMetrics {
   const registry = new Registry();
   const requests = new Counter({
     name: "wedsync_http_requests_total",

@@ -27,7 +27,10 @@ export function limitRequestRate({ limiter, logger }: { limiter: TierRateLimiter
       const now = Date.now();
       if (now - warnedAt >= WARN_EVERY_MS) {
         warnedAt = now;
-        logger.warn({ event: "rate_limit.store_failed", err: error }, "rate limiter store failed; letting requests through unlimited");
+        logger.warn(
+          { event: "rate_limit.store_failed", err: error },
+          "rate limiter store failed; letting requests through unlimited",
+        );
       }
       await next();
       return;
@@ -41,7 +44,12 @@ export function limitRequestRate({ limiter, logger }: { limiter: TierRateLimiter
       throw new ApiError(
         "rate_limited",
         `the organisation used its ${tier} tier's ${decision.limit} requests per ${decision.windowSeconds} s; retry in ${decision.resetSeconds} s`,
-        { tier, limit: decision.limit, windowSeconds: decision.windowSeconds, retryAfterSeconds: decision.resetSeconds },
+        {
+          tier,
+          limit: decision.limit,
+          windowSeconds: decision.windowSeconds,
+          retryAfterSeconds: decision.resetSeconds,
+        },
         { ...headers, "Retry-After": String(decision.resetSeconds) },
       );
     }

@@ -2,7 +2,11 @@ import { z } from "zod";
 import { ERROR_CODES, HTTP_ERROR_CODES, httpStatusOf, type HttpErrorCode } from "../error-codes.ts";
 
 /** The OpenAPI document's info and the scheme every /v1 route is secured by. */
-export const API_INFO: { openapi: "3.1.0"; info: { title: string; version: string; description: string }; security: { bearerAuth: string[] }[] } = {
+export const API_INFO: {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description: string };
+  security: { bearerAuth: string[] }[];
+} = {
   openapi: "3.1.0",
   info: {
     title: "WedSync Analytics API",
@@ -21,16 +25,26 @@ export const ErrorBodySchema = z
   .object({
     error: z.object({
       code: z.enum(HTTP_ERROR_CODES).meta({
-        description: HTTP_ERROR_CODES.map((code) => `\`${code}\` (${httpStatusOf(code)}): ${ERROR_CODES[code].description}`)
-          .join("\n\n"),
+        description: HTTP_ERROR_CODES.map(
+          (code) => `\`${code}\` (${httpStatusOf(code)}): ${ERROR_CODES[code].description}`,
+        ).join("\n\n"),
       }),
       message: z.string().meta({ description: "What is wrong, in one line." }),
-      details: z.unknown().optional().meta({ description: "Per-field problems (`[{ path, message }]`) or other specifics." }),
+      details: z
+        .unknown()
+        .optional()
+        .meta({ description: "Per-field problems (`[{ path, message }]`) or other specifics." }),
     }),
   })
   .meta({
     id: "ErrorBody",
-    example: { error: { code: "invalid_request", message: "to: must not be before from", details: [{ path: "to", message: "must not be before from" }] } },
+    example: {
+      error: {
+        code: "invalid_request",
+        message: "to: must not be before from",
+        details: [{ path: "to", message: "must not be before from" }],
+      },
+    },
   });
 
 /**

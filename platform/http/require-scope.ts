@@ -8,10 +8,14 @@ export function requireScope(scope: Scope) {
   return createMiddleware<AppEnv>(async function requireScope(c, next) {
     const { scopes } = c.var.auth;
     if (!scopes.includes(scope)) {
-      throw new ApiError("forbidden", `this route needs an API key with the '${scope}' scope; this key has: ${scopes.join(", ")}`, {
-        needed: scope,
-        granted: scopes,
-      });
+      throw new ApiError(
+        "forbidden",
+        `this route needs an API key with the '${scope}' scope; this key has: ${scopes.join(", ")}`,
+        {
+          needed: scope,
+          granted: scopes,
+        },
+      );
     }
     await next();
   });

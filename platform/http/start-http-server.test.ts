@@ -32,12 +32,20 @@ afterAll(async () => {
 });
 
 /** Small limits, so each scenario takes well under a few seconds; each test overrides what it is about. */
-const SMALL: HttpServerLimits = { requestTimeoutMs: 1000, headersTimeoutMs: 300, keepAliveTimeoutMs: 1000, maxConnections: 16 };
+const SMALL: HttpServerLimits = {
+  requestTimeoutMs: 1000,
+  headersTimeoutMs: 300,
+  keepAliveTimeoutMs: 1000,
+  maxConnections: 16,
+};
 
 /** A real server on port 0 with the product's HTTP app, an upload route that reads its whole body, and its log lines. */
 async function startServer(limits: Partial<HttpServerLimits> = {}) {
   const lines: { level: number; event?: string; [key: string]: unknown }[] = [];
-  const logger = pino({ level: "debug" }, new Writable({ write: (chunk, _encoding, done) => done(void lines.push(JSON.parse(String(chunk)))) }));
+  const logger = pino(
+    { level: "debug" },
+    new Writable({ write: (chunk, _encoding, done) => done(void lines.push(JSON.parse(String(chunk)))) }),
+  );
   const uploads = createRouter();
   uploads.post("/", async (c) => c.json({ bytes: (await c.req.arrayBuffer()).byteLength }, 202));
   const app = createHttpApp({
@@ -48,7 +56,13 @@ async function startServer(limits: Partial<HttpServerLimits> = {}) {
     metrics: createHttpMetrics({ readLag: async () => 0 }),
     logger,
   });
-  const http = await startHttpServer({ fetch: app.fetch, port: 0, host: "127.0.0.1", limits: { ...SMALL, ...limits }, logger });
+  const http = await startHttpServer({
+    fetch: app.fetch,
+    port: 0,
+    host: "127.0.0.1",
+    limits: { ...SMALL, ...limits },
+    logger,
+  });
   let requests = 0;
   http.server.on("request", () => requests++);
   return { http, lines, requestsSeen: () => requests };
@@ -60,7 +74,8 @@ async function stop(http: HttpServer) {
   await http.close();
 }
 
-const openConnections = (http: HttpServer) => new Promise<number>((resolve, reject) => http.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+const openConnections = (http: HttpServer) =>
+  new Promise<number>((resolve, reject) => http.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
 const auth = () => ({ Authorization: `Bearer ${apiKey}` });
 
 describe("startHttpServer", () => {
@@ -85,7 +100,13 @@ describe("startHttpServer", () => {
     const { http, lines } = await startServer({ headersTimeoutMs: 300, requestTimeoutMs: 1000 });
     try {
       const client = await connectRaw(http.port);
-      client.write(rawRequest("POST", "/v1/uploads", { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": 1000 }));
+      client.write(
+        rawRequest("POST", "/v1/uploads", {
+          ...auth(),
+          "Content-Type": "application/octet-stream",
+          "Content-Length": 1000,
+        }),
+      );
       // Headers on time, then the body at 20 bytes/s: 1000 bytes would take 50 s.
       const drip = setInterval(() => client.write("x"), 50);
       const closed = await client.closed.finally(() => clearInterval(drip));
@@ -94,7 +115,12 @@ describe("startHttpServer", () => {
       expect(closed.afterMs).toBeGreaterThanOrEqual(1000);
       expect(closed.afterMs).toBeLessThan(2500);
       const warning = await waitFor(() => lines.find((line) => line.event === "http.client_aborted"));
-      expect(warning).toMatchObject({ level: 40, method: "POST", path: "/v1/uploads", cause: "ERR_HTTP_REQUEST_TIMEOUT" });
+      expect(warning).toMatchObject({
+        level: 40,
+        method: "POST",
+        path: "/v1/uploads",
+        cause: "ERR_HTTP_REQUEST_TIMEOUT",
+      });
       await waitFor(async () => (await openConnections(http)) === 0);
       expect(lines.filter((line) => line.event === "http.client_aborted")).toHaveLength(1);
       expect(lines.filter((line) => line.level >= 50)).toEqual([]);
@@ -111,7 +137,14 @@ describe("startHttpServer", () => {
     try {
       const client = await connectRaw(http.port);
       const arrived = new Promise((resolve) => http.server.once("request", resolve));
-      client.write(rawRequest("POST", "/v1/uploads", { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": 100_000 }, "x".repeat(10_000)));
+      client.write(
+        rawRequest(
+          "POST",
+          "/v1/uploads",
+          { ...auth(), "Content-Type": "application/octet-stream", "Content-Length": 100_000 },
+          "x".repeat(10_000),
+        ),
+      );
       await arrived;
       // The client goes away with 90% of the body unsent.
       hangUp(client.socket);
@@ -160,11 +193,19 @@ describe("startHttpServer", () => {
     try {
       // allowHalfOpen: the client goes on writing its body after the answer, as many clients do before they read.
       const client = await connectRaw(http.port, { allowHalfOpen: true });
-      client.write(rawRequest("POST", "/v1/uploads", { "Content-Type": "application/octet-stream", "Content-Length": 300_000 }, "x".repeat(16_384)));
+      client.write(
+        rawRequest(
+          "POST",
+          "/v1/uploads",
+          { "Content-Type": "application/octet-stream", "Content-Length": 300_000 },
+          "x".repeat(16_384),
+        ),
+      );
       const [refused] = await client.waitForResponses(1);
       expect(refused).toMatchObject({ status: 401, headers: { connection: "close" } });
       expect(JSON.parse(refused!.body)).toMatchObject({ error: { code: "unauthorized" } });
-      for (let sent = 16_384; sent < 300_000; sent += 16_384) client.write("x".repeat(Math.min(16_384, 300_000 - sent)));
+      for (let sent = 16_384; sent < 300_000; sent += 16_384)
+        client.write("x".repeat(Math.min(16_384, 300_000 - sent)));
       client.write(rawRequest("GET", "/healthz", {}));
       client.socket.end();
       const closed = await client.closed;
@@ -181,7 +222,15 @@ describe("startHttpServer", () => {
     try {
       const client = await connectRaw(http.port);
       client.write(
-        Buffer.concat([rawRequest("POST", "/v1/uploads", { "Content-Type": "application/octet-stream", "Content-Length": 20 }, "x".repeat(20)), rawRequest("GET", "/healthz", {})]),
+        Buffer.concat([
+          rawRequest(
+            "POST",
+            "/v1/uploads",
+            { "Content-Type": "application/octet-stream", "Content-Length": 20 },
+            "x".repeat(20),
+          ),
+          rawRequest("GET", "/healthz", {}),
+        ]),
       );
       const [refused, health] = await client.waitForResponses(2);
       expect(refused).toMatchObject({ status: 401, headers: { connection: "keep-alive", "keep-alive": "timeout=1" } });

@@ -66,7 +66,9 @@ export async function startHttpServer({
     (request, env) => {
       const bindings = env as HttpBindings;
       const answer = fetch(request, bindings);
-      return answer instanceof Promise ? answer.then((response) => closeIfEarly(response, bindings, closing)) : closeIfEarly(answer, bindings, closing);
+      return answer instanceof Promise
+        ? answer.then((response) => closeIfEarly(response, bindings, closing))
+        : closeIfEarly(answer, bindings, closing);
     },
     // @hono/node-server would otherwise drain an unread body itself after the answer and destroy the socket if that
     // takes over 500 ms: on a connection it had announced as keep-alive, with the reset that brings. Instead, a body that
@@ -81,7 +83,10 @@ export async function startHttpServer({
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // Node looks for expired requests only this often (30 s by default), so a timeout is enforced to within one
       // interval: a tenth of the shorter timeout, at most a second.
-      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10))),
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)),
+      ),
     },
     (incoming, outgoing) => {
       // A request the client sent behind an answer that closes its connection: the client was told it will not be read,
@@ -102,7 +107,10 @@ export async function startHttpServer({
     const now = Date.now();
     if (now - warnedAt < WARN_EVERY_MS) return;
     warnedAt = now;
-    logger.warn({ event: "http.connections_refused", maxConnections: limits.maxConnections, refused: dropped }, "connection cap reached; refusing connections");
+    logger.warn(
+      { event: "http.connections_refused", maxConnections: limits.maxConnections, refused: dropped },
+      "connection cap reached; refusing connections",
+    );
     dropped = 0;
   });
 
@@ -125,7 +133,11 @@ export async function startHttpServer({
 }
 
 /** Makes an answer ready before its request's body has fully arrived the connection's last; see closeAfterAnswer. */
-function closeIfEarly(response: Response, { incoming, outgoing }: HttpBindings, closing: WeakSet<Socket>): Response | Promise<Response> {
+function closeIfEarly(
+  response: Response,
+  { incoming, outgoing }: HttpBindings,
+  closing: WeakSet<Socket>,
+): Response | Promise<Response> {
   if (incoming.complete) return response;
   // An answer given synchronously comes while Node's parser is still at the request's headers, even when the whole body
   // arrived with them; one turn of the event loop lets it parse what has arrived, so only a body still on its way counts.

@@ -20,7 +20,9 @@ describe("parseTierLimits", () => {
   });
 
   it("names what is wrong with a bad entry", () => {
-    expect(() => parseTierLimits("free=ten/s")).toThrow('"free=ten/s" is not <tier>=<requests>/<s|min|h>, e.g. free=10/s');
+    expect(() => parseTierLimits("free=ten/s")).toThrow(
+      '"free=ten/s" is not <tier>=<requests>/<s|min|h>, e.g. free=10/s',
+    );
     expect(() => parseTierLimits("free=10/day")).toThrow('"free=10/day" is not <tier>=<requests>/<s|min|h>');
     expect(() => parseTierLimits("gold=10/s")).toThrow('unknown tier "gold" (tiers: free, professional, enterprise)');
     expect(() => parseTierLimits("free=1/s,free=2/s")).toThrow('tier "free" is given twice');

@@ -32,11 +32,13 @@ export function parseTierLimits(text: string): TierLimits {
     const match = ENTRY.exec(entry);
     if (!match) throw new RangeError(`"${entry}" is not <tier>=<requests>/<s|min|h>, e.g. free=10/s`);
     const [, tier, requests, window] = match as unknown as [string, string, string, keyof typeof WINDOW_SECONDS];
-    if (!(TIERS as readonly string[]).includes(tier)) throw new RangeError(`unknown tier "${tier}" (tiers: ${TIERS.join(", ")})`);
+    if (!(TIERS as readonly string[]).includes(tier))
+      throw new RangeError(`unknown tier "${tier}" (tiers: ${TIERS.join(", ")})`);
     if (seen.has(tier)) throw new RangeError(`tier "${tier}" is given twice`);
     seen.add(tier);
     const count = Number(requests);
-    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`"${entry}": requests must be a whole number of at least 1`);
+    if (!Number.isSafeInteger(count) || count < 1)
+      throw new RangeError(`"${entry}": requests must be a whole number of at least 1`);
     limits[tier as Tier] = { requests: count, windowSeconds: WINDOW_SECONDS[window] };
   }
   return limits;

@@ -85,7 +85,9 @@ describe.skipIf(redisUrl === undefined)("Redis", () => {
 
 describe("Redis tier rate limiter without a server", () => {
   it("rejects at start with a retriable InfrastructureError when nothing listens", async () => {
-    const failure = await createTierRateLimiter({ limits, redisUrl: "redis://127.0.0.1:1" }).catch((error: unknown) => error);
+    const failure = await createTierRateLimiter({ limits, redisUrl: "redis://127.0.0.1:1" }).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(InfrastructureError);
   });
 });

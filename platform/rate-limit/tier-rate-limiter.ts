@@ -37,9 +37,14 @@ export interface TierRateLimiterOptions {
  * quota per organisation; otherwise in memory (one process, or a quota per process). Rejects with
  * InfrastructureError when Redis cannot be reached at start.
  */
-export async function createTierRateLimiter({ limits, redisUrl, keyPrefix = "wedsync:rate:" }: TierRateLimiterOptions): Promise<TierRateLimiter> {
+export async function createTierRateLimiter({
+  limits,
+  redisUrl,
+  keyPrefix = "wedsync:rate:",
+}: TierRateLimiterOptions): Promise<TierRateLimiter> {
   if (redisUrl === undefined) {
-    const limiter = (tier: Tier) => new RateLimiterMemory({ keyPrefix: tier, points: limits[tier].requests, duration: limits[tier].windowSeconds });
+    const limiter = (tier: Tier) =>
+      new RateLimiterMemory({ keyPrefix: tier, points: limits[tier].requests, duration: limits[tier].windowSeconds });
     return fromLimiters(limits, limiter, async () => {});
   }
   const redis = await connectRedis({ url: redisUrl, keyPrefix });
@@ -57,7 +62,11 @@ export async function createTierRateLimiter({ limits, redisUrl, keyPrefix = "wed
   });
 }
 
-function fromLimiters(limits: TierLimits, make: (tier: Tier) => RateLimiterAbstract, close: () => Promise<void>): TierRateLimiter {
+function fromLimiters(
+  limits: TierLimits,
+  make: (tier: Tier) => RateLimiterAbstract,
+  close: () => Promise<void>,
+): TierRateLimiter {
   const limiters = Object.fromEntries(TIERS.map((tier) => [tier, make(tier)])) as Record<Tier, RateLimiterAbstract>;
   const decision = (allowed: boolean, tier: Tier, res: RateLimiterRes): RateDecision => ({
     allowed,

@@ -166,7 +166,9 @@ export function describeSqlClientContract(name: string, make: () => Promise<SqlC
       const versions = (await readMigrationFiles(POSTGRES_MIGRATIONS_DIR)).map((m) => m.version);
       const runs = await Promise.all([1, 2, 3].map(() => migrateSql(sql, POSTGRES_MIGRATIONS_DIR)));
       expect(runs.flat().sort((a, b) => a - b)).toEqual(versions);
-      expect(await sql.query("SELECT version FROM schema_migrations ORDER BY version")).toEqual(versions.map((version) => ({ version })));
+      expect(await sql.query("SELECT version FROM schema_migrations ORDER BY version")).toEqual(
+        versions.map((version) => ({ version })),
+      );
     });
 
     it("applies the product's migrations cleanly", async () => {

@@ -5,7 +5,14 @@ import { createRouter } from "../http/create-router.ts";
 import { AUTHENTICATED_ERRORS, errorResponses } from "../http/openapi.ts";
 import { Id } from "../../schemas/index.ts";
 import type { SqlClient } from "../sql/sql-client.ts";
-import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey, type ApiKeyRecord, type IssuedApiKey } from "./api-keys.ts";
+import {
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  rotateApiKey,
+  type ApiKeyRecord,
+  type IssuedApiKey,
+} from "./api-keys.ts";
 import { SCOPES, TIERS } from "./key-access.ts";
 import { createOrganisation } from "./organisations.ts";
 
@@ -19,10 +26,14 @@ const Scopes = z
   .min(1)
   .refine((scopes) => new Set(scopes).size === scopes.length, { message: "must not repeat a scope" })
   .meta({
-    description: "What the key may do: ingest (POST /v1/events), read (analytics), reports, admin (these routes; the platform operator's only).",
+    description:
+      "What the key may do: ingest (POST /v1/events), read (analytics), reports, admin (these routes; the platform operator's only).",
     example: ["ingest", "read", "reports"],
   });
-const Tier = z.enum(TIERS).meta({ description: "The rate-limit tier the key's requests are counted under (per organisation).", example: "professional" });
+const Tier = z.enum(TIERS).meta({
+  description: "The rate-limit tier the key's requests are counted under (per organisation).",
+  example: "professional",
+});
 
 const KeyAccessBody = z
   .strictObject({
@@ -59,7 +70,9 @@ const ApiKey = z
   .object({
     id: z.string(),
     orgId: z.string(),
-    prefix: z.string().meta({ description: "The key's first 8 characters, to tell keys apart; the key itself is never shown again." }),
+    prefix: z
+      .string()
+      .meta({ description: "The key's first 8 characters, to tell keys apart; the key itself is never shown again." }),
     scopes: z.array(z.enum(SCOPES)),
     tier: z.enum(TIERS),
     createdAt: z.string().meta({ description: "ISO 8601 timestamp." }),
@@ -68,13 +81,18 @@ const ApiKey = z
   .meta({ description: "An API key as stored, without its hash.", example: KEY_EXAMPLE });
 
 const IssuedKey = ApiKey.extend({
-  apiKey: z.string().meta({ description: "The key itself, shown this once: send it as `Authorization: Bearer <key>`." }),
+  apiKey: z
+    .string()
+    .meta({ description: "The key itself, shown this once: send it as `Authorization: Bearer <key>`." }),
 }).meta({ description: "A new API key, with the key itself.", example: { ...KEY_EXAMPLE, apiKey: API_KEY } });
 
 const OrgParams = z.object({ orgId: Id.meta({ description: "The organisation's id.", example: ORG_ID }) });
 const KeyParams = OrgParams.extend({ keyId: Id.meta({ description: "The key's id.", example: KEY_ID }) });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
 const ERRORS = errorResponses("invalid_request", "unsupported_media_type", ...AUTHENTICATED_ERRORS);
 const NOT_FOUND = errorResponses("not_found");
 
@@ -87,12 +105,14 @@ const createOrganisationRoute = createRoute({
   tags,
   summary: "Create an organisation and its first API key",
   description: "The key is shown once, in the answer; only its hash is stored.",
-  request: { body: { ...json(CreateOrganisationBody, "The organisation and its first key's access."), required: true } },
+  request: {
+    body: { ...json(CreateOrganisationBody, "The organisation and its first key's access."), required: true },
+  },
   responses: {
     201: json(
-      z
-        .object({ organisation: z.object({ id: z.string(), name: z.string() }), key: IssuedKey })
-        .meta({ example: { organisation: { id: ORG_ID, name: "Rosewood Venues" }, key: { ...KEY_EXAMPLE, apiKey: API_KEY } } }),
+      z.object({ organisation: z.object({ id: z.string(), name: z.string() }), key: IssuedKey }).meta({
+        example: { organisation: { id: ORG_ID, name: "Rosewood Venues" }, key: { ...KEY_EXAMPLE, apiKey: API_KEY } },
+      }),
       "The organisation and its first key.",
     ),
     ...ERRORS,
@@ -108,7 +128,10 @@ const listKeysRoute = createRoute({
   description: "Every key, revoked ones included, oldest first; never a key or its hash.",
   request: { params: OrgParams },
   responses: {
-    200: json(z.object({ data: z.array(ApiKey) }).meta({ example: { data: [KEY_EXAMPLE] } }), "The organisation's keys."),
+    200: json(
+      z.object({ data: z.array(ApiKey) }).meta({ example: { data: [KEY_EXAMPLE] } }),
+      "The organisation's keys.",
+    ),
     ...ERRORS,
     ...NOT_FOUND,
   },
@@ -120,9 +143,18 @@ const createKeyRoute = createRoute({
   operationId: "createApiKey",
   tags,
   summary: "Create an API key",
-  request: { params: OrgParams, body: { ...json(KeyAccessBody, "The new key's scopes and tier; an empty object takes the defaults."), required: true } },
+  request: {
+    params: OrgParams,
+    body: {
+      ...json(KeyAccessBody, "The new key's scopes and tier; an empty object takes the defaults."),
+      required: true,
+    },
+  },
   responses: {
-    201: json(z.object({ key: IssuedKey }).meta({ example: { key: { ...KEY_EXAMPLE, apiKey: API_KEY } } }), "The new key, shown once."),
+    201: json(
+      z.object({ key: IssuedKey }).meta({ example: { key: { ...KEY_EXAMPLE, apiKey: API_KEY } } }),
+      "The new key, shown once.",
+    ),
     ...ERRORS,
     ...NOT_FOUND,
   },
@@ -162,7 +194,10 @@ const revokeKeyRoute = createRoute({
     "The key stops working at once in this API process, and in the others within the authentication cache's lifetime (30 s). Revoking a revoked key answers it unchanged.",
   request: { params: KeyParams },
   responses: {
-    200: json(z.object({ key: ApiKey }).meta({ example: { key: { ...KEY_EXAMPLE, revokedAt: "2026-04-01T08:00:00.000Z" } } }), "The revoked key."),
+    200: json(
+      z.object({ key: ApiKey }).meta({ example: { key: { ...KEY_EXAMPLE, revokedAt: "2026-04-01T08:00:00.000Z" } } }),
+      "The revoked key.",
+    ),
     ...ERRORS,
     ...NOT_FOUND,
   },
@@ -183,7 +218,8 @@ const issued = ({ key, apiKey }: IssuedApiKey) => ({ ...key, apiKey });
  * not the caller's: the admin scope is for the operator's own key, never one handed to a customer.
  */
 export function createAdminRoutes({ sql, forgetKey }: AdminRouteDeps) {
-  const noKey = (orgId: string, keyId: string) => new ApiError("not_found", `organisation ${orgId} has no API key ${keyId}`);
+  const noKey = (orgId: string, keyId: string) =>
+    new ApiError("not_found", `organisation ${orgId} has no API key ${keyId}`);
   const noOrg = (orgId: string) => new ApiError("not_found", `no organisation ${orgId}`);
   return createRouter()
     .openapi(createOrganisationRoute, async (c) => {

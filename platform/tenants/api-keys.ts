@@ -72,7 +72,14 @@ export async function insertApiKey(tx: SqlQueryable, orgId: string, access: KeyA
   const apiKey = generateApiKey();
   const [row] = await tx.query<KeyRow>(
     `INSERT INTO api_keys (id, org_id, key_hash, prefix, scopes, tier) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${KEY_COLUMNS}`,
-    [randomUUID(), orgId, hashApiKey(apiKey), apiKey.slice(0, 8), [...new Set(access.scopes ?? DEFAULT_SCOPES)], access.tier ?? DEFAULT_TIER],
+    [
+      randomUUID(),
+      orgId,
+      hashApiKey(apiKey),
+      apiKey.slice(0, 8),
+      [...new Set(access.scopes ?? DEFAULT_SCOPES)],
+      access.tier ?? DEFAULT_TIER,
+    ],
   );
   return { key: toRecord(row!), apiKey };
 }
@@ -82,14 +89,23 @@ async function organisationExists(sql: SqlQueryable, orgId: string): Promise<boo
 }
 
 /** Adds a key to an organisation; undefined when there is no such organisation. */
-export async function createApiKey(sql: SqlClient, orgId: string, access: KeyAccess = {}): Promise<IssuedApiKey | undefined> {
-  return sql.transaction(async (tx) => ((await organisationExists(tx, orgId)) ? insertApiKey(tx, orgId, access) : undefined));
+export async function createApiKey(
+  sql: SqlClient,
+  orgId: string,
+  access: KeyAccess = {},
+): Promise<IssuedApiKey | undefined> {
+  return sql.transaction(async (tx) =>
+    (await organisationExists(tx, orgId)) ? insertApiKey(tx, orgId, access) : undefined,
+  );
 }
 
 /** Every key of an organisation, oldest first, revoked ones included; undefined when there is no such organisation. */
 export async function listApiKeys(sql: SqlClient, orgId: string): Promise<ApiKeyRecord[] | undefined> {
   if (!(await organisationExists(sql, orgId))) return undefined;
-  const rows = await sql.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at, id`, [orgId]);
+  const rows = await sql.query<KeyRow>(
+    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at, id`,
+    [orgId],
+  );
   return rows.map(toRecord);
 }
 
@@ -97,7 +113,11 @@ export async function listApiKeys(sql: SqlClient, orgId: string): Promise<ApiKey
  * Revokes a key of an organisation; undefined when the organisation has no such key. Revoking a revoked key changes
  * nothing and answers it as it is (so a retried DELETE gets the same answer).
  */
-export async function revokeApiKey(sql: SqlQueryable, orgId: string, keyId: string): Promise<RevokedApiKey | undefined> {
+export async function revokeApiKey(
+  sql: SqlQueryable,
+  orgId: string,
+  keyId: string,
+): Promise<RevokedApiKey | undefined> {
   const [row] = await sql.query<KeyRow>(
     `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE org_id = $1 AND id = $2 RETURNING ${KEY_COLUMNS}`,
     [orgId, keyId],

@@ -15,7 +15,11 @@ export interface CreatedOrganisation {
  * Creates an organisation with a first API key. The key gets `access` (default: scopes ingest, read and reports on
  * the professional tier, what every key had before scopes and tiers existed).
  */
-export async function createOrganisation(sql: SqlClient, name: string, access: KeyAccess = {}): Promise<CreatedOrganisation> {
+export async function createOrganisation(
+  sql: SqlClient,
+  name: string,
+  access: KeyAccess = {},
+): Promise<CreatedOrganisation> {
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 200) throw new RangeError("organisation name must be 1–200 characters");
   const orgId = `org_${randomBytes(9).toString("base64url")}`;

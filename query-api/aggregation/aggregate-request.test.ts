@@ -27,16 +27,26 @@ describe("checkAggregateRequest", () => {
         { path: "filters.weddingMonth", message: "values of weddingMonth are integers from 1 to 12" },
       ]);
     }
-    expect(refusal({ filters: { weekday: "Saturday" } })).toEqual([{ path: "filters.weekday", message: "values of weekday are integers from 1 to 7" }]);
+    expect(refusal({ filters: { weekday: "Saturday" } })).toEqual([
+      { path: "filters.weekday", message: "values of weekday are integers from 1 to 7" },
+    ]);
   });
 
   it("takes integer filters at the edges of the range", () => {
-    for (const filters of [{ weekday: 1 }, { weekday: [1, 7] }, { weekday: { gte: 1, lte: 7 } }, { weddingMonth: { gte: 12 } }, { weddingMonth: [1, 12] }]) {
+    for (const filters of [
+      { weekday: 1 },
+      { weekday: [1, 7] },
+      { weekday: { gte: 1, lte: 7 } },
+      { weddingMonth: { gte: 12 } },
+      { weddingMonth: [1, 12] },
+    ]) {
       expect(refusal({ filters }), JSON.stringify(filters)).toBe("accepted");
     }
   });
 
   it("refuses numbers for text dimensions", () => {
-    expect(refusal({ filters: { service: 3 } })).toEqual([{ path: "filters.service", message: "values of service are strings" }]);
+    expect(refusal({ filters: { service: 3 } })).toEqual([
+      { path: "filters.service", message: "values of service are strings" },
+    ]);
   });
 });

@@ -17,7 +17,10 @@ import { METRIC_NAMES, METRICS, sourcesOf, type MetricName } from "./metrics.ts"
 /** The most rows one page may hold. */
 const MAX_LIMIT = 10_000;
 
-const FilterValue = z.union([z.string().min(1, "must not be empty").max(200, "must be at most 200 characters"), z.number().int()]);
+const FilterValue = z.union([
+  z.string().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  z.number().int(),
+]);
 const Filter = z
   .union([
     FilterValue,
@@ -54,12 +57,16 @@ export const AggregateRequest = z
     groupBy: z
       .array(z.enum(DIMENSION_NAMES))
       .default([])
-      .meta({ description: `Dimensions to split by, in output order: ${DIMENSION_NAMES.join(", ")}. Money metrics add currency.` }),
-    interval: z.enum(INTERVALS).optional().meta({ description: "Split by time too: each row's `bucket` is its first day (weeks start on Monday)." }),
-    dateField: z
-      .enum(DATE_FIELDS)
-      .default("occurred")
-      .meta({ description: "The date that places a fact in the range and buckets: when it happened, or its wedding's date." }),
+      .meta({
+        description: `Dimensions to split by, in output order: ${DIMENSION_NAMES.join(", ")}. Money metrics add currency.`,
+      }),
+    interval: z
+      .enum(INTERVALS)
+      .optional()
+      .meta({ description: "Split by time too: each row's `bucket` is its first day (weeks start on Monday)." }),
+    dateField: z.enum(DATE_FIELDS).default("occurred").meta({
+      description: "The date that places a fact in the range and buckets: when it happened, or its wedding's date.",
+    }),
     from: CalendarDate.meta({ description: "First day of the range (UTC), inclusive." }),
     to: CalendarDate.meta({ description: "Last day of the range (UTC), inclusive." }),
     filters: z
@@ -69,15 +76,24 @@ export const AggregateRequest = z
     orderBy: z
       .array(z.strictObject({ field: z.enum(ORDER_FIELDS), direction: z.enum(["asc", "desc"]).default("asc") }))
       .default([])
-      .meta({ description: "Sort keys, before the grouping keys (which always break ties). Nulls sort first ascending." }),
-    limit: z.number().int().min(1).max(MAX_LIMIT).default(1000).meta({ description: `Rows per page, 1–${MAX_LIMIT}.` }),
+      .meta({
+        description: "Sort keys, before the grouping keys (which always break ties). Nulls sort first ascending.",
+      }),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_LIMIT)
+      .default(1000)
+      .meta({ description: `Rows per page, 1–${MAX_LIMIT}.` }),
     cursor: z.string().max(200).optional().meta({
       description:
         "meta.nextCursor (or the X-Next-Cursor header) of the previous page of the same question. Refused (400) once new events have been processed since the first page: start again from it.",
     }),
   })
   .meta({
-    description: "A safe aggregation: whitelisted metrics × dimensions × filters over a calendar range of one organisation.",
+    description:
+      "A safe aggregation: whitelisted metrics × dimensions × filters over a calendar range of one organisation.",
     example: AGGREGATE_EXAMPLE,
   });
 
@@ -101,7 +117,9 @@ export interface AggregateQuestion {
 /** What a metric can be grouped and filtered by: the dimensions every one of its sources has. */
 function dimensionsOf(metric: MetricName): DimensionName[] {
   const sources = sourcesOf(metric);
-  return DIMENSION_NAMES.filter((d) => sources.every((s) => (DIMENSIONS[d].sources as readonly SourceName[]).includes(s)));
+  return DIMENSION_NAMES.filter((d) =>
+    sources.every((s) => (DIMENSIONS[d].sources as readonly SourceName[]).includes(s)),
+  );
 }
 
 /**
@@ -133,7 +151,11 @@ export function checkAggregateRequest(request: z.infer<typeof AggregateRequest>)
     }
   };
   groupBy.forEach((dimension, i) =>
-    needs(dimension, i < named.length ? `groupBy.${i}` : "metrics", i < named.length ? "grouped by" : `asked with the money metric ${money[0]}, split by`),
+    needs(
+      dimension,
+      i < named.length ? `groupBy.${i}` : "metrics",
+      i < named.length ? "grouped by" : `asked with the money metric ${money[0]}, split by`,
+    ),
   );
   const filters = request.filters as Partial<Record<DimensionName, FilterSpec>>;
   for (const [dimension, filter] of Object.entries(filters) as [DimensionName, FilterSpec][]) {
@@ -142,19 +164,26 @@ export function checkAggregateRequest(request: z.infer<typeof AggregateRequest>)
     const values = (range ? [filter.gte, filter.lte] : [filter].flat()).filter((v) => v !== undefined);
     const definition: DimensionDefinition = DIMENSIONS[dimension];
     if (definition.type === "string") {
-      if (values.some((v) => typeof v !== "string")) issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are strings` });
+      if (values.some((v) => typeof v !== "string"))
+        issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are strings` });
     } else {
       // An integer outside the dimension's range matches nothing, and may not even bind as its parameter type.
       const [min, max] = definition.range;
       if (values.some((v) => typeof v !== "number" || v < min || v > max)) {
-        issues.push({ path: `filters.${dimension}`, message: `values of ${dimension} are integers from ${min} to ${max}` });
+        issues.push({
+          path: `filters.${dimension}`,
+          message: `values of ${dimension} are integers from ${min} to ${max}`,
+        });
       }
     }
   }
   const outputs = new Set<string>([...metrics, ...groupBy, ...(request.interval ? ["bucket"] : [])]);
   request.orderBy.forEach(({ field }, i) => {
     if (!outputs.has(field)) {
-      issues.push({ path: `orderBy.${i}.field`, message: `${field} is not in the output; sort by one of: ${[...outputs].join(", ")}` });
+      issues.push({
+        path: `orderBy.${i}.field`,
+        message: `${field} is not in the output; sort by one of: ${[...outputs].join(", ")}`,
+      });
     }
   });
 

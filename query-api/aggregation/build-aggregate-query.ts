@@ -63,7 +63,9 @@ export function buildAggregateQuery(orgId: string, q: AggregateQuestion): BoundQ
     const columns = [
       ...(q.interval ? [`${INTERVAL_SQL[q.interval]} AS g_bucket`] : []),
       // Text keys lose LowCardinality so every part of the union has the same column types.
-      ...q.groupBy.map((d) => `${DIMENSIONS[d].type === "string" ? `toString(${DIMENSIONS[d].sql})` : DIMENSIONS[d].sql} AS g_${d}`),
+      ...q.groupBy.map(
+        (d) => `${DIMENSIONS[d].type === "string" ? `toString(${DIMENSIONS[d].sql})` : DIMENSIONS[d].sql} AS g_${d}`,
+      ),
       ...measures.map((m) => `${asked.has(m) ? source.measures[m] : "toInt64(0)"} AS m_${m}`),
     ];
     return `
@@ -80,7 +82,9 @@ export function buildAggregateQuery(orgId: string, q: AggregateQuestion): BoundQ
   ];
   // A text key is '' when not given, which sorts first ascending, as null does for integer keys.
   const sortKey = (field: string) => (field === "bucket" || field in DIMENSIONS ? `g_${field}` : field);
-  const asked = q.orderBy.map(({ field, direction }) => `${sortKey(field)} ${direction === "asc" ? "ASC NULLS FIRST" : "DESC NULLS LAST"}`);
+  const asked = q.orderBy.map(
+    ({ field, direction }) => `${sortKey(field)} ${direction === "asc" ? "ASC NULLS FIRST" : "DESC NULLS LAST"}`,
+  );
   const ties = keys.filter((k) => !q.orderBy.some((o) => o.field === k)).map((k) => `g_${k} ASC NULLS FIRST`);
   const order = [...asked, ...ties];
 

@@ -13,8 +13,7 @@ export interface MetricDefinition {
 }
 
 // A ratio over an empty group is null, never NaN or infinity (which JSON cannot carry).
-const ratio = (numerator: string, denominator: string) =>
-  `if(${denominator} = 0, NULL, ${numerator} / ${denominator})`;
+const ratio = (numerator: string, denominator: string) => `if(${denominator} = 0, NULL, ${numerator} / ${denominator})`;
 
 /** Every metric of the aggregation request, by name. */
 export const METRICS = {
@@ -73,7 +72,8 @@ export const METRICS = {
     money: true,
   },
   budgetAllocated: {
-    description: "Budgets: the latest allocation of each wedding's category, counted on the day it was made, in minor units.",
+    description:
+      "Budgets: the latest allocation of each wedding's category, counted on the day it was made, in minor units.",
     measures: { budgets: ["budget"] },
     sql: "sum_budget",
     money: true,

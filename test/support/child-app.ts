@@ -31,7 +31,11 @@ export async function freePort(): Promise<number> {
 
 /** Runs a CLI command of the product to completion and returns its stdout. */
 export async function runCli(args: string[], env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -52,7 +56,11 @@ export interface ChildApp {
  * Starts `wedsync start` and resolves once it prints where it listens. `nodeArgs` go to node before
  * the script, for flags NODE_OPTIONS refuses (such as `--cpu-prof`).
  */
-export async function startChildApp(env: Record<string, string>, timeoutMs = 60_000, nodeArgs: string[] = []): Promise<ChildApp> {
+export async function startChildApp(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  nodeArgs: string[] = [],
+): Promise<ChildApp> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", CLI, "start"], {
     cwd: ROOT,

@@ -55,7 +55,9 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashOutcome> 
   // The producer lanes post as fast as the server answers: its organisation is on a tier they cannot exhaust, so every
   // retry here is a crash's doing, never the rate limit's.
   const env = { DATA_DIR: s.dataDir, RATE_LIMITS: "enterprise=1000000/s" };
-  const { apiKey } = JSON.parse((await runCli(["org:create", "Crash Test Weddings", "--tier", "enterprise"], env)).trim()) as { apiKey: string };
+  const { apiKey } = JSON.parse(
+    (await runCli(["org:create", "Crash Test Weddings", "--tier", "enterprise"], env)).trim(),
+  ) as { apiKey: string };
   const scale = scaleForEventCount(s.generate, s.events);
   const items = [...generateWeddingData({ ...s.generate, scale, maxEvents: s.events })];
   const port = await freePort();
@@ -72,7 +74,13 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashOutcome> 
     killedByUs = false;
     const proc = spawn(process.execPath, ["--import", "tsx", CLI, "start"], {
       cwd: ROOT,
-      env: serverEnv({ ...env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "error", WEDSYNC_TEST_CRASH_POINTS: s.crashPoints }),
+      env: serverEnv({
+        ...env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "error",
+        WEDSYNC_TEST_CRASH_POINTS: s.crashPoints,
+      }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     child = proc;
@@ -82,7 +90,9 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashOutcome> 
       proc.stdout!.on("data", (chunk: Buffer) => {
         if (chunk.toString().includes("listening on")) resolve();
       });
-      proc.once("exit", (code, signal) => reject(new Error(`server exited (${code ?? signal}) while starting:\n${output}`)));
+      proc.once("exit", (code, signal) =>
+        reject(new Error(`server exited (${code ?? signal}) while starting:\n${output}`)),
+      );
     }).catch(async (error: Error) => {
       // A crash point can fire during start-up (recovering a pending batch): that is a kill like any other.
       if (proc.signalCode === "SIGKILL") return;
@@ -144,7 +154,8 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashOutcome> 
             });
             if (res.status === 202) {
               const body = (await res.json()) as { accepted: number; duplicates: number };
-              if (body.accepted + body.duplicates !== batch.length) throw new Error(`202 counted ${JSON.stringify(body)} of ${batch.length}`);
+              if (body.accepted + body.duplicates !== batch.length)
+                throw new Error(`202 counted ${JSON.stringify(body)} of ${batch.length}`);
               for (const item of batch) acknowledged.add(item.event.id);
               break;
             }

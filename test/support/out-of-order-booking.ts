@@ -4,7 +4,11 @@ import type { App } from "../../bin/create-app.ts";
 import type { WedSyncEvent } from "../../schemas/index.ts";
 
 /** The ids of the crafted booking; its wedding falls years after any generated one, so it is alone in its months. */
-export const LATE_UPDATE = { bookingId: "bk-late-update", weddingId: "w-late-update", supplierId: "sup-late-update" } as const;
+export const LATE_UPDATE = {
+  bookingId: "bk-late-update",
+  weddingId: "w-late-update",
+  supplierId: "sup-late-update",
+} as const;
 
 const event = (type: string, occurredAt: string, data: Record<string, unknown>) =>
   ({ id: randomUUID(), type, occurredAt, source: "test", data }) as WedSyncEvent;
@@ -24,8 +28,20 @@ export function outOfOrderBookingEvents(): WedSyncEvent[] {
       guestCount: 100,
       contractValue: { amount: 1000, currency: "GBP" },
     }),
-    event("booking.updated", "2026-01-20T09:00:00Z", { bookingId, weddingId, contractValue: { amount: 2000, currency: "GBP" }, guestCount: 150, weddingDate: "2031-07-12" }),
-    event("booking.updated", "2026-01-15T09:00:00Z", { bookingId, weddingId, contractValue: { amount: 3000, currency: "GBP" }, guestCount: 90, weddingDate: "2031-09-13" }),
+    event("booking.updated", "2026-01-20T09:00:00Z", {
+      bookingId,
+      weddingId,
+      contractValue: { amount: 2000, currency: "GBP" },
+      guestCount: 150,
+      weddingDate: "2031-07-12",
+    }),
+    event("booking.updated", "2026-01-15T09:00:00Z", {
+      bookingId,
+      weddingId,
+      contractValue: { amount: 3000, currency: "GBP" },
+      guestCount: 90,
+      weddingDate: "2031-09-13",
+    }),
   ];
 }
 
@@ -48,28 +64,61 @@ export async function expectOutOfOrderBookingAgrees(app: App, apiKey: string, or
     "SELECT contract_amount, guest_count, to_char(wedding_date, 'YYYY-MM-DD') AS wedding_date FROM bookings WHERE org_id = $1 AND booking_id = $2",
     [orgId, bookingId],
   );
-  const projected = { contractValue: Number(row!.contract_amount), guests: Number(row!.guest_count), weddingDate: row!.wedding_date };
+  const projected = {
+    contractValue: Number(row!.contract_amount),
+    guests: Number(row!.guest_count),
+    weddingDate: row!.wedding_date,
+  };
   expect(projected).toEqual({ contractValue: 3000, guests: 90, weddingDate: "2031-09-13" });
 
   const aggregated = await json(
     await app.http.request("/v1/analytics/query", {
       method: "POST",
       headers,
-      body: JSON.stringify({ metrics: ["contractValue", "guests"], groupBy: ["wedding", "weddingMonth"], from: "2026-01-01", to: "2026-01-31", filters: { wedding: weddingId } }),
+      body: JSON.stringify({
+        metrics: ["contractValue", "guests"],
+        groupBy: ["wedding", "weddingMonth"],
+        from: "2026-01-01",
+        to: "2026-01-31",
+        filters: { wedding: weddingId },
+      }),
     }),
   );
-  expect(aggregated).toEqual([{ wedding: weddingId, weddingMonth: 9, currency: "GBP", contractValue: projected.contractValue, guests: projected.guests }]);
+  expect(aggregated).toEqual([
+    {
+      wedding: weddingId,
+      weddingMonth: 9,
+      currency: "GBP",
+      contractValue: projected.contractValue,
+      guests: projected.guests,
+    },
+  ]);
 
   const seasons = await get("seasonality", { from: "2031-01-01", to: "2031-12-31", by: "month" });
-  expect(seasons).toEqual([{ month: 9, currency: "GBP", bookings: 1, cancellations: 0, contractValue: projected.contractValue }]);
+  expect(seasons).toEqual([
+    { month: 9, currency: "GBP", bookings: 1, cancellations: 0, contractValue: projected.contractValue },
+  ]);
 
   const suppliers = await get("supplier-performance", { from: "2026-01-10", to: "2026-01-10" });
   expect(suppliers.filter((r) => r.supplierId === supplierId)).toEqual([
-    { supplierId, currency: "GBP", bookings: 1, contractValue: projected.contractValue, cancellations: 0, paymentsReceived: 0, refunds: 0, anomalies: 0 },
+    {
+      supplierId,
+      currency: "GBP",
+      bookings: 1,
+      contractValue: projected.contractValue,
+      cancellations: 0,
+      paymentsReceived: 0,
+      refunds: 0,
+      anomalies: 0,
+    },
   ]);
 
   const owed = await get("receivables/bookings", { asOf: "2026-06-01", bucket: "over-90", limit: "1000" });
   expect(owed.filter((r) => r.bookingId === bookingId)).toEqual([
-    expect.objectContaining({ weddingDate: projected.weddingDate, contractValue: projected.contractValue, outstanding: projected.contractValue }),
+    expect.objectContaining({
+      weddingDate: projected.weddingDate,
+      contractValue: projected.contractValue,
+      outstanding: projected.contractValue,
+    }),
   ]);
 }

@@ -7,7 +7,14 @@ import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../../platform/cli
 import type { LogRecord } from "../../platform/event-log/event-log.ts";
 import type { Row, SqlClient } from "../../platform/sql/sql-client.ts";
 import { createPipeline } from "../../processors/pipeline.ts";
-import { commitBatchState, insertBatchRows, recordPendingRange, settleRevenue, type BatchRange, type SettledBatch } from "../../processors/write-batch.ts";
+import {
+  commitBatchState,
+  insertBatchRows,
+  recordPendingRange,
+  settleRevenue,
+  type BatchRange,
+  type SettledBatch,
+} from "../../processors/write-batch.ts";
 import { encodeLogEnvelope } from "../../schemas/index.ts";
 import { createTestPglite } from "./pglite-template.ts";
 import { makeTempDir, type TempDir } from "./temp-dir.ts";

@@ -24,7 +24,16 @@ function bookingWithDeposit(n: number, contract: number, deposit: number, region
       type: "booking.created",
       occurredAt: "2026-01-15T10:05:00Z",
       source: "wedsync-web",
-      data: { bookingId, weddingId, supplierId: "s1", service: "venue", weddingDate: "2027-06-12", guestCount: 100, contractValue: { amount: contract, currency: "GBP" }, region },
+      data: {
+        bookingId,
+        weddingId,
+        supplierId: "s1",
+        service: "venue",
+        weddingDate: "2027-06-12",
+        guestCount: 100,
+        contractValue: { amount: contract, currency: "GBP" },
+        region,
+      },
     },
     {
       id: randomUUID(),
@@ -45,7 +54,10 @@ function bookingWith(n: number, set: (event: Record<string, any>) => void): Reco
 
 const envelope = (org: string, event: unknown): LogMessage => {
   const value = event as { data: { weddingId: string } };
-  return { key: value.data.weddingId, value: encodeLogEnvelope({ orgId: org, receivedAt: new Date().toISOString(), event }) };
+  return {
+    key: value.data.weddingId,
+    value: encodeLogEnvelope({ orgId: org, receivedAt: new Date().toISOString(), event }),
+  };
 };
 
 /** Where the suite's app keeps its Postgres state: the environment it adds to the test app's, and its cleanup. */
@@ -56,7 +68,7 @@ export interface PoisonSuiteEnv {
 
 /** The poison-event suite on the Postgres that `env` names (embedded PGlite when it adds nothing). */
 export function describePoisonEvents(name: string, env: PoisonSuiteEnv): void {
-let dir: TempDir;
+  let dir: TempDir;
   let app: App;
   let orgId: string;
   let otherOrgId: string;
@@ -67,7 +79,10 @@ let dir: TempDir;
   }
 
   async function countedIds(org: string): Promise<string[]> {
-    const found = await rows<{ id: string }>("SELECT toString(id) AS id FROM events FINAL WHERE org_id = {org:String}", { org });
+    const found = await rows<{ id: string }>(
+      "SELECT toString(id) AS id FROM events FINAL WHERE org_id = {org:String}",
+      { org },
+    );
     return found.map((r) => r.id).sort();
   }
 
@@ -114,7 +129,9 @@ let dir: TempDir;
         RETURN NEW;
       END $$;
       CREATE TRIGGER refuse_test_booking BEFORE INSERT OR UPDATE ON bookings FOR EACH ROW EXECUTE FUNCTION refuse_test_booking();`);
-    await app.ch.command({ query: `ALTER TABLE events ADD CONSTRAINT refuse_test_region CHECK region != '${REFUSED_BY_CLICKHOUSE}'` });
+    await app.ch.command({
+      query: `ALTER TABLE events ADD CONSTRAINT refuse_test_region CHECK region != '${REFUSED_BY_CLICKHOUSE}'`,
+    });
   });
 
   afterAll(async () => {
@@ -144,9 +161,17 @@ let dir: TempDir;
       });
       messages.push({ key: "w-raw", value: Buffer.from([0x7b, 0xff, 0x00, 0xfe]) });
       messages.push(envelope("org\u0000nul", bookingWithDeposit(905, 1, 1)[0]));
-      messages.push({ key: "w-906", value: Buffer.from(JSON.stringify({ orgId, receivedAt: "not a time", event: bookingWithDeposit(906, 1, 1)[0] })) });
+      messages.push({
+        key: "w-906",
+        value: Buffer.from(
+          JSON.stringify({ orgId, receivedAt: "not a time", event: bookingWithDeposit(906, 1, 1)[0] }),
+        ),
+      });
       await app.log.append(EVENTS_TOPIC, messages);
-      await app.log.append(EVENTS_TOPIC, bystanders.map((event) => envelope(otherOrgId, event)));
+      await app.log.append(
+        EVENTS_TOPIC,
+        bystanders.map((event) => envelope(otherOrgId, event)),
+      );
 
       await waitUntilProcessed(app);
 
@@ -158,17 +183,30 @@ let dir: TempDir;
       // rollup's totals with it) outlived them.
       expect(await revenueTotals(orgId)).toEqual({ bookings: 40, contract: expectedContract, paid: expectedPaid });
       expect(await revenueTotals(otherOrgId)).toEqual({ bookings: 20, contract: 100_000, paid: 1_000 });
-      const [pg] = await app.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM bookings WHERE org_id = $1", [orgId]);
+      const [pg] = await app.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM bookings WHERE org_id = $1", [
+        orgId,
+      ]);
       expect(pg!.n).toBe(40);
 
       const dead = await rejected();
       const byId = new Map(dead.map((r) => [r.id, r]));
-      expect(byId.get(poison.nulInRegion.id)).toMatchObject({ reasons: ["schema_invalid"], message: expect.stringContaining("$.data.region: must not contain NUL") });
-      expect(byId.get(poison.surrogateInSource.id)).toMatchObject({ reasons: ["schema_invalid"], message: expect.stringContaining("$.source: must be well-formed Unicode") });
-      expect(byId.get(poison.surrogateInRegion.id)).toMatchObject({ reasons: ["schema_invalid"], message: expect.stringContaining("$.data.region") });
+      expect(byId.get(poison.nulInRegion.id)).toMatchObject({
+        reasons: ["schema_invalid"],
+        message: expect.stringContaining("$.data.region: must not contain NUL"),
+      });
+      expect(byId.get(poison.surrogateInSource.id)).toMatchObject({
+        reasons: ["schema_invalid"],
+        message: expect.stringContaining("$.source: must be well-formed Unicode"),
+      });
+      expect(byId.get(poison.surrogateInRegion.id)).toMatchObject({
+        reasons: ["schema_invalid"],
+        message: expect.stringContaining("$.data.region"),
+      });
       expect(byId.get(poison.refusedByPostgres.id)).toMatchObject({
         reasons: ["store_refused"],
-        message: expect.stringMatching(/^Postgres refused the event \(23514\): booking bk-refused-by-postgres is refused/),
+        message: expect.stringMatching(
+          /^Postgres refused the event \(23514\): booking bk-refused-by-postgres is refused/,
+        ),
       });
       expect(byId.get(poison.refusedByClickHouse.id)).toMatchObject({
         reasons: ["store_refused"],
@@ -177,7 +215,11 @@ let dir: TempDir;
       const undecodable = dead.filter((r) => r.reasons[0] === "undecodable").map((r) => r.message);
       expect(undecodable).toHaveLength(3);
       expect(undecodable).toEqual(
-        expect.arrayContaining([expect.stringContaining("not JSON"), expect.stringContaining("orgId must not contain"), expect.stringContaining("receivedAt")]),
+        expect.arrayContaining([
+          expect.stringContaining("not JSON"),
+          expect.stringContaining("orgId must not contain"),
+          expect.stringContaining("receivedAt"),
+        ]),
       );
       expect(dead).toHaveLength(8);
 
@@ -199,7 +241,10 @@ let dir: TempDir;
       await app.close();
       app = await startTestApp(dir.path, await env.open());
       const more = bookingWithDeposit(50, 777, 7);
-      await app.log.append(EVENTS_TOPIC, [...more, bookingWith(907, (e) => (e.data.bookingId = REFUSED_BY_POSTGRES))].map((e) => envelope(orgId, e)));
+      await app.log.append(
+        EVENTS_TOPIC,
+        [...more, bookingWith(907, (e) => (e.data.bookingId = REFUSED_BY_POSTGRES))].map((e) => envelope(orgId, e)),
+      );
       await waitUntilProcessed(app);
       expect(await countedIds(orgId)).toEqual([...valid, ...more].map((e) => e.id).sort());
       expect(await revenueTotals(orgId)).toMatchObject({ bookings: 41 });
@@ -223,7 +268,13 @@ let dir: TempDir;
         type: "payment.refunded",
         occurredAt: "2026-02-02T10:00:00Z",
         source: "wedsync-payments",
-        data: { refundId: "rf-60", paymentId: "p-never-received", bookingId: "bk-60", weddingId, amount: { amount: 10, currency: "GBP" } },
+        data: {
+          refundId: "rf-60",
+          paymentId: "p-never-received",
+          bookingId: "bk-60",
+          weddingId,
+          amount: { amount: 10, currency: "GBP" },
+        },
       };
       // One wedding, so one partition and this order: valid for the schema, judged against the state before each.
       await app.log.append(

@@ -37,7 +37,10 @@ export interface RawConnection {
  * Opens a TCP connection to `127.0.0.1:port`. With `allowHalfOpen`, the client keeps its side open (and can keep
  * sending) after the server's FIN, as a client still writing its body does; otherwise it closes when the server does.
  */
-export async function connectRaw(port: number, { allowHalfOpen = false }: { allowHalfOpen?: boolean } = {}): Promise<RawConnection> {
+export async function connectRaw(
+  port: number,
+  { allowHalfOpen = false }: { allowHalfOpen?: boolean } = {},
+): Promise<RawConnection> {
   const started = Date.now();
   const socket = net.connect({ port, host: "127.0.0.1", allowHalfOpen });
   let text = "";
@@ -46,7 +49,9 @@ export async function connectRaw(port: number, { allowHalfOpen = false }: { allo
   socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
   socket.on("end", () => (ended = true));
   socket.on("error", (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
-  const closed = new Promise<RawClose>((resolve) => socket.once("close", () => resolve({ ended, error, afterMs: Date.now() - started })));
+  const closed = new Promise<RawClose>((resolve) =>
+    socket.once("close", () => resolve({ ended, error, afterMs: Date.now() - started })),
+  );
   await new Promise<void>((resolve, reject) => {
     socket.once("connect", resolve);
     socket.once("error", reject);
@@ -88,15 +93,31 @@ export function parseResponses(text: string): RawResponse[] {
     const length = Number(headers["content-length"] ?? 0);
     const bodyStart = headEnd + 4;
     if (text.length < bodyStart + length) return responses;
-    responses.push({ status: Number(statusLine!.split(" ")[1]), headers, body: text.slice(bodyStart, bodyStart + length) });
+    responses.push({
+      status: Number(statusLine!.split(" ")[1]),
+      headers,
+      body: text.slice(bodyStart, bodyStart + length),
+    });
     at = bodyStart + length;
   }
 }
 
 /** A request's bytes: request line, headers (Host added) and body as given. */
-export function rawRequest(method: string, path: string, headers: Record<string, string | number>, body: string | Uint8Array = ""): Buffer {
-  const head = [`${method} ${path} HTTP/1.1`, "Host: test", ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)].join("\r\n");
-  return Buffer.concat([Buffer.from(`${head}\r\n\r\n`, "latin1"), typeof body === "string" ? Buffer.from(body, "latin1") : body]);
+export function rawRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string | number>,
+  body: string | Uint8Array = "",
+): Buffer {
+  const head = [
+    `${method} ${path} HTTP/1.1`,
+    "Host: test",
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ].join("\r\n");
+  return Buffer.concat([
+    Buffer.from(`${head}\r\n\r\n`, "latin1"),
+    typeof body === "string" ? Buffer.from(body, "latin1") : body,
+  ]);
 }
 
 /** The body as chunked transfer coding: one chunk per `chunkBytes`, then the last-chunk and no trailers. */

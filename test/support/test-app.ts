@@ -16,7 +16,13 @@ export async function startTestApp(
   roles: readonly Role[] = ROLES,
   options: AppOptions = {},
 ): Promise<App> {
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", LOG_PARTITIONS: "4", RATE_LIMITS: UNREACHABLE_LIMITS, ...env });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "silent",
+    LOG_PARTITIONS: "4",
+    RATE_LIMITS: UNREACHABLE_LIMITS,
+    ...env,
+  });
   const app = await createApp(config, createLogger(config.logLevel), roles, options);
   await app.start();
   return app;
@@ -24,7 +30,11 @@ export async function startTestApp(
 
 /** Waits until every event appended so far is processed. */
 export async function waitUntilProcessed(app: App, timeoutMs = 60_000): Promise<void> {
-  await waitFor(async () => (await app.watermark()).lag === 0, { timeoutMs, intervalMs: 50, message: "events not processed in time" });
+  await waitFor(async () => (await app.watermark()).lag === 0, {
+    timeoutMs,
+    intervalMs: 50,
+    message: "events not processed in time",
+  });
 }
 
 /** Posts events as the key's organisation through the app's ingest route, `batch` a request; each must be accepted. */
