@@ -29,7 +29,7 @@ export function toMarkdown(run: BenchmarkRun): string {
       lines.push(`| ${f.name} | ${fmt(f.value)} | ${f.unit} | ${baseline} | ${ratio} |`);
     }
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -68,5 +68,5 @@ export function toSvg(run: BenchmarkRun): string {
     );
   });
   parts.push("</svg>");
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const outDir = values.out ?? path.join(HERE, "results");
   await mkdir(outDir, { recursive: true });
   const stem = path.join(outDir, run.startedAt.replace(/[:.]/g, "-"));
-  await writeFile(`${stem}.json`, JSON.stringify(run, null, 2) + "\n");
+  await writeFile(`${stem}.json`, `${JSON.stringify(run, null, 2)}\n`);
   await writeFile(`${stem}.md`, toMarkdown(run));
   await writeFile(`${stem}.svg`, toSvg(run));
   console.log(toMarkdown(run));

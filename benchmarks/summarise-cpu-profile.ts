@@ -32,7 +32,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** The module a script URL belongs to: an npm package, a folder of this repository, node's own code, or V8's. */
 export function moduleOf(url: string): string {
   if (url === "") return "(v8)";
-  if (url.startsWith("node:")) return "node:" + url.slice(5).split("/")[0];
+  if (url.startsWith("node:")) return `node:${url.slice(5).split("/")[0]}`;
   const file = url.startsWith("file://") ? fileURLToPath(url) : url;
   const packages = file.lastIndexOf("/node_modules/");
   if (packages >= 0) {
@@ -131,7 +131,7 @@ export function serverStageOf(frames: { functionName: string; module: string }[]
 
 function table(costs: Cost[], busyMs: number, top: number, by: "selfMs" | "inclusiveMs"): string {
   const rows = [...costs].sort((a, b) => b[by] - a[by]).slice(0, top);
-  const pct = (ms: number) => ((100 * ms) / busyMs).toFixed(1).padStart(5) + "%";
+  const pct = (ms: number) => `${((100 * ms) / busyMs).toFixed(1).padStart(5)}%`;
   return rows.map((c) => `${pct(c.selfMs)} self ${pct(c.inclusiveMs)} incl  ${c.name}`).join("\n");
 }
 
@@ -169,6 +169,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       table(functions, summary.busyMs, top, "inclusiveMs"),
       "",
     ];
-    process.stdout.write(lines.join("\n") + "\n");
+    process.stdout.write(`${lines.join("\n")}\n`);
   }
 }

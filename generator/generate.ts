@@ -41,7 +41,7 @@ export interface GenerateSummary {
 
 /** Where the ground truth goes when only --out is given: file.ndjson → file.truth.json. */
 function truthPathFor(out: string): string {
-  return out.replace(/\.ndjson$/, "") + ".truth.json";
+  return `${out.replace(/\.ndjson$/, "")}.truth.json`;
 }
 
 /** A rate option between 0 and 1. */
@@ -74,7 +74,7 @@ export async function runGenerate(args: string[]): Promise<GenerateSummary> {
     },
   });
   if (values.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(`${USAGE}\n`);
     return { events: 0, requested: undefined, seconds: 0, out: "", truth: undefined };
   }
   if (values.events !== undefined && values.scale !== undefined)
@@ -121,7 +121,7 @@ export async function runGenerate(args: string[]): Promise<GenerateSummary> {
   for (const item of data) {
     builder.add(item);
     count++;
-    buffer += JSON.stringify(values.format === "items" ? item : item.event) + "\n";
+    buffer += `${JSON.stringify(values.format === "items" ? item : item.event)}\n`;
     if (schemaInvalidRate > 0 && mutationRng.chance(schemaInvalidRate)) {
       const broken = makeSchemaInvalid({ ...item.event, id: mutationRng.uuid() }, mutationRng);
       const label = { class: "schema-invalid", fault: broken.fault, path: broken.path };

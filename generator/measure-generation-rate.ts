@@ -39,5 +39,5 @@ export function measureGenerationRate(events: number, seed = 1): GenerationRate 
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(JSON.stringify(measureGenerationRate(Number(process.argv[2] ?? 1_000_000))) + "\n");
+  process.stdout.write(`${JSON.stringify(measureGenerationRate(Number(process.argv[2] ?? 1_000_000)))}\n`);
 }

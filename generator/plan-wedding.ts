@@ -213,7 +213,9 @@ function planWedding(org: OrgRuntime, inquiryDay: number, seq: number, channel: 
       cancelledAt = timeOn(rng, dayOf(timeBetween(rng, earliest, latest)), 9, 18);
       const at = cancelledAt;
       plan.steps = plan.steps.filter((step) => step.at < at);
-      bookings.forEach(({ booking }, i) => plan.steps.push({ at: at + i * MINUTE, kind: "cancel", booking }));
+      bookings.forEach(({ booking }, i) => {
+        plan.steps.push({ at: at + i * MINUTE, kind: "cancel", booking });
+      });
     }
   }
   if (cancelledAt === undefined) {

@@ -163,9 +163,9 @@ describe("computeGroundTruth", () => {
       { orgKey: "b", event: created },
     ];
     const builder = new GroundTruthBuilder();
-    items.slice(0, 4).forEach((item) => builder.add(item));
+    for (const item of items.slice(0, 4)) builder.add(item);
     const early = builder.result();
-    items.slice(4).forEach((item) => builder.add(item));
+    for (const item of items.slice(4)) builder.add(item);
     const truth = builder.result();
     expect(builder.result()).toEqual(truth);
     expect(early.orgs.a!.totals.GBP!.budgetAllocated).toBe(0);

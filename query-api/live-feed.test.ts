@@ -29,7 +29,13 @@ const stores: [string, () => Promise<Store>][] = [
     async () => {
       const dir = await makeTempDir("wedsync-live-feed");
       const sql = await createTestPglite(path.join(dir.path, "pg"));
-      return { sql, dispose: async () => (await sql.close(), await dir.cleanup()) };
+      return {
+        sql,
+        dispose: async () => {
+          await sql.close();
+          await dir.cleanup();
+        },
+      };
     },
   ],
 ];
@@ -40,7 +46,13 @@ if (databaseUrl !== undefined) {
       const schema = await makePgSchema(databaseUrl);
       const sql = await createPgClient({ url: schema.url });
       await migrateSql(sql, POSTGRES_MIGRATIONS_DIR);
-      return { sql, dispose: async () => (await sql.close(), await schema.dispose()) };
+      return {
+        sql,
+        dispose: async () => {
+          await sql.close();
+          await schema.dispose();
+        },
+      };
     },
   ]);
 }

@@ -182,7 +182,9 @@ export function createLiveFeed({
     for (const subscriber of behind) {
       const cursor = subscriber.cursor!;
       const mine = (rowsOf.get(subscriber.orgId) ?? []).filter((r) => r.offset >= cursor[r.partition]!);
-      mine.forEach((row, i) => subscriber.push(anomalyFrame(row, mine[i + 1], cursor, reached)));
+      mine.forEach((row, i) => {
+        subscriber.push(anomalyFrame(row, mine[i + 1], cursor, reached));
+      });
       subscriber.cursor = cursor.map((offset, p) => Math.max(offset, reached[p]!));
     }
     return reached !== processed;

@@ -44,7 +44,9 @@ export function periodComparisonQuery(orgId: string, q: PeriodComparisonQuery): 
     metrics: [q.metric],
     groupBy: byCurrency ? ["currency"] : [],
     interval: "day",
+    // biome-ignore lint/complexity/useMathMinMax: ISO dates compared as text, which Math.min cannot take
     from: q.previous.from < q.current.from ? q.previous.from : q.current.from,
+    // biome-ignore lint/complexity/useMathMinMax: as above
     to: q.previous.to > q.current.to ? q.previous.to : q.current.to,
   });
   const query = `

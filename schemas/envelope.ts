@@ -60,7 +60,7 @@ export function parseEvent(value: unknown): ParseOutcome {
   return {
     ok: false,
     errors: result.error.issues.map((issue) => ({
-      path: issue.path.length === 0 ? "$" : "$." + issue.path.map(String).join("."),
+      path: issue.path.length === 0 ? "$" : `$.${issue.path.map(String).join(".")}`,
       message: issue.message,
     })),
   };

@@ -29,7 +29,7 @@ export async function exportJsonSchemas(dir: string): Promise<string[]> {
   const written: string[] = [];
   for (const [name, document] of Object.entries(jsonSchemas())) {
     const file = path.join(dir, name);
-    await writeFile(file, JSON.stringify(document, null, 2) + "\n");
+    await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
     written.push(file);
   }
   return written;

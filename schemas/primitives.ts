@@ -26,6 +26,7 @@ export const Id = z
   .string()
   .min(1, "must not be empty")
   .max(64, "must be at most 64 characters")
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern is about
   .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters")
   .refine(isStorableText, storable);
 

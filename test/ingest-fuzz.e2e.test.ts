@@ -201,6 +201,7 @@ const fieldsOf = (type: EventType) => [...ENVELOPE_FIELDS, ...DATA_FIELDS[type]]
 const valueAt = (event: JsonObject, path: string[]) => path.reduce((value, key) => value[key] as JsonObject, event);
 const pathText = (path: string[]) => (path.length === 0 ? "$" : `$.${path.join(".")}`);
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern is about
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** An ISO calendar date that exists, in the years the contract covers (1900–2299, as the JSON Schema says). */
@@ -487,7 +488,7 @@ const NOT_JSON = [
 ];
 
 const nested = (depth: number, shape: "array" | "object") =>
-  shape === "array" ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  shape === "array" ? "[".repeat(depth) + "]".repeat(depth) : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Mutations: one way to break (or, for some, keep) one field of a story's target.
@@ -829,7 +830,7 @@ const JUNK: { label: string; text: () => string }[] = [
   { label: "100k nested arrays", text: () => nested(100_000, "array") },
   { label: "100k nested objects", text: () => nested(100_000, "object") },
   { label: "1e999999", text: () => "1e999999" },
-  { label: "10k digits", text: () => "-" + "9".repeat(10_000) },
+  { label: "10k digits", text: () => `-${"9".repeat(10_000)}` },
 ];
 
 type Unit =
@@ -1037,7 +1038,7 @@ const WHOLE_BODIES: { name: string; runs: number; arb: fc.Arbitrary<WholeBody> }
         "[null]",
         "[1e308,-1e308,5e-324]",
         "1e999999",
-        "-" + "9".repeat(1_000_000),
+        `-${"9".repeat(1_000_000)}`,
         `"${"x".repeat(3_000_000)}"`,
       )
       .map((text) => ({
@@ -1089,7 +1090,7 @@ const WHOLE_BODIES: { name: string; runs: number; arb: fc.Arbitrary<WholeBody> }
           ? nested(depth, shape)
           : shape === "array"
             ? "[".repeat(depth)
-            : '{"a":'.repeat(depth) + "1";
+            : `${'{"a":'.repeat(depth)}1`;
         return {
           label: `${depth} ${shape}s, ${balanced ? "balanced" : "never closed"}, ${ndjson ? "NDJSON" : "JSON"}`,
           body: encoder.encode(text),

@@ -234,6 +234,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (!options.baseUrl || !options.apiKey) {
     throw new Error("--base-url and --api-key (or WEDSYNC_BASE_URL, WEDSYNC_API_KEY) are required");
   }
-  const write = (line: object) => process.stdout.write(JSON.stringify(line) + "\n");
+  const write = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
   write(await runIngestLoad(options, write));
 }

@@ -212,12 +212,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const result = await run({
     quick: values.quick,
     workDir: path.resolve(values["work-dir"]),
-    log: (line) => process.stderr.write(line + "\n"),
+    log: (line) => process.stderr.write(`${line}\n`),
     seconds: number(values.seconds),
     connections: number(values.connections),
     batchSize: number(values.batch),
     cpuProfileDir: values["cpu-prof-dir"],
     postgresUrl: values.postgres ? requiredDatabaseUrl() : undefined,
   });
-  process.stdout.write(JSON.stringify(result) + "\n");
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }

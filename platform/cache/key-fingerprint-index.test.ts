@@ -54,7 +54,12 @@ describe("key fingerprint index", () => {
     const index = createKeyFingerprintIndex();
     for (const record of [1, 2, 3]) index.add(7, { record, timeSeconds: 10 });
     const seen: number[] = [];
-    expect(index.some(7, ({ record }) => (seen.push(record), record === 2))).toBe(true);
+    expect(
+      index.some(7, ({ record }) => {
+        seen.push(record);
+        return record === 2;
+      }),
+    ).toBe(true);
     expect(seen).toEqual([1, 2]);
     expect(index.some(8, () => true)).toBe(false);
   });

@@ -17,7 +17,7 @@ import { requireApiKey } from "./auth-middleware.ts";
 import { createRouter, type Router } from "./create-router.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
 import { limitRequestRate } from "./limit-request-rate.ts";
-import { API_INFO, errorResponses, PUBLIC } from "./openapi.ts";
+import { API_INFO, PUBLIC } from "./openapi.ts";
 import { requireScope } from "./require-scope.ts";
 
 /** The registry code of the statuses Hono's own HTTPExceptions carry. */

@@ -49,6 +49,7 @@ const CreateOrganisationBody = z
       .trim()
       .min(1)
       .max(200)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern is about
       .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
       .meta({ description: "The organisation's display name.", example: "Rosewood Venues" }),
     scopes: Scopes.optional().meta({ description: "The first key's scopes. Default: ingest, read, reports." }),

@@ -150,13 +150,13 @@ export function checkAggregateRequest(request: z.infer<typeof AggregateRequest>)
       }
     }
   };
-  groupBy.forEach((dimension, i) =>
+  groupBy.forEach((dimension, i) => {
     needs(
       dimension,
       i < named.length ? `groupBy.${i}` : "metrics",
       i < named.length ? "grouped by" : `asked with the money metric ${money[0]}, split by`,
-    ),
-  );
+    );
+  });
   const filters = request.filters as Partial<Record<DimensionName, FilterSpec>>;
   for (const [dimension, filter] of Object.entries(filters) as [DimensionName, FilterSpec][]) {
     needs(dimension, `filters.${dimension}`, "filtered by");
