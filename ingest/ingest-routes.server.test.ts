@@ -1,27 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DedupStore } from "../platform/cache/dedup-store.ts";
-import { createLmdbDedupStore } from "../platform/cache/lmdb-dedup-store.ts";
-import type { EventLog } from "../platform/event-log/event-log.ts";
-import { createLmdbEventLog } from "../platform/event-log/lmdb-event-log.ts";
-import { createHttpApp } from "../platform/http/create-http-app.ts";
-import { createHttpMetrics } from "../platform/http/http-metrics.ts";
 import { startHttpServer, type HttpServer } from "../platform/http/start-http-server.ts";
-import { parseTierLimits } from "../platform/rate-limit/tier-limits.ts";
-import { createTierRateLimiter } from "../platform/rate-limit/tier-rate-limiter.ts";
-import type { SqlClient } from "../platform/sql/sql-client.ts";
-import { createAuthenticator } from "../platform/tenants/authenticate.ts";
-import { createOrganisation } from "../platform/tenants/organisations.ts";
-import { decodeLogEnvelope, EVENTS_TOPIC } from "../schemas/index.ts";
-import { createTestPglite } from "../test/support/pglite-template.ts";
 import { chunked, connectRaw, rawRequest } from "../test/support/raw-http.ts";
-import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
-import { createAcceptEvents } from "./accept-events.ts";
-import { createIngestRoutes } from "./ingest-routes.ts";
+import { openIngestTestWorld, type IngestTestWorld } from "../test/support/ingest-test-world.ts";
 
 // POST /v1/events over a real connection: what a client sees on the socket after a 413, as opposed to the answer
 // alone, which ingest-routes.test.ts checks through app.request.
@@ -31,41 +15,19 @@ const examples = JSON.parse(
 ) as Record<string, unknown>[];
 const MAX_BODY = 1024;
 
-let dir: TempDir;
-let sql: SqlClient;
-let log: EventLog;
-let dedup: DedupStore;
+let world: IngestTestWorld;
 let http: HttpServer;
 let apiKey: string;
 const lines: { level: number; event?: string }[] = [];
 
 beforeAll(async () => {
-  dir = await makeTempDir("wedsync-ingest-server");
-  sql = await createTestPglite(path.join(dir.path, "pg"));
-  log = await createLmdbEventLog({ path: path.join(dir.path, "log"), partitions: 4 });
-  dedup = await createLmdbDedupStore({ path: path.join(dir.path, "dedup"), windowMs: 3_600_000 });
-  ({ apiKey } = await createOrganisation(sql, "Ingest Server Test"));
   const logger = pino(
     { level: "debug" },
     new Writable({ write: (chunk, _encoding, done) => done(void lines.push(JSON.parse(String(chunk)))) }),
   );
-  const app = createHttpApp({
-    authenticate: createAuthenticator(sql),
-    rateLimiter: await createTierRateLimiter({ limits: parseTierLimits("professional=1000000/s") }),
-    mounts: [
-      {
-        path: "/v1/events",
-        scope: "ingest",
-        app: createIngestRoutes({
-          acceptEvents: createAcceptEvents({ log, dedup }),
-          limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 },
-        }),
-      },
-    ],
-    health: { ready: async () => ({ ok: true, checks: {} }) },
-    metrics: createHttpMetrics({ readLag: async () => 0 }),
-    logger,
-  });
+  world = await openIngestTestWorld({ prefix: "wedsync-ingest-server", maxBodyBytes: MAX_BODY, logger });
+  ({ apiKey } = world);
+  const { app } = world;
   http = await startHttpServer({
     fetch: app.fetch,
     port: 0,
@@ -78,10 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   http?.server.closeAllConnections();
   await http?.close();
-  await log?.close();
-  await dedup?.close();
-  await sql?.close();
-  await dir?.cleanup();
+  await world?.close();
 });
 
 /** One valid event with a fresh id, as the body of a valid request (well under MAX_BODY). */
@@ -97,15 +56,7 @@ const postHeaders = (extra: Record<string, string | number>) => ({
 });
 
 async function loggedIds(): Promise<Set<string>> {
-  const ids = new Set<string>();
-  const ends = await log.endOffsets(EVENTS_TOPIC);
-  for (let p = 0; p < ends.length; p++) {
-    for (const record of await log.read(EVENTS_TOPIC, p, 0, ends[p]!)) {
-      const decoded = decodeLogEnvelope(record.value);
-      if (decoded.ok) ids.add((decoded.envelope.event as { id: string }).id);
-    }
-  }
-  return ids;
+  return new Set((await world.loggedEvents()).map((e) => e.id));
 }
 
 /**

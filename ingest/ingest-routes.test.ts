@@ -1,72 +1,33 @@
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DedupStore } from "../platform/cache/dedup-store.ts";
-import { createLmdbDedupStore } from "../platform/cache/lmdb-dedup-store.ts";
-import type { EventLog } from "../platform/event-log/event-log.ts";
-import { createLmdbEventLog } from "../platform/event-log/lmdb-event-log.ts";
-import { createHttpApp } from "../platform/http/create-http-app.ts";
-import { createHttpMetrics } from "../platform/http/http-metrics.ts";
 import { createLogger } from "../platform/logger.ts";
-import { parseTierLimits } from "../platform/rate-limit/tier-limits.ts";
-import { createTierRateLimiter } from "../platform/rate-limit/tier-rate-limiter.ts";
-import type { SqlClient } from "../platform/sql/sql-client.ts";
-import { createAuthenticator } from "../platform/tenants/authenticate.ts";
-import { createOrganisation } from "../platform/tenants/organisations.ts";
-import { decodeLogEnvelope, EVENTS_TOPIC } from "../schemas/index.ts";
-import { createTestPglite } from "../test/support/pglite-template.ts";
-import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
-import { createAcceptEvents } from "./accept-events.ts";
-import { createIngestRoutes } from "./ingest-routes.ts";
+import { openIngestTestWorld, type IngestTestWorld } from "../test/support/ingest-test-world.ts";
 
 const examples = JSON.parse(
   readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8"),
 ) as Record<string, any>[];
 const fresh = () => examples.map((e) => ({ ...structuredClone(e), id: randomUUID() }));
 
-let dir: TempDir;
-let sql: SqlClient;
-let log: EventLog;
-let dedup: DedupStore;
-let app: ReturnType<typeof createHttpApp>;
+let world: IngestTestWorld;
+let app: IngestTestWorld["app"];
 let apiKey: string;
 let orgId: string;
 const MAX_BODY = 64 * 1024;
 
 beforeAll(async () => {
-  dir = await makeTempDir("wedsync-ingest");
-  sql = await createTestPglite(path.join(dir.path, "pg"));
-  log = await createLmdbEventLog({ path: path.join(dir.path, "log"), partitions: 4 });
-  dedup = await createLmdbDedupStore({ path: path.join(dir.path, "dedup"), windowMs: 3_600_000 });
-  ({ apiKey, orgId } = await createOrganisation(sql, "Ingest Test"));
-  app = createHttpApp({
-    authenticate: createAuthenticator(sql),
-    // These tests post hundreds of requests in a burst (the property runs); the rate limit has tests of its own.
-    rateLimiter: await createTierRateLimiter({ limits: parseTierLimits("professional=1000000/s") }),
-    mounts: [
-      {
-        path: "/v1/events",
-        scope: "ingest",
-        app: createIngestRoutes({
-          acceptEvents: createAcceptEvents({ log, dedup }),
-          limits: { maxBodyBytes: MAX_BODY, maxBatchEvents: 100 },
-        }),
-      },
-    ],
-    health: { ready: async () => ({ ok: true, checks: {} }) },
-    metrics: createHttpMetrics({ readLag: async () => 0 }),
+  world = await openIngestTestWorld({
+    prefix: "wedsync-ingest",
+    maxBodyBytes: MAX_BODY,
     logger: createLogger("silent"),
   });
+  ({ app, apiKey, orgId } = world);
 });
 
 afterAll(async () => {
-  await log?.close();
-  await dedup?.close();
-  await sql?.close();
-  await dir?.cleanup();
+  await world?.close();
 });
 
 function post(body: string | Uint8Array, headers: Record<string, string> = {}) {
@@ -77,17 +38,7 @@ function post(body: string | Uint8Array, headers: Record<string, string> = {}) {
   });
 }
 
-async function logged(): Promise<{ orgId: string; id: string }[]> {
-  const out: { orgId: string; id: string }[] = [];
-  const ends = await log.endOffsets(EVENTS_TOPIC);
-  for (let p = 0; p < ends.length; p++) {
-    for (const record of await log.read(EVENTS_TOPIC, p, 0, ends[p]!)) {
-      const decoded = decodeLogEnvelope(record.value);
-      if (decoded.ok) out.push({ orgId: decoded.envelope.orgId, id: (decoded.envelope.event as { id: string }).id });
-    }
-  }
-  return out;
-}
+const logged = () => world.loggedEvents();
 
 describe("POST /v1/events", () => {
   it("appends one event, an array, or NDJSON, stamped with the key's organisation", async () => {
