@@ -118,9 +118,12 @@ export async function createApp(
   const failures = new ProcessingFailures();
   const processedEvents = new EventTally();
   const metrics = createHttpMetrics({
-    readLag: async () => (await watermark()).lag,
+    readBacklog: async () => {
+      const health = await processingHealth();
+      const lag = health.partitions.reduce((sum, p) => sum + p.waiting, 0);
+      return { lag, oldestUnprocessedAgeSeconds: health.oldestWaitingAgeMs / 1000 };
+    },
     processing: {
-      oldestUnprocessedAgeSeconds: async () => (await processingHealth()).oldestWaitingAgeMs / 1000,
       failuresByReason: () => failures.byReason(),
       eventsByOutcome: () => processedEvents.entries(),
     },

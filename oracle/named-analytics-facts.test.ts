@@ -1,21 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { WedSyncEvent } from "../schemas/index.ts";
+import { gbp, item } from "../test/support/oracle-items.ts";
 import { expectedConversion, expectedPeriodComparison } from "./expected-named-analytics.ts";
 import { namedFacts } from "./named-analytics-facts.ts";
-import { replayEvents, type TruthInput } from "./replay-events.ts";
+import { replayEvents } from "./replay-events.ts";
 
-let n = 0;
-/** An item of org "a": an event of the given type at the given time. */
-const item = (
-  type: string,
-  occurredAt: string,
-  data: Record<string, unknown>,
-  id = `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
-): TruthInput => ({
-  orgKey: "a",
-  event: { id, type, occurredAt, source: "test", data } as WedSyncEvent,
-});
-const gbp = (amount: number) => ({ amount, currency: "GBP" });
 const booking = (bookingId: string, service: string, at: string) =>
   item("booking.created", at, {
     bookingId,

@@ -1,19 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { WedSyncEvent } from "../schemas/index.ts";
-import { conversionOf, EventReplay, replayEvents, type TruthInput } from "./replay-events.ts";
+import { gbp, item } from "../test/support/oracle-items.ts";
+import { conversionOf, EventReplay, replayEvents } from "./replay-events.ts";
 
-let n = 0;
-/** An item of org "a": an event of the given type at the given time, with a fresh id unless one is given. */
-const item = (
-  type: string,
-  occurredAt: string,
-  data: Record<string, unknown>,
-  id = `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
-): TruthInput => ({
-  orgKey: "a",
-  event: { id, type, occurredAt, source: "test", data } as WedSyncEvent,
-});
-const gbp = (amount: number) => ({ amount, currency: "GBP" });
 const created = (bookingId: string, at: string, extra: Record<string, unknown> = {}) =>
   item("booking.created", at, {
     bookingId,

@@ -1,34 +1,24 @@
-import path from "node:path";
 import ExcelJS from "exceljs";
 import { PDFParse } from "pdf-parse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClickHouse, type ClickHouseClient } from "../platform/clickhouse/create-clickhouse.ts";
-import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
+import type { ClickHouseClient } from "../platform/clickhouse/create-clickhouse.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
-import { createTestPglite } from "../test/support/pglite-template.ts";
-import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
+import { openPipelineTestWorld, type PipelineTestWorld } from "../test/support/pipeline-test-world.ts";
 import { createRenderReport } from "./render-report.ts";
 
 describe("createRenderReport", () => {
-  let dir: TempDir;
+  let world: PipelineTestWorld;
   let sql: SqlClient;
   let ch: ClickHouseClient;
 
   beforeAll(async () => {
-    dir = await makeTempDir("wedsync-render-report");
-    sql = await createTestPglite(path.join(dir.path, "postgres"));
-    ch = createClickHouse({ url: undefined, dataDir: dir.path });
-    await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
+    world = await openPipelineTestWorld("wedsync-render-report");
+    ({ sql, ch } = world);
     await sql.query("INSERT INTO organisations (id, name) VALUES ('org_a', 'Rosewood Weddings')");
   });
 
   afterAll(async () => {
-    try {
-      await ch?.close();
-      await sql?.close();
-    } finally {
-      await dir.cleanup();
-    }
+    await world?.close();
   });
 
   it("loads the organisation's month from the stores and renders it as a PDF", async () => {

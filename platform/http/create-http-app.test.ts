@@ -52,7 +52,7 @@ function appWith(rateLimiter: TierRateLimiter, logger: Logger = createLogger("si
       { path: "/v1/events", scope: "ingest", app: events },
     ],
     health: { ready: async () => ({ ok: true, checks: {} }) },
-    metrics: createHttpMetrics({ readLag: async () => 0 }),
+    metrics: createHttpMetrics({ readBacklog: async () => ({ lag: 0, oldestUnprocessedAgeSeconds: 0 }) }),
     logger,
   });
 }

@@ -13,13 +13,19 @@ export interface HttpMetrics {
   render(): Promise<{ body: string; contentType: string }>;
 }
 
-/** Reads how many accepted events are not processed yet; called on each scrape. */
-export type ReadLag = () => Promise<number>;
+/** The accepted events not processed yet, as one scrape reads them. */
+export interface Backlog {
+  /** How many there are. */
+  lag: number;
+  /** Age of the oldest of them, seconds (0 when none waits). */
+  oldestUnprocessedAgeSeconds: number;
+}
 
-/** What /metrics reads of the processors at each scrape, beside the lag. */
+/** Reads the backlog from the stores; called once per scrape, for both gauges. */
+export type ReadBacklog = () => Promise<Backlog>;
+
+/** What /metrics reads of this process's processors at each scrape. */
 export interface ProcessingReadings {
-  /** Age of the oldest accepted event not yet processed, seconds (0 when none waits). */
-  oldestUnprocessedAgeSeconds(): Promise<number>;
   /** This process's processing failures so far, by reason. */
   failuresByReason(): ReadonlyMap<string, number>;
   /** The events of the batches this process has committed so far, by outcome and reason (empty for ok). */
@@ -28,14 +34,14 @@ export interface ProcessingReadings {
 
 /**
  * The app's Prometheus metrics, in a registry of its own (so two apps in one process, as in the tests, never share
- * counters): request rate and latency per route, answer cache hits and misses, the processors' consumer lag and, where
- * processing readings are given, the age of the oldest waiting event, failures and events by outcome.
+ * counters): request rate and latency per route, answer cache hits and misses, the processors' backlog (lag and the age of
+ * its oldest event) and, where processing readings are given, failures and events by outcome.
  */
 export function createHttpMetrics({
-  readLag,
+  readBacklog,
   processing,
 }: {
-  readLag: ReadLag;
+  readBacklog: ReadBacklog;
   processing?: ProcessingReadings;
 }): HttpMetrics {
   const registry = new Registry();
@@ -61,23 +67,18 @@ export function createHttpMetrics({
   // Both results exist from the start, so a hit ratio is defined (0) before the first miss.
   answers.inc({ result: "hit" }, 0);
   answers.inc({ result: "miss" }, 0);
-  new Gauge({
+  // Both backlog gauges are set from one reading of the stores per scrape (see render).
+  const lag = new Gauge({
     name: "wedsync_consumer_lag_events",
     help: "Events accepted into the log and not yet processed, read at scrape time.",
     registers: [registry],
-    async collect() {
-      this.set(await readLag());
-    },
+  });
+  const oldestAge = new Gauge({
+    name: "wedsync_processor_oldest_unprocessed_event_age_seconds",
+    help: "Age of the oldest accepted event not yet processed (0 when none waits), read at scrape time.",
+    registers: [registry],
   });
   if (processing) {
-    new Gauge({
-      name: "wedsync_processor_oldest_unprocessed_event_age_seconds",
-      help: "Age of the oldest accepted event not yet processed (0 when none waits), read at scrape time.",
-      registers: [registry],
-      async collect() {
-        this.set(await processing.oldestUnprocessedAgeSeconds());
-      },
-    });
     new Counter({
       name: "wedsync_processor_failures_total",
       help: "Failures while processing batches in this process, by reason: <store>_refused when a store refused an event (it is then dead-lettered), else why the batch was retried.",
@@ -119,6 +120,9 @@ export function createHttpMetrics({
       answers.inc({ result: hit ? "hit" : "miss" });
     },
     async render() {
+      const backlog = await readBacklog();
+      lag.set(backlog.lag);
+      oldestAge.set(backlog.oldestUnprocessedAgeSeconds);
       return { body: await registry.metrics(), contentType: registry.contentType };
     },
   };

@@ -53,7 +53,7 @@ async function startServer(limits: Partial<HttpServerLimits> = {}) {
     rateLimiter: await createTierRateLimiter({ limits: parseTierLimits("professional=1000000/s") }),
     mounts: [{ path: "/v1/uploads", scope: "ingest", app: uploads }],
     health: { ready: async () => ({ ok: true, checks: {} }) },
-    metrics: createHttpMetrics({ readLag: async () => 0 }),
+    metrics: createHttpMetrics({ readBacklog: async () => ({ lag: 0, oldestUnprocessedAgeSeconds: 0 }) }),
     logger,
   });
   const http = await startHttpServer({

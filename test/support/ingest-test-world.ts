@@ -63,7 +63,7 @@ export async function openIngestTestWorld({
       },
     ],
     health: { ready: async () => ({ ok: true, checks: {} }) },
-    metrics: createHttpMetrics({ readLag: async () => 0 }),
+    metrics: createHttpMetrics({ readBacklog: async () => ({ lag: 0, oldestUnprocessedAgeSeconds: 0 }) }),
     logger,
   });
   return {
