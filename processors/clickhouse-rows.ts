@@ -55,6 +55,7 @@ export const ANOMALY_COLUMNS = [
   "wedding_id",
   "evidence",
   "occurred_at",
+  "open",
   "log_partition",
   "log_offset",
 ] as const;
@@ -173,6 +174,7 @@ export function toAnomalyRow(pe: ProcessedEvent, anomaly: Anomaly): unknown[] {
     anomaly.weddingId ?? "",
     JSON.stringify(anomaly.evidence),
     toClickHouseTime(pe.event.occurredAt),
+    1,
     pe.partition,
     pe.offset,
   ];
