@@ -23,7 +23,7 @@ export interface Budget {
   allocatedAmount: number | null;
   /** When the winning allocation occurred. */
   allocatedAt: string | null;
-  /** Its log offset: the tie-break between allocations that occurred at the same instant. */
+  /** Where it was read in the log (kept for tracing; allocations that occurred at the same instant are ordered by event id). */
   allocatedOffset: number | null;
   allocatedEventId: string | null;
   /** Sum of the expenses of the category in this currency. */
@@ -40,6 +40,8 @@ export interface Expense {
   currency: string;
   incurredOn: string;
   eventId: string;
+  /** Canonical content of its event (null for expenses stored before contents were kept). */
+  content: string | null;
 }
 
 /**
@@ -158,9 +160,9 @@ export class BudgetState {
     }
     if (this.newExpenses.length > 0) {
       await tx.query(
-        `INSERT INTO expenses (org_id, expense_id, wedding_id, category, amount, currency, incurred_on, event_id)
+        `INSERT INTO expenses (org_id, expense_id, wedding_id, category, amount, currency, incurred_on, event_id, content)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::date[],
-           $8::uuid[])
+           $8::uuid[], $9::text[])
          ON CONFLICT DO NOTHING`,
         columns(this.newExpenses, [
           "orgId",
@@ -171,6 +173,7 @@ export class BudgetState {
           "currency",
           "incurredOn",
           "eventId",
+          "content",
         ]),
       );
     }
@@ -201,5 +204,6 @@ function expenseFromRow(row: Record<string, unknown>): Expense {
     currency: String(row.currency),
     incurredOn: isoDate(row.incurred_on),
     eventId: String(row.event_id),
+    content: textOrNull(row.content),
   };
 }

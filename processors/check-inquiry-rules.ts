@@ -1,17 +1,20 @@
+import { checkBusinessId } from "./business-id.ts";
 import type { InquiryState } from "./inquiry-state.ts";
 import { ok, type ProcessedEvent, type StepResult } from "./step-result.ts";
 
-/** An inquiry id names one inquiry: a second copy of its event is dropped, another event reusing it dead-lettered. */
+/** An inquiry id names one inquiry (see checkBusinessId): a re-send counts once, other content under it conflicts. */
 export function createCheckInquiryRulesStep() {
-  return function checkInquiryRules({ orgId, event }: ProcessedEvent, state: InquiryState): StepResult {
+  return function checkInquiryRules(
+    { orgId, event }: ProcessedEvent,
+    state: InquiryState,
+    content: string,
+  ): StepResult {
     if (event.type !== "inquiry.received") return ok;
-    const existing = state.inquiry(orgId, event.data.inquiryId);
-    if (!existing) return ok;
-    if (existing.eventId === event.id) return { kind: "drop", reason: "already_applied" };
-    return {
-      kind: "deadLetter",
-      reasons: ["duplicate_inquiry_id"],
-      message: `inquiry ${event.data.inquiryId} was already received in event ${existing.eventId}`,
-    };
+    return checkBusinessId(
+      `inquiry ${event.data.inquiryId}`,
+      state.inquiry(orgId, event.data.inquiryId),
+      event,
+      content,
+    );
   };
 }

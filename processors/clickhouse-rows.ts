@@ -1,6 +1,7 @@
 import type { WedSyncEvent } from "../schemas/index.ts";
 import type { Booking } from "./booking-state.ts";
-import type { Anomaly, ProcessedEvent } from "./step-result.ts";
+import type { AnomalyChange } from "./pipeline.ts";
+import type { ProcessedEvent } from "./step-result.ts";
 
 /** Column order of `events` rows as written (JSONCompactEachRow). */
 export const EVENT_COLUMNS = [
@@ -161,21 +162,21 @@ export function toRejectedRow(
   ];
 }
 
-/** The `anomalies` row of a flag. */
-export function toAnomalyRow(pe: ProcessedEvent, anomaly: Anomaly): unknown[] {
+/** The `anomalies` row of an anomaly's new judgement: the row inserted last is the anomaly's current state. */
+export function toAnomalyRow({ anomaly, open, partition, offset }: AnomalyChange): unknown[] {
   return [
-    pe.orgId,
+    anomaly.orgId,
     anomaly.id,
     anomaly.kind,
     anomaly.severity,
     anomaly.score,
-    pe.event.id,
+    anomaly.eventId,
     anomaly.bookingId ?? "",
     anomaly.weddingId ?? "",
     JSON.stringify(anomaly.evidence),
-    toClickHouseTime(pe.event.occurredAt),
-    1,
-    pe.partition,
-    pe.offset,
+    toClickHouseTime(anomaly.occurredAt),
+    open ? 1 : 0,
+    partition,
+    offset,
   ];
 }

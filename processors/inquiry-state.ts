@@ -24,6 +24,8 @@ export interface Inquiry {
   /** When the inquiry occurred. */
   receivedAt: string;
   eventId: string;
+  /** Canonical content of its event (null for inquiries stored before contents were kept). */
+  content: string | null;
   convertedBookingId: string | null;
   /** When the converting booking was created. */
   convertedAt: string | null;
@@ -87,9 +89,9 @@ export class InquiryState {
     const changed = [...this.changed].map((k) => this.inquiries.get(k)!);
     await tx.query(
       `INSERT INTO inquiries (org_id, inquiry_id, wedding_id, service, channel, wedding_date, budget_amount,
-         budget_currency, received_at, event_id, converted_booking_id, converted_at)
+         budget_currency, received_at, event_id, converted_booking_id, converted_at, content)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bigint[],
-         $8::text[], $9::timestamptz[], $10::uuid[], $11::text[], $12::timestamptz[])
+         $8::text[], $9::timestamptz[], $10::uuid[], $11::text[], $12::timestamptz[], $13::text[])
        ON CONFLICT (org_id, inquiry_id) DO UPDATE SET
          converted_booking_id = excluded.converted_booking_id, converted_at = excluded.converted_at`,
       columns(changed, [
@@ -105,6 +107,7 @@ export class InquiryState {
         "eventId",
         "convertedBookingId",
         "convertedAt",
+        "content",
       ]),
     );
   }
@@ -122,6 +125,7 @@ function inquiryFromRow(row: Record<string, unknown>): Inquiry {
     budgetCurrency: textOrNull(row.budget_currency),
     receivedAt: isoTime(row.received_at),
     eventId: String(row.event_id),
+    content: textOrNull(row.content),
     convertedBookingId: textOrNull(row.converted_booking_id),
     convertedAt: row.converted_at === null ? null : isoTime(row.converted_at),
   };

@@ -64,30 +64,48 @@ describe("the processing pipeline on PGlite and chDB", () => {
     ).toBe(3);
   });
 
-  it("dead-letters events that need state they cannot find, with reason codes and payload", async () => {
+  it("counts money that moved and flags what looks wrong; dead-letters only what cannot be interpreted", async () => {
     const org = `org_${randomUUID()}`;
     const booking = example("booking.created");
     const orphan = withId(example("payment.received"));
+    orphan.data.paymentId = "pay-orphan";
     orphan.data.bookingId = "bk-nobody";
     const wrongCurrency = withId(example("payment.received"));
     wrongCurrency.data.paymentId = "pay-eur";
     wrongCurrency.data.amount.currency = "EUR";
     const tooMuchBack = withId(example("payment.refunded"));
-    tooMuchBack.data.amount.amount = 1;
+    tooMuchBack.data.paymentId = "pay-eur";
+    tooMuchBack.data.amount = { amount: 60_000, currency: "EUR" };
     const schemaBroken = { ...withId(example("payment.received")), data: { nope: true } };
     const { outcome } = await runBatch("g2", records(org, [booking, orphan, wrongCurrency, tooMuchBack, schemaBroken]));
-    expect(outcome.counts).toMatchObject({ ok: 1, deadLettered: 4 });
+    expect(outcome.counts).toMatchObject({ ok: 4, deadLettered: 1 });
     const rs = await world.ch.query({
       query:
         "SELECT arrayJoin(reasons) AS reason FROM rejected_events FINAL WHERE org_id = {org:String} ORDER BY reason",
       query_params: { org },
       format: "JSONEachRow",
     });
-    expect((await rs.json<{ reason: string }>()).map((r) => r.reason)).toEqual([
-      "currency_mismatch",
-      "schema_invalid",
-      "unknown_booking",
-      "unknown_payment",
+    expect((await rs.json<{ reason: string }>()).map((r) => r.reason)).toEqual(["schema_invalid"]);
+    const anomalies = await world.sql.query(
+      "SELECT kind, subject, status FROM anomalies WHERE org_id = $1 ORDER BY kind, subject",
+      [org],
+    );
+    expect(anomalies).toEqual([
+      { kind: "currency_mismatch", subject: "pay-eur", status: "open" },
+      { kind: "currency_mismatch", subject: tooMuchBack.data.refundId, status: "open" },
+      { kind: "refund_exceeds_paid", subject: "pay-eur", status: "open" },
+    ]);
+    // Every payment and refund counts in its own currency; the orphan under no service until its booking arrives.
+    const revenue = await world.ch.query({
+      query: `SELECT service, currency, sum(payments_received) AS paid, sum(refunds) AS refunded
+              FROM revenue_daily FINAL WHERE org_id = {org:String} GROUP BY service, currency ORDER BY service, currency`,
+      query_params: { org },
+      format: "JSONEachRow",
+    });
+    expect(await revenue.json()).toEqual([
+      { service: "", currency: "GBP", paid: 55000, refunded: 0 },
+      { service: "photography", currency: "EUR", paid: 55000, refunded: 60000 },
+      { service: "photography", currency: "GBP", paid: 0, refunded: 0 },
     ]);
   });
 

@@ -1,25 +1,46 @@
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { LogRecord } from "../platform/event-log/event-log.ts";
-import { decodeLogEnvelope, parseEvent } from "../schemas/index.ts";
-import { bookingIdOf } from "./booking-state.ts";
+import { decodeLogEnvelope, parseEvent, type WedSyncEvent } from "../schemas/index.ts";
+import { type Booking, type BookingGroup, bookingIdOf, type Payment, type Refund } from "./booking-state.ts";
+import { contentOf } from "./business-id.ts";
 import { createCheckBookingRulesStep } from "./check-booking-rules.ts";
 import { createCheckBudgetRulesStep } from "./check-budget-rules.ts";
 import { createCheckInquiryRulesStep } from "./check-inquiry-rules.ts";
 import { toAnomalyRow, toEventRow, toRejectedRow } from "./clickhouse-rows.ts";
-import { createDetectDuplicatePaymentStep } from "./detect-duplicate-payment.ts";
-import { createDetectOverpaymentStep } from "./detect-overpayment.ts";
 import { EventTally } from "./event-tally.ts";
+import { judgeBooking } from "./judge-booking.ts";
 import { createProjectBookingStateStep } from "./project-booking-state.ts";
 import { createProjectInquiriesStep } from "./project-inquiries.ts";
 import { createProjectWeddingBudgetsStep } from "./project-wedding-budgets.ts";
 import { ProjectionState } from "./projection-state.ts";
-import { ok, type Anomaly, type ProcessedEvent, type StepResult } from "./step-result.ts";
+import { type Contributions, revenueOf } from "./revenue-totals.ts";
+import { stateKey } from "./state-sql.ts";
+import { ok, type Anomaly, type ProcessedEvent } from "./step-result.ts";
+
+/** An anomaly whose judgement the batch changed: opened (or its evidence changed), or cleared by its rule. */
+export interface AnomalyChange {
+  anomaly: Anomaly;
+  open: boolean;
+  /** The log position of the batch's last event about the anomaly's booking. */
+  partition: number;
+  offset: number;
+}
+
+/** A payment or refund of an earlier batch that this batch linked to its booking: its row is written again. */
+export interface LinkedRow {
+  orgId: string;
+  eventId: string;
+  occurredAt: string;
+  booking: Booking;
+}
 
 /** Everything one batch produces, ready to be written once its revenue totals are settled (see settleRevenue). */
 export interface BatchOutcome {
   eventRows: unknown[][];
   rejectedRows: unknown[][];
-  anomalies: { event: ProcessedEvent; anomaly: Anomaly }[];
+  /** Rows of earlier payments and refunds whose booking arrived in this batch, to be written again with its attributes. */
+  linkedRows: LinkedRow[];
+  anomalies: AnomalyChange[];
   anomalyRows: unknown[][];
   /** The batch's changed Postgres state, written in the batch's transaction; its revenue rollup holds the batch's figures. */
   state: ProjectionState;
@@ -50,17 +71,40 @@ export interface ProcessOptions {
  */
 export type ProcessRecords = (records: LogRecord[], options?: ProcessOptions) => Promise<BatchOutcome>;
 
+/** Event types that carry a business id (rule 4): their content decides whether a re-send is the same fact. */
+const HAS_BUSINESS_ID = new Set<WedSyncEvent["type"]>([
+  "booking.created",
+  "payment.received",
+  "payment.refunded",
+  "expense.recorded",
+  "inquiry.received",
+]);
+
+/** A booking id's judgement and revenue as they stood before the batch, to tell what the batch changed. */
+interface GroupBefore {
+  group: BookingGroup;
+  revenue: Contributions;
+  anomalies: Map<string, Anomaly>;
+  partition: number;
+  offset: number;
+}
+
 /**
- * The processing pipeline, top to bottom. Ordering constraints:
+ * The processing pipeline, top to bottom. Figures must depend on the set of events, not on the order they arrive in
+ * (DESIGN.md, guarantee 7), and that shapes the order of the steps:
  * - decoding and schema validation come first: events may reach the log from other producers;
- * - the state every later step reads is loaded once for the whole batch (what its events refer to) and changed in
- *   memory as each event is projected, so every event sees exactly what its predecessors in the log left, whether in
- *   this batch or committed by an earlier one: the outcome does not depend on where batches begin and end;
- * - the rules (booking, budget, inquiry) read the state as it was before the event, so they precede projection;
- * - anomaly rules need the projected state (an overpayment is judged on the new paid total);
- * - the ClickHouse row is built last, enriched with the booking's service and region, and the revenue rollup takes
- *   what the event changed. Its totals need the stored totals of whatever keys the whole batch touched, so they are
- *   settled after processing, by the batch handler (settleRevenue), not here.
+ * - the state every later step reads is loaded once for the whole batch (everything known about the booking ids,
+ *   budgets and inquiries its events name) and changed in memory, so nothing depends on where batches begin and end;
+ * - the only refusals after validation are repeats and business-id conflicts (the rules), which need the state as it
+ *   was before the event, so they precede projection. An event about something that has not arrived is not refused:
+ *   projection adds it to its booking's group, where it waits;
+ * - what the booking events mean is derived from each whole group after the batch's events are all in (relink,
+ *   judgeBooking, revenueOf): linking late payments, the current contract value, the anomaly rules and the revenue
+ *   each booking contributes. Comparing that with the same derivation before the batch gives what the batch changed:
+ *   anomalies opened or cleared, and revenue deltas, whose totals are settled after processing by the batch handler
+ *   (settleRevenue), since they need the stored totals of whatever keys the whole batch touched;
+ * - the ClickHouse rows are built last, so a payment whose booking arrived later in the same batch already carries
+ *   the booking's service and region; payments of earlier batches that the batch linked are written again.
  */
 export function createPipeline({ sql, options }: { sql: SqlClient; options: PipelineOptions }): ProcessRecords {
   const checkBookingRules = createCheckBookingRulesStep();
@@ -69,21 +113,13 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   const projectBookingState = createProjectBookingStateStep();
   const projectWeddingBudgets = createProjectWeddingBudgetsStep();
   const projectInquiries = createProjectInquiriesStep();
-  const detectors = [
-    createDetectOverpaymentStep(),
-    createDetectDuplicatePaymentStep({ windowMs: options.duplicatePaymentWindowMs }),
-  ];
+  const judge = (group: BookingGroup) => judgeBooking(group, { windowMs: options.duplicatePaymentWindowMs });
 
   return async function processRecords(records, { refused } = {}) {
-    const outcome: Omit<BatchOutcome, "state" | "counts"> = {
-      eventRows: [],
-      rejectedRows: [],
-      anomalies: [],
-      anomalyRows: [],
-      tally: new EventTally(),
-    };
+    const tally = new EventTally();
+    const rejectedRows: unknown[][] = [];
     const reject = (record: LogRecord, orgId: string, receivedAt: string, reasons: string[], message: string) => {
-      outcome.rejectedRows.push(
+      rejectedRows.push(
         toRejectedRow(
           {
             orgId,
@@ -96,7 +132,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
           message,
         ),
       );
-      outcome.tally.count("dead_lettered", reasons[0]);
+      tally.count("dead_lettered", reasons[0]);
     };
 
     const events: ProcessedEvent[] = [];
@@ -128,16 +164,19 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
 
     const byOffset = new Map(records.map((record) => [record.offset, record]));
     const state = await ProjectionState.load(sql, events);
+    const before = new Map<string, GroupBefore>();
+    const accepted: ProcessedEvent[] = [];
     for (const pe of events) {
+      const content = HAS_BUSINESS_ID.has(pe.event.type) ? contentOf(pe.event) : "";
       // Each rule answers ok for the event types it does not judge; the first refusal decides.
       const verdicts = [
-        checkBookingRules(pe, state.bookings),
-        checkBudgetRules(pe, state.budgets),
-        checkInquiryRules(pe, state.inquiries),
+        checkBookingRules(pe, state.bookings, content),
+        checkBudgetRules(pe, state.budgets, content),
+        checkInquiryRules(pe, state.inquiries, content),
       ];
       const verdict = verdicts.find((result) => result.kind !== "ok") ?? ok;
       if (verdict.kind === "drop") {
-        outcome.tally.count("dropped", verdict.reason);
+        tally.count("dropped", verdict.reason);
         continue;
       }
       if (verdict.kind === "deadLetter") {
@@ -145,34 +184,91 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
         continue;
       }
       const bookingId = bookingIdOf(pe.event);
-      const before = bookingId === undefined ? undefined : state.bookings.booking(pe.orgId, bookingId);
-      // The rules have accepted the event: projecting it is applying it, not a decision, so the steps return nothing.
-      projectBookingState(pe, state.bookings);
-      projectWeddingBudgets(pe, state.budgets);
-      projectInquiries(pe, state);
-      const flags = detectors
-        .map((detect) => detect(pe, state.bookings))
-        .filter((r): r is Extract<StepResult, { kind: "flag" }> => r.kind === "flag");
-      const anomalies = flags.flatMap((f) => f.anomalies);
-      for (const anomaly of anomalies) {
-        outcome.anomalies.push({ event: pe, anomaly });
-        outcome.anomalyRows.push(toAnomalyRow(pe, anomaly));
+      if (bookingId !== undefined) {
+        const k = stateKey(pe.orgId, bookingId);
+        const seen = before.get(k);
+        if (seen === undefined) {
+          const group = state.bookings.group(pe.orgId, bookingId);
+          before.set(k, {
+            group,
+            revenue: revenueOf(group),
+            anomalies: judge(group),
+            partition: pe.partition,
+            offset: pe.offset,
+          });
+        } else {
+          seen.partition = pe.partition;
+          seen.offset = pe.offset;
+        }
       }
-      const booking = bookingId === undefined ? undefined : state.bookings.booking(pe.orgId, bookingId);
-      state.revenue.add(pe, before, booking);
-      outcome.eventRows.push(toEventRow(pe, booking));
-      if (anomalies[0] === undefined) outcome.tally.count("ok");
-      else outcome.tally.count("flagged", anomalies[0].kind);
+      // The rules have accepted the event: projecting it is applying it, not a decision, so the steps return nothing.
+      projectBookingState(pe, state.bookings, content);
+      projectWeddingBudgets(pe, state.budgets, content);
+      projectInquiries(pe, state, content);
+      state.revenue.cover(pe.partition, pe.offset + 1);
+      accepted.push(pe);
     }
-    const { tally } = outcome;
+
+    const relinked = state.bookings.relink();
+    const anomalies: AnomalyChange[] = [];
+    for (const { group, revenue, anomalies: was, partition, offset } of before.values()) {
+      state.revenue.addChange(partition, revenue, revenueOf(group));
+      const now = judge(group);
+      for (const [id, anomaly] of now) {
+        const previous = was.get(id);
+        if (previous === undefined || JSON.stringify(previous) !== JSON.stringify(anomaly)) {
+          anomalies.push({ anomaly, open: true, partition, offset });
+        }
+      }
+      for (const [id, anomaly] of was) if (!now.has(id)) anomalies.push({ anomaly, open: false, partition, offset });
+    }
+
+    const flaggedBy = new Map<string, string>();
+    for (const { anomaly, open } of anomalies) if (open) flaggedBy.set(anomaly.eventId, anomaly.kind);
+    const eventRows: unknown[][] = [];
+    for (const pe of accepted) {
+      eventRows.push(toEventRow(pe, linkedBookingOf(pe, state)));
+      const kind = flaggedBy.get(pe.event.id);
+      if (kind === undefined) tally.count("ok");
+      else tally.count("flagged", kind);
+    }
+    const linkedRows = relinked.map((row: Payment | Refund) => ({
+      orgId: row.orgId,
+      eventId: row.eventId!,
+      occurredAt: row.occurredAt!,
+      booking: state.bookings.booking(row.orgId, row.bookingId)!,
+    }));
     const counts = {
       ok: tally.total("ok") + tally.total("flagged"),
       dropped: tally.total("dropped"),
       deadLettered: tally.total("dead_lettered"),
       flagged: tally.total("flagged"),
     };
-    return { ...outcome, counts, state };
+    return {
+      eventRows,
+      rejectedRows,
+      linkedRows,
+      anomalies,
+      anomalyRows: anomalies.map(toAnomalyRow),
+      tally,
+      counts,
+      state,
+    };
   };
+}
+
+/**
+ * The booking whose attributes an event's ClickHouse row carries: a payment's or refund's only once linked (its
+ * booking has arrived in the same wedding), any other booking event's whenever its booking is known.
+ */
+function linkedBookingOf(pe: ProcessedEvent, state: ProjectionState): Booking | undefined {
+  const { event, orgId } = pe;
+  const bookingId = bookingIdOf(event);
+  if (bookingId === undefined) return undefined;
+  const group = state.bookings.group(orgId, bookingId);
+  if (event.type === "payment.received" && !group.payments.get(event.data.paymentId)?.linked) return undefined;
+  if (event.type === "payment.refunded" && !group.refunds.get(event.data.refundId)?.linked) return undefined;
+  return state.bookings.booking(orgId, bookingId);
 }
 
 /**

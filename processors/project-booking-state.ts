@@ -1,86 +1,120 @@
-import type { EventOf } from "../schemas/index.ts";
-import type { Booking, BookingState } from "./booking-state.ts";
+import type { BookingChange, BookingState } from "./booking-state.ts";
+import { isoTime } from "./state-sql.ts";
 import type { ProcessedEvent } from "./step-result.ts";
 
-/** The state of a booking as its booking.created event makes it. */
-export function newBooking(orgId: string, event: EventOf<"booking.created">): Booking {
-  const d = event.data;
-  const at = new Date(event.occurredAt).toISOString();
-  return {
-    orgId,
-    bookingId: d.bookingId,
-    weddingId: d.weddingId,
-    supplierId: d.supplierId,
-    service: d.service,
-    region: d.region ?? null,
-    venueId: d.venueId ?? null,
-    weddingDate: d.weddingDate,
-    guestCount: d.guestCount,
-    contractAmount: d.contractValue.amount,
-    currency: d.contractValue.currency,
-    status: "active",
-    paidAmount: 0,
-    refundedAmount: 0,
-    cancellationFee: null,
-    createdEventId: event.id,
-    createdAt: at,
-    updatedAt: at,
-  };
-}
+/** Where projected booking events go: the batch's BookingState, or any holder of booking groups. */
+export type BookingSink = Pick<BookingState, "addChange" | "addPayment" | "addRefund">;
 
-/** Applies an accepted event to the batch's booking state (written back in the batch transaction). */
+/**
+ * Adds an accepted booking, update, cancellation, payment or refund to its booking's group. Nothing here decides
+ * anything: what an event means for the booking's figures is folded from the whole group afterwards (foldBooking,
+ * BookingState.relink), so an event that arrives before the one it refers to simply waits in the group.
+ */
 export function createProjectBookingStateStep() {
-  return function projectBookingState({ orgId, event }: ProcessedEvent, state: BookingState): void {
-    const at = new Date(event.occurredAt).toISOString();
+  return function projectBookingState(
+    { orgId, receivedAt, event }: ProcessedEvent,
+    state: BookingSink,
+    content: string,
+  ): void {
+    const occurredAt = isoTime(event.occurredAt);
+    const received = isoTime(receivedAt);
+    const noFigures = {
+      weddingDate: null,
+      guestCount: null,
+      contractAmount: null,
+      contractCurrency: null,
+      feeAmount: null,
+      feeCurrency: null,
+    };
+    const change = (type: BookingChange["type"], bookingId: string, weddingId: string): BookingChange => ({
+      orgId,
+      bookingId,
+      weddingId,
+      eventId: event.id,
+      type,
+      occurredAt,
+      receivedAt: received,
+      ...noFigures,
+    });
     switch (event.type) {
-      case "booking.created":
-        state.putBooking(newBooking(orgId, event));
+      case "booking.created": {
+        const d = event.data;
+        state.addChange(
+          {
+            ...change(event.type, d.bookingId, d.weddingId),
+            weddingDate: d.weddingDate,
+            guestCount: d.guestCount,
+            contractAmount: d.contractValue.amount,
+            contractCurrency: d.contractValue.currency,
+          },
+          {
+            orgId,
+            bookingId: d.bookingId,
+            weddingId: d.weddingId,
+            supplierId: d.supplierId,
+            service: d.service,
+            region: d.region ?? null,
+            venueId: d.venueId ?? null,
+            eventId: event.id,
+            occurredAt,
+            content,
+          },
+        );
         return;
+      }
       case "booking.updated": {
-        const booking = state.booking(orgId, event.data.bookingId)!;
-        state.putBooking({
-          ...booking,
-          weddingDate: event.data.weddingDate ?? booking.weddingDate,
-          guestCount: event.data.guestCount ?? booking.guestCount,
-          contractAmount: event.data.contractValue?.amount ?? booking.contractAmount,
-          updatedAt: at,
+        const d = event.data;
+        state.addChange({
+          ...change(event.type, d.bookingId, d.weddingId),
+          weddingDate: d.weddingDate ?? null,
+          guestCount: d.guestCount ?? null,
+          contractAmount: d.contractValue?.amount ?? null,
+          contractCurrency: d.contractValue?.currency ?? null,
         });
         return;
       }
       case "booking.cancelled": {
-        const booking = state.booking(orgId, event.data.bookingId)!;
-        // The fee is in the booking's currency (checked by the booking rules); a cancellation naming none costs 0.
-        const cancellationFee = event.data.cancellationFee?.amount ?? 0;
-        state.putBooking({ ...booking, status: "cancelled", cancellationFee, updatedAt: at });
+        const d = event.data;
+        state.addChange({
+          ...change(event.type, d.bookingId, d.weddingId),
+          feeAmount: d.cancellationFee?.amount ?? null,
+          feeCurrency: d.cancellationFee?.currency ?? null,
+        });
         return;
       }
       case "payment.received": {
-        const booking = state.booking(orgId, event.data.bookingId)!;
-        state.putPayment({
+        const d = event.data;
+        state.addPayment({
           orgId,
-          paymentId: event.data.paymentId,
-          bookingId: event.data.bookingId,
-          amount: event.data.amount.amount,
-          currency: event.data.amount.currency,
-          occurredAt: at,
+          paymentId: d.paymentId,
+          bookingId: d.bookingId,
+          weddingId: d.weddingId,
+          amount: d.amount.amount,
+          currency: d.amount.currency,
+          occurredAt,
+          receivedAt: received,
           eventId: event.id,
+          content,
+          linked: false,
         });
-        state.putBooking({ ...booking, paidAmount: booking.paidAmount + event.data.amount.amount, updatedAt: at });
         return;
       }
       case "payment.refunded": {
-        const booking = state.booking(orgId, event.data.bookingId)!;
-        state.putRefund({
+        const d = event.data;
+        state.addRefund({
           orgId,
-          refundId: event.data.refundId,
-          paymentId: event.data.paymentId,
-          bookingId: event.data.bookingId,
-          amount: event.data.amount.amount,
-        });
-        state.putBooking({
-          ...booking,
-          refundedAmount: booking.refundedAmount + event.data.amount.amount,
-          updatedAt: at,
+          refundId: d.refundId,
+          paymentId: d.paymentId,
+          bookingId: d.bookingId,
+          weddingId: d.weddingId,
+          amount: d.amount.amount,
+          currency: d.amount.currency,
+          occurredAt,
+          receivedAt: received,
+          eventId: event.id,
+          content,
+          linked: false,
+          paymentKnown: false,
         });
         return;
       }

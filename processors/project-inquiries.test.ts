@@ -115,19 +115,20 @@ describe("inquiries projected from the log, with their conversion into bookings"
     ]);
   });
 
-  it("stores what the inquiry says; drops a replayed inquiry and dead-letters a reused inquiry id", async () => {
+  it("stores what the inquiry says; drops a replay or a re-send and dead-letters a reused inquiry id", async () => {
     const org = `org_${randomUUID()}`;
     const first = inquiry("inq-1");
     await world.runBatch(toRecords(org, [first, first]));
+    const resent = { ...first, id: randomUUID() };
     const reused = { ...inquiry("inq-1", "florist"), id: randomUUID() };
-    const { outcome } = await world.runBatch(toRecords(org, [first, reused], { firstOffset: 2 }));
-    expect(outcome.counts).toMatchObject({ ok: 0, dropped: 1, deadLettered: 1 });
+    const { outcome } = await world.runBatch(toRecords(org, [first, resent, reused], { firstOffset: 2 }));
+    expect(outcome.counts).toMatchObject({ ok: 0, dropped: 2, deadLettered: 1 });
     const rs = await world.ch.query({
       query: "SELECT arrayJoin(reasons) AS reason FROM rejected_events FINAL WHERE org_id = {org:String}",
       query_params: { org },
       format: "JSONEachRow",
     });
-    expect(await rs.json()).toEqual([{ reason: "duplicate_inquiry_id" }]);
+    expect(await rs.json()).toEqual([{ reason: "business_id_conflict" }]);
     const rows = await world.sql.query("SELECT * FROM inquiries WHERE org_id = $1", [org]);
     expect(rows).toEqual([
       {
@@ -143,6 +144,11 @@ describe("inquiries projected from the log, with their conversion into bookings"
         event_id: first.id,
         converted_booking_id: null,
         converted_at: null,
+        content: JSON.stringify({
+          type: first.type,
+          occurredAt: "2026-01-08T19:42:00.000Z",
+          data: Object.fromEntries(Object.entries(first.data).sort(([a], [b]) => (a < b ? -1 : 1))),
+        }),
       },
     ]);
   });

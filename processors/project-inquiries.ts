@@ -26,7 +26,7 @@ function earliest(bookings: Booking[]): Booking | undefined {
  * whichever order the two arrive in. An inquiry without a wedding cannot convert.
  */
 export function createProjectInquiriesStep() {
-  return function projectInquiries({ orgId, event }: ProcessedEvent, state: ProjectionState): void {
+  return function projectInquiries({ orgId, event }: ProcessedEvent, state: ProjectionState, content: string): void {
     switch (event.type) {
       case "inquiry.received": {
         const d = event.data;
@@ -44,6 +44,7 @@ export function createProjectInquiriesStep() {
           budgetCurrency: d.budget?.currency ?? null,
           receivedAt: isoTime(event.occurredAt),
           eventId: event.id,
+          content,
           convertedBookingId: booking?.bookingId ?? null,
           convertedAt: booking?.createdAt ?? null,
         });

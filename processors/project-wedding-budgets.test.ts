@@ -77,16 +77,20 @@ describe("wedding budgets projected from the log", () => {
     expect(winner).toEqual([{ allocated_at: new Date("2026-02-01T08:00:00Z"), allocated_offset: 2 }]);
   });
 
-  it("breaks a tie between allocations of one instant by log offset, within a batch and across batches", async () => {
-    for (const split of [3, 1]) {
-      const org = `org_${randomUUID()}`;
-      const earlier = allocation("2026-01-20T08:00:00Z", 150_000);
-      const same = allocation("2026-01-20T08:00:00Z", 160_000);
-      const older = allocation("2026-01-19T08:00:00Z", 170_000);
-      const log = [earlier, same, older];
-      await world.runBatch(toRecords(org, log.slice(0, split)));
-      if (split < log.length) await world.runBatch(toRecords(org, log.slice(split), { firstOffset: split }));
-      expect(await budgets(org)).toEqual([["florist", "GBP", 160_000, same.id, 0]]);
+  it("breaks a tie between allocations of one instant by event id, whatever order and batches they arrive in", async () => {
+    const tied = [allocation("2026-01-20T08:00:00Z", 150_000), allocation("2026-01-20T08:00:00Z", 160_000)];
+    const winner = tied[0]!.id > tied[1]!.id ? tied[0]! : tied[1]!;
+    const older = allocation("2026-01-19T08:00:00Z", 170_000);
+    for (const log of [
+      [...tied, older],
+      [older, tied[1]!, tied[0]!],
+    ]) {
+      for (const split of [3, 1]) {
+        const org = `org_${randomUUID()}`;
+        await world.runBatch(toRecords(org, log.slice(0, split)));
+        if (split < log.length) await world.runBatch(toRecords(org, log.slice(split), { firstOffset: split }));
+        expect(await budgets(org)).toEqual([["florist", "GBP", winner.data.amount.amount, winner.id, 0]]);
+      }
     }
   });
 
@@ -116,7 +120,7 @@ describe("wedding budgets projected from the log", () => {
     expect(await budgets(other)).toEqual([["florist", "EUR", 175_000, reallocated[1]!.id, 0]]);
   });
 
-  it("adds each expense once: a replayed range, a re-appended copy, a reused expense id change nothing", async () => {
+  it("adds each expense once: a replay, a re-appended copy, a re-send under a new id; other content conflicts", async () => {
     const org = `org_${randomUUID()}`;
     const log = [allocation("2026-01-20T08:00:00Z", 150_000), expense("exp-1", 42_000), expense("exp-2", 10_000)];
     const batch = toRecords(org, log);
@@ -126,11 +130,13 @@ describe("wedding budgets projected from the log", () => {
     const replay = await world.runBatch(batch, { group: "rebuild" });
     expect(replay.outcome.counts).toMatchObject({ ok: 0, dropped: 3, deadLettered: 0 });
 
-    // A copy appended again (same event id), twice in one batch, and another event reusing an expense id.
+    // A copy appended again (same event id), twice in one batch; the same expense re-sent under a new event id (a
+    // retry from another service); and another event reusing an expense id with other content.
+    const resent = { ...log[1]!, id: randomUUID() };
     const reused = { ...expense("exp-1", 1_000), id: randomUUID() };
-    const more = await world.runBatch(toRecords(org, [log[1], log[1], reused, log[2]], { firstOffset: 3 }));
-    expect(more.outcome.counts).toMatchObject({ ok: 0, dropped: 3, deadLettered: 1 });
-    expect(await rejectedReasons(org)).toEqual(["duplicate_expense_id"]);
+    const more = await world.runBatch(toRecords(org, [log[1], log[1], resent, reused, log[2]], { firstOffset: 3 }));
+    expect(more.outcome.counts).toMatchObject({ ok: 0, dropped: 4, deadLettered: 1 });
+    expect(await rejectedReasons(org)).toEqual(["business_id_conflict"]);
 
     expect(await budgets(org)).toEqual([["florist", "GBP", 150_000, log[0]!.id, 52_000]]);
     const expenses = await world.sql.query(

@@ -1,7 +1,6 @@
 import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
-import type { Booking } from "./booking-state.ts";
+import { type BookingGroup, foldBooking } from "./booking-state.ts";
 import { columns, isoDate, stateKey as key } from "./state-sql.ts";
-import type { ProcessedEvent } from "./step-result.ts";
 
 /** Column order of ClickHouse `revenue_daily` rows. */
 export const REVENUE_COLUMNS = [
@@ -15,6 +14,9 @@ export const REVENUE_COLUMNS = [
   "contract_value",
   "payments_received",
   "refunds",
+  "cancelled_bookings",
+  "released_contract_value",
+  "cancellation_fees",
   "version",
 ] as const;
 
@@ -34,32 +36,95 @@ interface Figures {
   contractValue: number;
   paymentsReceived: number;
   refunds: number;
+  cancelledBookings: number;
+  releasedContractValue: number;
+  cancellationFees: number;
 }
 
 /** One running total: the revenue of a key so far. */
 export type RevenueTotal = TotalKey & Figures;
 
-const NO_FIGURES: Figures = { bookings: 0, contractValue: 0, paymentsReceived: 0, refunds: 0 };
+const FIGURES = [
+  "bookings",
+  "contractValue",
+  "paymentsReceived",
+  "refunds",
+  "cancelledBookings",
+  "releasedContractValue",
+  "cancellationFees",
+] as const satisfies readonly (keyof Figures)[];
+
+const NO_FIGURES: Figures = {
+  bookings: 0,
+  contractValue: 0,
+  paymentsReceived: 0,
+  refunds: 0,
+  cancelledBookings: 0,
+  releasedContractValue: 0,
+  cancellationFees: 0,
+};
 
 const utcDay = (iso: string) => new Date(iso).toISOString().slice(0, 10);
 
-/** Where a booking's own figures count: the day it was created, its service, region and currency. */
-const bookingKey = (booking: Booking, partition: number): TotalKey => ({
-  orgId: booking.orgId,
-  day: utcDay(booking.createdAt),
-  service: booking.service,
-  region: booking.region ?? "",
-  currency: booking.currency,
-  partition,
-});
+/** What one booking id contributes to the revenue totals: figures by total key (without the partition). */
+export type Contributions = Map<string, { at: Omit<TotalKey, "partition">; figures: Figures }>;
 
 /**
- * The revenue rollup of one batch (part of its ProjectionState). Each accepted event adds what it changes to a running
- * total: a booking counts once on the day it was created, at its latest contract value (an update adds the difference
- * to that day); payments and refunds count on the day they happened under their booking's service and region. Once the
- * batch is processed and before its ClickHouse insert, the batch handler has `settle` read the touched totals from
- * Postgres and return them with the batch's figures added, as `revenue_daily` rows versioned by the batch's end offset
- * (the processing pipeline itself never reads them); `persist` writes the same totals in the batch's transaction. Totals are kept per log partition, so each has a single writer and increasing versions.
+ * Everything a booking id contributes to revenue, from its converged state (so the same whatever order its events
+ * came in):
+ * - a created booking counts once, at its current contract value, on the day it was created, under its service,
+ *   region and the contract's currency (cancelled or not: the gross booked value);
+ * - a cancelled one counts once more as cancelled, with the contract value it released, on the day of its counting
+ *   (earliest) cancellation, and its fee in the fee's currency;
+ * - every payment and refund counts on its own day in its own currency, under the booking's service and region once
+ *   the booking has arrived (linked), under none until then.
+ */
+export function revenueOf(group: BookingGroup): Contributions {
+  const out: Contributions = new Map();
+  const add = (at: Omit<TotalKey, "partition">, figures: Partial<Figures>) => {
+    const k = key(at.orgId, at.day, at.service, at.region, at.currency);
+    const entry = out.get(k) ?? { at, figures: { ...NO_FIGURES } };
+    for (const name of FIGURES) entry.figures[name] += figures[name] ?? 0;
+    out.set(k, entry);
+  };
+  const booking = foldBooking(group);
+  const service = booking?.service ?? "";
+  const region = booking?.region ?? "";
+  const { orgId } = group;
+  if (booking !== undefined) {
+    const created = { orgId, day: utcDay(booking.createdAt), service, region, currency: booking.currency };
+    add(created, { bookings: 1, contractValue: booking.contractAmount });
+    if (booking.cancelledAt !== null) {
+      const day = utcDay(booking.cancelledAt);
+      add({ ...created, day }, { cancelledBookings: 1, releasedContractValue: booking.contractAmount });
+      add(
+        { ...created, day, currency: booking.cancellationFeeCurrency! },
+        { cancellationFees: booking.cancellationFee! },
+      );
+    }
+  }
+  for (const p of group.payments.values()) {
+    const attrs = p.linked ? { service, region } : { service: "", region: "" };
+    add({ orgId, day: utcDay(p.occurredAt), ...attrs, currency: p.currency }, { paymentsReceived: p.amount });
+  }
+  for (const r of group.refunds.values()) {
+    // A refund stored before refunds kept their time never moves again: it is left out of before and after alike.
+    if (r.occurredAt === null) continue;
+    const attrs = r.linked ? { service, region } : { service: "", region: "" };
+    add({ orgId, day: utcDay(r.occurredAt), ...attrs, currency: r.currency }, { refunds: r.amount });
+  }
+  return out;
+}
+
+/**
+ * The revenue rollup of one batch (part of its ProjectionState). For each booking id the batch touches it adds the
+ * difference between what the booking contributed before the batch and what it contributes after (revenueOf), so a
+ * late booking moves its waiting payments from "no service" to its own, a late update changes the contract value where
+ * the booking counts, and an event that changes nothing adds nothing. Once the batch is processed and before its
+ * ClickHouse insert, the batch handler has `settle` read the touched totals from Postgres and return them with the
+ * batch's figures added, as `revenue_daily` rows versioned by the batch's end offset (the processing pipeline itself
+ * never reads them); `persist` writes the same totals in the batch's transaction. Totals are kept per log partition
+ * (a booking's events share its wedding's), so each has a single writer and increasing versions.
  */
 export class RevenueTotals {
   private readonly deltas = new Map<string, RevenueTotal>();
@@ -67,43 +132,31 @@ export class RevenueTotals {
   private readonly versions = new Map<number, number>();
   private settled: RevenueTotal[] | undefined;
 
-  /** Adds what an accepted event changes, given its booking (if any) before and after the event was projected. */
-  add(pe: ProcessedEvent, before: Booking | undefined, after: Booking | undefined): void {
-    this.versions.set(pe.partition, Math.max(this.versions.get(pe.partition) ?? 0, pe.offset + 1));
-    const { event } = pe;
-    switch (event.type) {
-      case "booking.created":
-        if (after) this.addTo(bookingKey(after, pe.partition), { bookings: 1, contractValue: after.contractAmount });
-        return;
-      case "booking.updated":
-        if (before && after && after.contractAmount !== before.contractAmount) {
-          this.addTo(bookingKey(before, pe.partition), { contractValue: after.contractAmount - before.contractAmount });
-        }
-        return;
-      case "payment.received":
-      case "payment.refunded": {
-        if (!after) return;
-        const at = {
-          ...bookingKey(after, pe.partition),
-          day: utcDay(event.occurredAt),
-          currency: event.data.amount.currency,
-        };
-        const amount = event.data.amount.amount;
-        this.addTo(at, event.type === "payment.received" ? { paymentsReceived: amount } : { refunds: amount });
-        return;
+  /** Notes that the batch covers a partition up to (not including) `end`. */
+  cover(partition: number, end: number): void {
+    this.versions.set(partition, Math.max(this.versions.get(partition) ?? 0, end));
+  }
+
+  /** Adds what changed between a booking's contributions before and after the batch, to its partition's totals. */
+  addChange(partition: number, before: Contributions, after: Contributions): void {
+    for (const k of new Set([...before.keys(), ...after.keys()])) {
+      const was = before.get(k);
+      const now = after.get(k);
+      const at = (now ?? was)!.at;
+      const delta: Partial<Figures> = {};
+      let changed = false;
+      for (const name of FIGURES) {
+        delta[name] = (now?.figures[name] ?? 0) - (was?.figures[name] ?? 0);
+        if (delta[name] !== 0) changed = true;
       }
-      default:
-        return;
+      if (changed) this.addTo({ ...at, partition }, delta);
     }
   }
 
   private addTo(at: TotalKey, figures: Partial<Figures>): void {
     const k = key(at.orgId, at.day, at.service, at.region, at.currency, String(at.partition));
     const total = this.deltas.get(k) ?? { ...at, ...NO_FIGURES };
-    total.bookings += figures.bookings ?? 0;
-    total.contractValue += figures.contractValue ?? 0;
-    total.paymentsReceived += figures.paymentsReceived ?? 0;
-    total.refunds += figures.refunds ?? 0;
+    for (const name of FIGURES) total[name] += figures[name] ?? 0;
     this.deltas.set(k, total);
   }
 
@@ -136,6 +189,9 @@ export class RevenueTotals {
           contractValue: Number(row.contract_value),
           paymentsReceived: Number(row.payments_received),
           refunds: Number(row.refunds),
+          cancelledBookings: Number(row.cancelled_bookings),
+          releasedContractValue: Number(row.released_contract_value),
+          cancellationFees: Number(row.cancellation_fees),
         });
       }
     }
@@ -153,13 +209,9 @@ export class RevenueTotals {
   private settleOver(stored: Map<string, Figures>): unknown[][] {
     this.settled = [...this.deltas].map(([k, delta]) => {
       const before = stored.get(k) ?? NO_FIGURES;
-      return {
-        ...delta,
-        bookings: before.bookings + delta.bookings,
-        contractValue: before.contractValue + delta.contractValue,
-        paymentsReceived: before.paymentsReceived + delta.paymentsReceived,
-        refunds: before.refunds + delta.refunds,
-      };
+      const total = { ...delta };
+      for (const name of FIGURES) total[name] = before[name] + delta[name];
+      return total;
     });
     return this.settled.map((t) => [
       t.orgId,
@@ -172,6 +224,9 @@ export class RevenueTotals {
       t.contractValue,
       t.paymentsReceived,
       t.refunds,
+      t.cancelledBookings,
+      t.releasedContractValue,
+      t.cancellationFees,
       this.versions.get(t.partition)!,
     ]);
   }
@@ -182,12 +237,14 @@ export class RevenueTotals {
     if (this.settled === undefined) throw new Error("revenue totals persisted before they were settled");
     await tx.query(
       `INSERT INTO revenue_daily (org_id, day, service, region, currency, log_partition, bookings, contract_value,
-         payments_received, refunds)
+         payments_received, refunds, cancelled_bookings, released_contract_value, cancellation_fees)
        SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
-         $8::bigint[], $9::bigint[], $10::bigint[])
+         $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
        ON CONFLICT (org_id, day, service, region, currency, log_partition) DO UPDATE SET
          bookings = excluded.bookings, contract_value = excluded.contract_value,
-         payments_received = excluded.payments_received, refunds = excluded.refunds`,
+         payments_received = excluded.payments_received, refunds = excluded.refunds,
+         cancelled_bookings = excluded.cancelled_bookings, released_contract_value = excluded.released_contract_value,
+         cancellation_fees = excluded.cancellation_fees`,
       columns(this.settled, [
         "orgId",
         "day",
@@ -199,6 +256,9 @@ export class RevenueTotals {
         "contractValue",
         "paymentsReceived",
         "refunds",
+        "cancelledBookings",
+        "releasedContractValue",
+        "cancellationFees",
       ]),
     );
   }

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { SqlClient } from "../platform/sql/sql-client.ts";
-import { ANOMALY_COLUMNS, EVENT_COLUMNS, REJECTED_COLUMNS } from "./clickhouse-rows.ts";
-import type { BatchOutcome } from "./pipeline.ts";
+import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
+import { ANOMALY_COLUMNS, EVENT_COLUMNS, REJECTED_COLUMNS, toClickHouseTime } from "./clickhouse-rows.ts";
+import type { AnomalyChange, BatchOutcome, LinkedRow } from "./pipeline.ts";
 import { REVENUE_COLUMNS } from "./revenue-totals.ts";
 
 /** A batch's outcome with its revenue totals settled: what the writes below take. */
@@ -52,8 +52,15 @@ export async function insertBatchRows(
     ["anomalies", ANOMALY_COLUMNS, outcome.anomalyRows],
     ["revenue_daily", REVENUE_COLUMNS, outcome.revenueRows],
   ];
-  await Promise.all(
-    inserts
+  const settings = (table: string) => ({
+    insert_deduplication_token: `${table}:${token}`,
+    // `events` is partitioned by month, and ClickHouse refuses by default an insert touching over 100 of them: a batch
+    // of a supplier's imported history would then fail on every retry, stalling its partition. A part per month is
+    // what such a batch costs; merges take care of it.
+    max_partitions_per_insert_block: "0",
+  });
+  await Promise.all([
+    ...inserts
       .filter(([, , rows]) => rows.length > 0)
       .map(([table, columns, rows]) =>
         ch.insert({
@@ -61,16 +68,43 @@ export async function insertBatchRows(
           values: rows,
           columns: columns as [string, ...string[]],
           format: "JSONCompactEachRow",
-          clickhouse_settings: {
-            insert_deduplication_token: `${table}:${token}`,
-            // `events` is partitioned by month, and ClickHouse refuses by default an insert touching over 100 of
-            // them: a batch of a supplier's imported history would then fail on every retry, stalling its partition.
-            // A part per month is what such a batch costs; merges take care of it.
-            max_partitions_per_insert_block: "0",
-          },
+          clickhouse_settings: settings(table),
         }),
       ),
-  );
+    ...(outcome.linkedRows.length === 0
+      ? []
+      : [ch.command({ ...linkRowsCommand(outcome.linkedRows), clickhouse_settings: settings("events-links") })]),
+  ]);
+}
+
+/**
+ * Writes again, with their booking's supplier, service, region and venue, the `events` rows of payments and refunds
+ * that arrived before their booking (in an earlier batch) and that this batch linked to it. The rows are copied from
+ * ClickHouse itself with those four columns replaced; `events` keeps, for one key, the row inserted last, so the linked
+ * copy is the one every query reads. Looking the rows up by organisation, type and occurrence lets the primary key
+ * find them.
+ */
+function linkRowsCommand(rows: LinkedRow[]): { query: string; query_params: Record<string, unknown> } {
+  const pick = (f: (row: LinkedRow) => string) => rows.map(f);
+  const swap = (column: string, values: string) =>
+    `transform(toString(id), {ids:Array(String)}, {${values}:Array(String)}, ${column}) AS ${column}`;
+  return {
+    query: `INSERT INTO events
+      SELECT * REPLACE (${swap("supplier_id", "suppliers")}, ${swap("service", "services")},
+        ${swap("region", "regions")}, ${swap("venue_id", "venues")})
+      FROM events FINAL
+      WHERE org_id IN {orgs:Array(String)} AND type IN ('payment.received', 'payment.refunded')
+        AND occurred_at IN {ats:Array(DateTime64(3, 'UTC'))} AND toString(id) IN {ids:Array(String)}`,
+    query_params: {
+      ids: pick((r) => r.eventId),
+      orgs: [...new Set(pick((r) => r.orgId))],
+      ats: pick((r) => toClickHouseTime(r.occurredAt)),
+      suppliers: pick((r) => r.booking.supplierId),
+      services: pick((r) => r.booking.service),
+      regions: pick((r) => r.booking.region ?? ""),
+      venues: pick((r) => r.booking.venueId ?? ""),
+    },
+  };
 }
 
 /**
@@ -114,29 +148,7 @@ export async function recordPendingRange(sql: SqlClient, range: BatchRange): Pro
 export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: SettledBatch): Promise<void> {
   await sql.transaction(async (tx) => {
     await outcome.state.persist(tx);
-    if (outcome.anomalies.length > 0) {
-      const column = <T>(pick: (a: BatchOutcome["anomalies"][number]) => T) => outcome.anomalies.map(pick);
-      await tx.query(
-        `INSERT INTO anomalies (id, org_id, kind, severity, score, event_id, booking_id, wedding_id, evidence, occurred_at, log_partition, log_offset)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::uuid[], $7::text[], $8::text[],
-           $9::jsonb[], $10::timestamptz[], $11::int[], $12::bigint[])
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          column((a) => a.anomaly.id),
-          column((a) => a.event.orgId),
-          column((a) => a.anomaly.kind),
-          column((a) => a.anomaly.severity),
-          column((a) => a.anomaly.score),
-          column((a) => a.event.event.id),
-          column((a) => a.anomaly.bookingId),
-          column((a) => a.anomaly.weddingId),
-          column((a) => JSON.stringify(a.anomaly.evidence)),
-          column((a) => a.event.event.occurredAt),
-          column((a) => a.event.partition),
-          column((a) => a.event.offset),
-        ],
-      );
-    }
+    await persistAnomalies(tx, outcome.anomalies);
     await tx.query(
       `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end, committed_at) VALUES ($1, $2, $3, $4, NULL, now())
        ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, pending_end = NULL,
@@ -144,6 +156,52 @@ export async function commitBatchState(sql: SqlClient, range: BatchRange, outcom
       [range.group, range.topic, range.partition, range.to],
     );
   });
+}
+
+/**
+ * Writes the batch's new anomaly judgements. An anomaly that holds is inserted open, or has its evidence brought up to
+ * date (and is reopened if its rule had resolved it; one a person acknowledged or dismissed keeps that status); one
+ * whose condition cleared is resolved by its rule, unless a person already dismissed or resolved it.
+ */
+async function persistAnomalies(tx: SqlQueryable, changes: AnomalyChange[]): Promise<void> {
+  const opened = changes.filter((c) => c.open);
+  const cleared = changes.filter((c) => !c.open).map((c) => c.anomaly.id);
+  if (opened.length > 0) {
+    const column = <T>(pick: (c: AnomalyChange) => T) => opened.map(pick);
+    await tx.query(
+      `INSERT INTO anomalies (id, org_id, kind, subject, severity, score, event_id, booking_id, wedding_id, evidence,
+         occurred_at, log_partition, log_offset, updated_at)
+       SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::uuid[],
+         $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[], $12::int[], $13::bigint[])
+       ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, score = excluded.score,
+         event_id = excluded.event_id, evidence = excluded.evidence, occurred_at = excluded.occurred_at,
+         log_partition = excluded.log_partition, log_offset = excluded.log_offset, updated_at = now(),
+         status = CASE WHEN anomalies.status = 'resolved' THEN 'open' ELSE anomalies.status END,
+         resolved_at = CASE WHEN anomalies.status = 'resolved' THEN NULL ELSE anomalies.resolved_at END`,
+      [
+        column((c) => c.anomaly.id),
+        column((c) => c.anomaly.orgId),
+        column((c) => c.anomaly.kind),
+        column((c) => c.anomaly.subject),
+        column((c) => c.anomaly.severity),
+        column((c) => c.anomaly.score),
+        column((c) => c.anomaly.eventId),
+        column((c) => c.anomaly.bookingId),
+        column((c) => c.anomaly.weddingId),
+        column((c) => JSON.stringify(c.anomaly.evidence)),
+        column((c) => c.anomaly.occurredAt),
+        column((c) => c.partition),
+        column((c) => c.offset),
+      ],
+    );
+  }
+  if (cleared.length > 0) {
+    await tx.query(
+      `UPDATE anomalies SET status = 'resolved', resolved_at = now(), updated_at = now()
+       WHERE id = ANY($1::text[]) AND status IN ('open', 'acknowledged')`,
+      [cleared],
+    );
+  }
 }
 
 /** The group's offsets in Postgres: where each partition resumes, and any range left pending. */

@@ -1,7 +1,7 @@
-import type { Booking } from "../../processors/booking-state.ts";
+import { type BookingGroup, foldBooking } from "../../processors/booking-state.ts";
 import { toEventRow } from "../../processors/clickhouse-rows.ts";
-import { newBooking } from "../../processors/project-booking-state.ts";
-import { RevenueTotals } from "../../processors/revenue-totals.ts";
+import { type BookingSink, createProjectBookingStateStep } from "../../processors/project-booking-state.ts";
+import { RevenueTotals, revenueOf } from "../../processors/revenue-totals.ts";
 import type { ProcessedEvent } from "../../processors/step-result.ts";
 import { generateWeddingData, type GenerateOptions } from "../../generator/generate-wedding-data.ts";
 import type { GeneratedItem } from "../../generator/generated-item.ts";
@@ -16,16 +16,41 @@ export interface GeneratedEventRows {
 }
 
 /**
- * The booking as a processor would hold it after the event, for what rows read from it: created by booking.created,
- * its contract value changed by booking.updated; nothing else a row reads changes later.
+ * Booking groups kept in memory in place of the processor's Postgres state, for events that arrive in occurrence order
+ * (as the generator emits them): every payment and refund finds its booking already there, so it is linked at once and
+ * never moves again. Its contribution to revenue is counted when it arrives and it is then let go, which keeps the
+ * groups small (a creation and a few changes per booking) however many events are generated.
  */
-function bookingAfter(pe: ProcessedEvent, before: Booking | undefined): Booking | undefined {
-  const { event } = pe;
-  if (event.type === "booking.created") return newBooking(pe.orgId, event);
-  if (event.type === "booking.updated" && before && event.data.contractValue) {
-    return { ...before, contractAmount: event.data.contractValue.amount };
+class InOrderBookings implements BookingSink {
+  private readonly groups = new Map<string, BookingGroup>();
+  current: BookingGroup | undefined;
+
+  group(orgId: string, bookingId: string): BookingGroup {
+    const k = `${orgId}/${bookingId}`;
+    let group = this.groups.get(k);
+    if (group === undefined) {
+      group = { orgId, bookingId, creation: undefined, changes: new Map(), payments: new Map(), refunds: new Map() };
+      this.groups.set(k, group);
+    }
+    return group;
   }
-  return before;
+
+  addChange: BookingSink["addChange"] = (change, creation) => {
+    if (creation !== undefined) this.current!.creation = creation;
+    this.current!.changes.set(change.eventId, change);
+  };
+
+  addPayment: BookingSink["addPayment"] = (payment) => {
+    this.current!.payments.set(payment.paymentId, { ...payment, linked: this.links(payment.weddingId) });
+  };
+
+  addRefund: BookingSink["addRefund"] = (refund) => {
+    this.current!.refunds.set(refund.refundId, { ...refund, linked: this.links(refund.weddingId), paymentKnown: true });
+  };
+
+  private links(weddingId: string): boolean {
+    return this.current!.creation?.weddingId === weddingId;
+  }
 }
 
 /** How generated rows name their organisations: by the org key unless an id is given for it. */
@@ -55,7 +80,8 @@ export function* eventRowChunks(
   summary: Omit<GeneratedEventRows, "rows"> = { revenueRows: [], rowsByOrg: new Map() },
 ): Generator<unknown[][]> {
   const scale = scaleForEventCount(options, events);
-  const bookings = new Map<string, Booking>();
+  const bookings = new InOrderBookings();
+  const project = createProjectBookingStateStep();
   const revenue = new RevenueTotals();
   let chunk: unknown[][] = [];
   let offset = 0;
@@ -65,12 +91,21 @@ export function* eventRowChunks(
     const orgId = orgIdOf(orgKey);
     const pe: ProcessedEvent = { orgId, receivedAt: event.occurredAt, event, partition: 0, offset: offset++ };
     const bookingId = (event.data as { bookingId?: unknown }).bookingId;
-    const key = typeof bookingId === "string" ? `${orgId}/${bookingId}` : undefined;
-    const before = key === undefined ? undefined : bookings.get(key);
-    const after = bookingAfter(pe, before);
-    if (key !== undefined && after !== undefined) bookings.set(key, after);
-    revenue.add(pe, before, after);
-    chunk.push(toEventRow(pe, after));
+    revenue.cover(0, offset);
+    if (typeof bookingId === "string") {
+      const group = bookings.group(orgId, bookingId);
+      bookings.current = group;
+      const before = revenueOf(group);
+      project(pe, bookings, "");
+      revenue.addChange(0, before, revenueOf(group));
+      const booking = foldBooking(group);
+      const unlinked =
+        (event.type === "payment.received" && !group.payments.get(event.data.paymentId)?.linked) ||
+        (event.type === "payment.refunded" && !group.refunds.get(event.data.refundId)?.linked);
+      chunk.push(toEventRow(pe, unlinked ? undefined : booking));
+      group.payments.clear();
+      group.refunds.clear();
+    } else chunk.push(toEventRow(pe, undefined));
     summary.rowsByOrg.set(orgId, (summary.rowsByOrg.get(orgId) ?? 0) + 1);
     if (chunk.length === chunkRows) {
       yield chunk;

@@ -105,15 +105,24 @@ export function toRecords(orgId: string, events: unknown[], placement: RecordPla
   }));
 }
 
-/** Every projected table, its key, and the columns that record when a row was written rather than what it says. */
+/**
+ * Every projected table, its key, and the columns that record when (or in which batch) a row was written rather than
+ * what it says: an anomaly records the position of the last event of the batch that judged it, and its id is derived
+ * from its organisation (which tests vary), kind and subject.
+ */
 const PROJECTED_TABLES: [table: string, key: string, volatile: string[]][] = [
   ["bookings", "org_id, booking_id", []],
+  ["booking_changes", "org_id, booking_id, event_id", []],
   ["payments", "org_id, payment_id", []],
   ["refunds", "org_id, refund_id", []],
   ["budgets", "org_id, wedding_id, category, currency", []],
   ["expenses", "org_id, expense_id", []],
   ["inquiries", "org_id, inquiry_id", []],
-  ["anomalies", "id", ["detected_at"]],
+  [
+    "anomalies",
+    "kind, subject, event_id",
+    ["id", "detected_at", "updated_at", "resolved_at", "log_partition", "log_offset"],
+  ],
   ["revenue_daily", "org_id, day, service, region, currency, log_partition", []],
   ["consumer_offsets", "group_id, topic, partition", ["updated_at", "committed_at"]],
 ];

@@ -1,0 +1,69 @@
+import type { WedSyncEvent } from "../schemas/index.ts";
+import { ok, type StepResult } from "./step-result.ts";
+
+/** A JSON value with its object keys sorted, so two equal values have one text. */
+function sorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sorted);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * The content of an event that names a business id: its type, the instant it occurred and its data, as one canonical
+ * text. Two events with the same content are the same fact sent twice (a retry from another service, an offline
+ * buffer flushed again), whatever their event ids; the id, source and wording of the instant play no part.
+ */
+export function contentOf(event: WedSyncEvent): string {
+  return JSON.stringify({
+    type: event.type,
+    occurredAt: new Date(event.occurredAt).toISOString(),
+    data: sorted(event.data),
+  });
+}
+
+/** The top-level paths (occurredAt, data.amount, …) where two contents differ. */
+function differences(a: string, b: string): string[] {
+  const left = JSON.parse(a) as { occurredAt: string; data: Record<string, unknown> };
+  const right = JSON.parse(b) as { occurredAt: string; data: Record<string, unknown> };
+  const paths: string[] = [];
+  if (left.occurredAt !== right.occurredAt) paths.push("occurredAt");
+  for (const name of [...new Set([...Object.keys(left.data), ...Object.keys(right.data)])].sort()) {
+    if (JSON.stringify(left.data[name]) !== JSON.stringify(right.data[name])) paths.push(`data.${name}`);
+  }
+  return paths;
+}
+
+/** The first version of a business id, as stored. */
+export interface FirstVersion {
+  eventId: string;
+  /** Its canonical content; null for rows stored before contents were kept (they match by event id only). */
+  content: string | null;
+}
+
+/**
+ * Rule 4 of the processing design: a business id (bookingId, paymentId, refundId, expenseId, inquiryId) names one fact.
+ * The same event again, or the same content under a new event id, is dropped (it counts once); other content under
+ * the same business id contradicts the first version, which stands, and is dead-lettered naming both.
+ */
+export function checkBusinessId(
+  what: string,
+  first: FirstVersion | undefined,
+  event: WedSyncEvent,
+  content: string,
+): StepResult {
+  if (first === undefined) return ok;
+  if (first.eventId === event.id) return { kind: "drop", reason: "already_applied" };
+  if (first.content === content) return { kind: "drop", reason: "same_content_resent" };
+  const differing = first.content === null ? "" : ` (differs in ${differences(first.content, content).join(", ")})`;
+  return {
+    kind: "deadLetter",
+    reasons: ["business_id_conflict"],
+    message: `${what} was first sent by event ${first.eventId}; event ${event.id} sends other content under the same id${differing}`,
+  };
+}
