@@ -109,6 +109,57 @@ describe("the processing pipeline on PGlite and chDB", () => {
     ]);
   });
 
+  it("counts a payment before its booking at once and links it when the booking arrives in a later batch", async () => {
+    const org = `org_${randomUUID()}`;
+    const booking = example("booking.created");
+    const payment = example("payment.received");
+    const refund = example("payment.refunded");
+    const raise = withId(example("booking.updated"));
+    raise.occurredAt = "2026-02-01T10:00:00Z";
+    raise.data = {
+      bookingId: booking.data.bookingId,
+      weddingId: booking.data.weddingId,
+      contractValue: { amount: 300_000, currency: "GBP" },
+    };
+    const earlierRaise = withId(raise);
+    earlierRaise.occurredAt = "2026-01-20T10:00:00Z";
+    earlierRaise.data = { ...raise.data, contractValue: { amount: 250_000, currency: "GBP" } };
+    const revenue = async () =>
+      (
+        await world.ch.query({
+          query: `SELECT service, sum(bookings) AS bookings, sum(contract_value) AS contract,
+                    sum(payments_received) AS paid, sum(refunds) AS refunded
+                  FROM revenue_daily FINAL WHERE org_id = {org:String} GROUP BY service
+                  HAVING bookings != 0 OR contract != 0 OR paid != 0 OR refunded != 0 ORDER BY service`,
+          query_params: { org },
+          format: "JSONEachRow",
+        })
+      ).json();
+
+    await runBatch("g5", records(org, [payment, raise], 0, 0));
+    await runBatch("g5", records(org, [refund], 0, 2));
+    expect(await revenue()).toEqual([{ service: "", bookings: 0, contract: 0, paid: 55_000, refunded: 5_000 }]);
+    expect(await count("events", org, "AND service = 'photography'")).toBe(0);
+
+    await runBatch("g5", records(org, [booking, earlierRaise], 0, 3));
+    expect(await revenue()).toEqual([
+      { service: "photography", bookings: 1, contract: 300_000, paid: 55_000, refunded: 5_000 },
+    ]);
+    expect(
+      await count("events", org, "AND type IN ('payment.received', 'payment.refunded') AND service = 'photography'"),
+    ).toBe(2);
+    const [row] = await world.sql.query(
+      "SELECT contract_amount, paid_amount, refunded_amount FROM bookings WHERE org_id = $1",
+      [org],
+    );
+    expect(row).toEqual({ contract_amount: 300_000, paid_amount: 55_000, refunded_amount: 5_000 });
+    const links = await world.sql.query(
+      "SELECT linked FROM payments WHERE org_id = $1 UNION ALL SELECT linked FROM refunds WHERE org_id = $1",
+      [org],
+    );
+    expect(links).toEqual([{ linked: true }, { linked: true }]);
+  });
+
   it("absorbs a replayed range: same tokens, same state, nothing counted twice", async () => {
     const org = `org_${randomUUID()}`;
     const batch = records(org, [example("booking.created"), example("payment.received")], 1, 100);
