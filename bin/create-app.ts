@@ -21,6 +21,7 @@ import { createTierRateLimiter } from "../platform/rate-limit/tier-rate-limiter.
 import { createAdminRoutes } from "../platform/tenants/admin-routes.ts";
 import { createAuthenticator } from "../platform/tenants/authenticate.ts";
 import { EventTally } from "../processors/event-tally.ts";
+import { createOrphanSweep } from "../processors/sweep-orphans.ts";
 import { createPipeline } from "../processors/pipeline.ts";
 import {
   createProcessingHealthReader,
@@ -206,6 +207,10 @@ export async function createApp(
     processRecords: createPipeline({ sql, options: { duplicatePaymentWindowMs: 24 * 3_600_000 } }),
   };
   const processor: Processor | undefined = roles.includes("process") ? createProcessor(processorDeps) : undefined;
+  // References still waiting for their referent after the grace period are flagged; checked a few times per period.
+  const orphans = roles.includes("process")
+    ? createOrphanSweep({ sql, graceMs: config.orphanGraceMs, logger })
+    : undefined;
 
   return {
     config,
@@ -220,6 +225,7 @@ export async function createApp(
     rebuild: (onProgress) => rebuildFromLog(processorDeps, onProgress),
     async start() {
       await processor?.start();
+      orphans?.start(Math.min(60_000, Math.max(1_000, config.orphanGraceMs / 4)));
       if (roles.includes("scheduler")) {
         const armed = await scheduler.armAll();
         logger.info({ event: "scheduler.armed", schedules: armed }, "report schedules armed");
@@ -230,6 +236,7 @@ export async function createApp(
       await live?.close();
       scheduler.stop();
       await processor?.stop();
+      await orphans?.stop();
       await reports.close();
       await log.close();
       await dedup.close();

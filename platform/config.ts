@@ -68,6 +68,11 @@ const ConfigSchema = z.object({
    * processor stalled, seconds. Default 60.
    */
   PROCESSOR_STALL_SECONDS: integer("PROCESSOR_STALL_SECONDS", 1, 86_400).default(60),
+  /**
+   * How long a payment, refund, update or cancellation may wait for the booking or payment it names before it is
+   * flagged as an orphan, seconds. Default 86400 (a day).
+   */
+  ORPHAN_GRACE_SECONDS: integer("ORPHAN_GRACE_SECONDS", 1, 31_536_000).default(86_400),
   /** Concurrent report jobs. Default 2. */
   REPORT_CONCURRENCY: integer("REPORT_CONCURRENCY", 1, 64).default(2),
   /** How often the live feed polls the processing watermark, ms. Default 1000. */
@@ -115,6 +120,8 @@ export interface Config {
   processBatchSize: number;
   /** Waiting without a commit longer than this is a stalled processor, ms. */
   processorStallMs: number;
+  /** How long a reference may wait for its referent before it is flagged as an orphan, ms. */
+  orphanGraceMs: number;
   reportConcurrency: number;
   livePollMs: number;
   liveHeartbeatMs: number;
@@ -171,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dedupWindowMs: c.DEDUP_WINDOW_HOURS * 3_600_000,
     processBatchSize: c.PROCESS_BATCH_SIZE,
     processorStallMs: c.PROCESSOR_STALL_SECONDS * 1000,
+    orphanGraceMs: c.ORPHAN_GRACE_SECONDS * 1000,
     reportConcurrency: c.REPORT_CONCURRENCY,
     livePollMs: c.LIVE_POLL_MS,
     liveHeartbeatMs: c.LIVE_HEARTBEAT_MS,

@@ -72,6 +72,8 @@ export interface BookingChange {
   contractCurrency: string | null;
   feeAmount: number | null;
   feeCurrency: string | null;
+  /** The booking has arrived, in the same wedding (always true of a creation). */
+  linked: boolean;
 }
 
 /** One payment received, whether or not its booking has arrived. */
@@ -212,6 +214,8 @@ export class BookingState {
   private readonly folded = new Map<string, Booking | undefined>();
   private readonly touched = new Set<string>();
   private readonly newChanges: BookingChange[] = [];
+  /** Changes of earlier batches whose booking arrived in this one. */
+  private readonly linkedChanges: BookingChange[] = [];
   private readonly newPayments = new Set<string>();
   private readonly newRefunds = new Set<string>();
 
@@ -320,6 +324,7 @@ export class BookingState {
       weddingId: group.creation.weddingId,
       feeAmount: null,
       feeCurrency: null,
+      linked: true,
     };
     group.changes.set(group.creation.eventId, {
       ...base,
@@ -433,31 +438,54 @@ export class BookingState {
   }
 
   /**
-   * Recomputes what is derived from each touched group's members: which payments and refunds are linked to their
-   * booking, and which refunds' payments have arrived. Returns the payments and refunds that became linked in this
-   * batch but arrived in an earlier one: their ClickHouse rows must be written again with the booking's attributes.
+   * Recomputes what is derived from each touched group's members: which payments, refunds and changes are linked to
+   * their booking, and which refunds' payments have arrived. Returns what arrived in an earlier batch and found its
+   * referent in this one: payments and refunds now linked (their ClickHouse rows must be written again with the
+   * booking's attributes), and the waiting references whose orphan anomaly, if the grace period had raised one, is
+   * resolved.
    */
-  relink(): (Payment | Refund)[] {
+  relink(): {
+    relinked: (Payment | Refund)[];
+    found: { kind: "orphan_payment" | "orphan_refund" | "orphan_update"; orgId: string; subject: string }[];
+  } {
     const relinked: (Payment | Refund)[] = [];
+    const found: ReturnType<BookingState["relink"]>["found"] = [];
+    const fresh = new Set(this.newChanges.map((c) => key(c.orgId, c.bookingId, c.eventId)));
     for (const group of this.touchedGroups()) {
+      for (const change of group.changes.values()) {
+        const linked = linksTo(group, change.weddingId);
+        if (linked === change.linked) continue;
+        change.linked = linked;
+        const k = key(change.orgId, change.bookingId, change.eventId);
+        if (fresh.has(k)) continue;
+        this.linkedChanges.push(change);
+        if (linked) found.push({ kind: "orphan_update", orgId: change.orgId, subject: change.eventId });
+      }
       for (const payment of group.payments.values()) {
         const linked = linksTo(group, payment.weddingId);
         if (linked === payment.linked) continue;
         payment.linked = linked;
-        if (!this.newPayments.has(key(payment.orgId, payment.paymentId))) relinked.push(payment);
+        if (!this.newPayments.has(key(payment.orgId, payment.paymentId))) {
+          relinked.push(payment);
+          if (linked) found.push({ kind: "orphan_payment", orgId: payment.orgId, subject: payment.paymentId });
+        }
         this.newPayments.add(key(payment.orgId, payment.paymentId));
       }
       for (const refund of group.refunds.values()) {
         const linked = linksTo(group, refund.weddingId);
         const paymentKnown = group.payments.has(refund.paymentId);
         if (linked === refund.linked && paymentKnown === refund.paymentKnown) continue;
-        if (linked !== refund.linked && !this.newRefunds.has(key(refund.orgId, refund.refundId))) relinked.push(refund);
+        const earlier = !this.newRefunds.has(key(refund.orgId, refund.refundId));
+        if (earlier && linked !== refund.linked) relinked.push(refund);
+        if (earlier && paymentKnown && !refund.paymentKnown) {
+          found.push({ kind: "orphan_refund", orgId: refund.orgId, subject: refund.refundId });
+        }
         refund.linked = linked;
         refund.paymentKnown = paymentKnown;
         this.newRefunds.add(key(refund.orgId, refund.refundId));
       }
     }
-    return relinked;
+    return { relinked, found };
   }
 
   private touch(orgId: string, bookingId: string): BookingGroup {
@@ -511,14 +539,16 @@ export class BookingState {
         ]),
       );
     }
-    if (this.newChanges.length > 0) {
+    const changes = [...this.newChanges, ...this.linkedChanges];
+    if (changes.length > 0) {
       await tx.query(
         `INSERT INTO booking_changes (org_id, booking_id, event_id, wedding_id, type, occurred_at, received_at,
-           wedding_date, guest_count, contract_amount, contract_currency, fee_amount, fee_currency)
+           wedding_date, guest_count, contract_amount, contract_currency, fee_amount, fee_currency, linked)
          SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[],
-           $7::timestamptz[], $8::date[], $9::int[], $10::bigint[], $11::text[], $12::bigint[], $13::text[])
-         ON CONFLICT DO NOTHING`,
-        columns(this.newChanges, [
+           $7::timestamptz[], $8::date[], $9::int[], $10::bigint[], $11::text[], $12::bigint[], $13::text[],
+           $14::boolean[])
+         ON CONFLICT (org_id, booking_id, event_id) DO UPDATE SET linked = excluded.linked`,
+        columns(changes, [
           "orgId",
           "bookingId",
           "eventId",
@@ -532,6 +562,7 @@ export class BookingState {
           "contractCurrency",
           "feeAmount",
           "feeCurrency",
+          "linked",
         ]),
       );
     }
@@ -632,6 +663,7 @@ function changeFromRow(row: Record<string, unknown>): BookingChange {
     contractCurrency: textOrNull(row.contract_currency),
     feeAmount: numberOrNull(row.fee_amount),
     feeCurrency: textOrNull(row.fee_currency),
+    linked: Boolean(row.linked),
   };
 }
 

@@ -8,7 +8,7 @@ import { createCheckBudgetRulesStep } from "./check-budget-rules.ts";
 import { createCheckInquiryRulesStep } from "./check-inquiry-rules.ts";
 import { toAnomalyRow, toEventRow, toRejectedRow } from "./clickhouse-rows.ts";
 import { EventTally } from "./event-tally.ts";
-import { judgeBooking } from "./judge-booking.ts";
+import { anomalyId, judgeBooking } from "./judge-booking.ts";
 import { createProjectBookingStateStep } from "./project-booking-state.ts";
 import { createProjectInquiriesStep } from "./project-inquiries.ts";
 import { createProjectWeddingBudgetsStep } from "./project-wedding-budgets.ts";
@@ -41,6 +41,8 @@ export interface BatchOutcome {
   /** Rows of earlier payments and refunds whose booking arrived in this batch, to be written again with its attributes. */
   linkedRows: LinkedRow[];
   anomalies: AnomalyChange[];
+  /** Orphan anomalies (raised by the orphan sweep) whose referent arrived in this batch: resolved by their rule. */
+  foundOrphans: string[];
   anomalyRows: unknown[][];
   /** The batch's changed Postgres state, written in the batch's transaction; its revenue rollup holds the batch's figures. */
   state: ProjectionState;
@@ -209,7 +211,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
       accepted.push(pe);
     }
 
-    const relinked = state.bookings.relink();
+    const { relinked, found } = state.bookings.relink();
     const anomalies: AnomalyChange[] = [];
     for (const { group, revenue, anomalies: was, partition, offset } of before.values()) {
       state.revenue.addChange(partition, revenue, revenueOf(group));
@@ -249,6 +251,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
       rejectedRows,
       linkedRows,
       anomalies,
+      foundOrphans: found.map((f) => anomalyId(f.orgId, f.kind, f.subject)),
       anomalyRows: anomalies.map(toAnomalyRow),
       tally,
       counts,

@@ -25,6 +25,7 @@ export function createProjectBookingStateStep() {
       contractCurrency: null,
       feeAmount: null,
       feeCurrency: null,
+      linked: false,
     };
     const change = (type: BookingChange["type"], bookingId: string, weddingId: string): BookingChange => ({
       orgId,
@@ -46,6 +47,7 @@ export function createProjectBookingStateStep() {
             guestCount: d.guestCount,
             contractAmount: d.contractValue.amount,
             contractCurrency: d.contractValue.currency,
+            linked: true,
           },
           {
             orgId,

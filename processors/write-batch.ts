@@ -148,7 +148,7 @@ export async function recordPendingRange(sql: SqlClient, range: BatchRange): Pro
 export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: SettledBatch): Promise<void> {
   await sql.transaction(async (tx) => {
     await outcome.state.persist(tx);
-    await persistAnomalies(tx, outcome.anomalies);
+    await persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans);
     await tx.query(
       `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end, committed_at) VALUES ($1, $2, $3, $4, NULL, now())
        ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, pending_end = NULL,
@@ -161,11 +161,13 @@ export async function commitBatchState(sql: SqlClient, range: BatchRange, outcom
 /**
  * Writes the batch's new anomaly judgements. An anomaly that holds is inserted open, or has its evidence brought up to
  * date (and is reopened if its rule had resolved it; one a person acknowledged or dismissed keeps that status); one
- * whose condition cleared is resolved by its rule, unless a person already dismissed or resolved it.
+ * whose condition cleared is resolved by its rule, unless a person already dismissed or resolved it; so is an orphan
+ * whose referent arrived. This runs after the batch's payments, refunds and changes were written (their new `linked`
+ * flags hold the row locks the orphan sweep takes), so a sweep and a batch never disagree about an orphan.
  */
-async function persistAnomalies(tx: SqlQueryable, changes: AnomalyChange[]): Promise<void> {
+async function persistAnomalies(tx: SqlQueryable, changes: AnomalyChange[], foundOrphans: string[]): Promise<void> {
   const opened = changes.filter((c) => c.open);
-  const cleared = changes.filter((c) => !c.open).map((c) => c.anomaly.id);
+  const cleared = [...changes.filter((c) => !c.open).map((c) => c.anomaly.id), ...foundOrphans];
   if (opened.length > 0) {
     const column = <T>(pick: (c: AnomalyChange) => T) => opened.map(pick);
     await tx.query(

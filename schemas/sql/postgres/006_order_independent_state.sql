@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS booking_changes (
   contract_currency  text,
   fee_amount         bigint,
   fee_currency       text,
+  -- The booking has arrived, in the same wedding: the change is folded into it.
+  linked             boolean NOT NULL DEFAULT false,
   PRIMARY KEY (org_id, booking_id, event_id)
 );
 
@@ -57,6 +59,7 @@ CREATE INDEX IF NOT EXISTS refunds_by_booking ON refunds (org_id, booking_id);
 -- Waiting references the orphan sweep looks at: those still unlinked after the grace period become anomalies.
 CREATE INDEX IF NOT EXISTS payments_unlinked ON payments (received_at) WHERE NOT linked;
 CREATE INDEX IF NOT EXISTS refunds_unlinked ON refunds (received_at) WHERE NOT payment_known;
+CREATE INDEX IF NOT EXISTS booking_changes_unlinked ON booking_changes (received_at) WHERE NOT linked;
 
 -- The budget's tie-break between allocations that occurred at the same instant is the event id, not the log offset.
 ALTER TABLE budgets ALTER COLUMN allocated_offset DROP NOT NULL;
