@@ -6,6 +6,7 @@ export const DERIVED_CLICKHOUSE_TABLES = ["events", "rejected_events", "anomalie
 /** Postgres tables derived from the log; a rebuild empties and refills them. */
 export const DERIVED_POSTGRES_TABLES = [
   "bookings",
+  "booking_changes",
   "payments",
   "refunds",
   "budgets",
