@@ -84,7 +84,7 @@ export async function insertBatchRows(
  * copy is the one every query reads. Looking the rows up by organisation, type and occurrence lets the primary key
  * find them.
  */
-function linkRowsCommand(rows: LinkedRow[]): { query: string; query_params: Record<string, unknown> } {
+export function linkRowsCommand(rows: LinkedRow[]): { query: string; query_params: Record<string, unknown> } {
   const pick = (f: (row: LinkedRow) => string) => rows.map(f);
   const swap = (column: string, values: string) =>
     `transform(toString(id), {ids:Array(String)}, {${values}:Array(String)}, ${column}) AS ${column}`;
