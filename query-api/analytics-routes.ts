@@ -1,3 +1,4 @@
+import { ANOMALY_KINDS } from "../processors/step-result.ts";
 import { createRoute } from "@hono/zod-openapi";
 import { stringify } from "csv-stringify/sync";
 import { z } from "zod";
@@ -22,7 +23,7 @@ const RevenueParams = z
 
 const AnomalyParams = z.strictObject({
   ...FormatQuery.shape,
-  kind: z.enum(["overpayment", "duplicate_payment"]).optional().meta({ description: "Only anomalies of this kind." }),
+  kind: z.enum(ANOMALY_KINDS).optional().meta({ description: "Only anomalies of this kind." }),
   status: z
     .enum(["open", "acknowledged", "resolved"])
     .optional()
