@@ -41,12 +41,38 @@ const AnomalyParams = z.strictObject({
 
 const RevenueRowSchema = z.object({
   bucket: z.string().meta({ description: "First day of the bucket, YYYY-MM-DD." }),
-  group: z.string().nullable().meta({ description: "The service or region; null when not grouped or not given." }),
+  group: z.string().nullable().meta({
+    description:
+      "The service or region; null when not grouped, not given, or for payments and refunds whose booking does not exist.",
+  }),
   currency: z.string().meta({ description: "ISO 4217; amounts are integer minor units of it." }),
-  bookings: z.number().int(),
-  contractValue: z.number().int(),
-  paymentsReceived: z.number().int(),
-  refunds: z.number().int(),
+  bookings: z.number().int().meta({
+    description:
+      "Bookings created in the bucket (by the day of their booking.created), cancelled ones included, under their contract currency.",
+  }),
+  contractValue: z.number().int().meta({
+    description:
+      "Current contract value of those bookings: the latest by occurrence among the create and the updates that set one (gross booked value; cancelled bookings included).",
+  }),
+  paymentsReceived: z.number().int().meta({
+    description: "Every payment received in the bucket, in its own currency, whether or not its booking exists.",
+  }),
+  refunds: z.number().int().meta({
+    description:
+      "Every refund paid in the bucket, in its own currency, whether or not its payment or booking is known.",
+  }),
+  cancelledBookings: z.number().int().meta({
+    description:
+      "Bookings cancelled in the bucket: each counts once, on the day of its earliest cancellation by occurrence, under its service, region and contract currency.",
+  }),
+  releasedContractValue: z.number().int().meta({
+    description:
+      "Current contract value of those cancelled bookings, in their contract currency (they also stay in bookings and contractValue on the day they were created).",
+  }),
+  cancellationFees: z.number().int().meta({
+    description:
+      "Fees of those cancellations, on the same day, in the fee's currency; a cancellation without a fee adds 0.",
+  }),
 });
 
 const revenueRoute = createRoute({
@@ -56,7 +82,7 @@ const revenueRoute = createRoute({
   operationId: "getRevenue",
   summary: "Revenue over time",
   description:
-    "Bookings (on the day they were created, at their latest contract value), payments received and refunds per time bucket, group and currency. JSON by default; CSV or NDJSON via Accept or ?format=. Cached under the data watermark; carries a weak ETag, so `If-None-Match` gets a 304 while nothing new was processed.",
+    "Bookings (on the day they were created, at their current contract value), cancellations (on the day of each booking's earliest cancellation: how many, the contract value they released, their fees), payments received and refunds per time bucket, group and currency. Every figure depends on the set of events, not the order they arrived in. A row is there when any of its figures is not 0. JSON by default; CSV or NDJSON via Accept or ?format=. Cached under the data watermark; carries a weak ETag, so `If-None-Match` gets a 304 while nothing new was processed.",
   request: { query: RevenueParams },
   responses: {
     200: {
@@ -78,6 +104,9 @@ const revenueRoute = createRoute({
                 contractValue: 3_240_000,
                 paymentsReceived: 1_105_000,
                 refunds: 0,
+                cancelledBookings: 1,
+                releasedContractValue: 260_000,
+                cancellationFees: 26_000,
               },
               {
                 bucket: "2026-06-01",
@@ -87,6 +116,9 @@ const revenueRoute = createRoute({
                 contractValue: 4_500_000,
                 paymentsReceived: 900_000,
                 refunds: 50_000,
+                cancelledBookings: 0,
+                releasedContractValue: 0,
+                cancellationFees: 0,
               },
             ],
             meta: {
@@ -101,12 +133,12 @@ const revenueRoute = createRoute({
         "text/csv": {
           schema: z.string(),
           example:
-            'bucket,group,currency,bookings,contractValue,paymentsReceived,refunds\n"2026-06-01","photography","GBP",12,3240000,1105000,0\n',
+            'bucket,group,currency,bookings,contractValue,paymentsReceived,refunds,cancelledBookings,releasedContractValue,cancellationFees\n"2026-06-01","photography","GBP",12,3240000,1105000,0,1,260000,26000\n',
         },
         "application/x-ndjson": {
           schema: z.string(),
           example:
-            '{"bucket":"2026-06-01","group":"photography","currency":"GBP","bookings":12,"contractValue":3240000,"paymentsReceived":1105000,"refunds":0}\n',
+            '{"bucket":"2026-06-01","group":"photography","currency":"GBP","bookings":12,"contractValue":3240000,"paymentsReceived":1105000,"refunds":0,"cancelledBookings":1,"releasedContractValue":260000,"cancellationFees":26000}\n',
         },
       },
     },

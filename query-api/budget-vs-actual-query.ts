@@ -1,3 +1,4 @@
+import { BY_OCCURRENCE } from "./aggregation/booking-facts.ts";
 import type { BoundQuery } from "./aggregation/build-aggregate-query.ts";
 
 /** A budget-against-spend question for one organisation. */
@@ -16,7 +17,10 @@ export interface BudgetVsActualRow {
   weddingId: string;
   category: string;
   currency: string;
-  /** The latest allocation (by occurredAt, then log offset), or null when the category's allocation is in another currency or there is none. */
+  /**
+   * The latest allocation by occurrence (occurredAt, then event id), or null when the category's allocation is in
+   * another currency or there is none.
+   */
   allocated: number | null;
   /** Sum of the category's expenses in this currency. */
   spent: number;
@@ -31,9 +35,8 @@ export interface BudgetVsActualRow {
 /**
  * The organisation's budget-against-spend rows from the `events` table, ordered by wedding, category and currency, as
  * a ClickHouse SELECT of BudgetVsActualRow columns (unpaged: the runner pages it). FINAL keeps one row per event
- * whatever replays wrote. The same state as the Postgres `budgets` projection: the winning allocation (latest by
- * occurredAt, then log offset: a wedding's events share a log partition) sits in its own currency's row, spend in each
- * expense currency's.
+ * whatever replays wrote. The winning allocation (the latest by occurrence: occurredAt, then event id, whatever order
+ * the allocations arrived in) sits in its own currency's row, spend in each expense currency's.
  */
 export function budgetVsActualQuery(orgId: string, q: BudgetVsActualQuery): BoundQuery {
   // Allocations and spend meet in one grouping: max() of the allocation skips the spend rows' nulls. The wedding
@@ -53,7 +56,7 @@ export function budgetVsActualQuery(orgId: string, q: BudgetVsActualQuery): Boun
       FROM (
         SELECT wedding_id, category, toString(winner.1) AS currency, toNullable(winner.2) AS alloc, toInt64(0) AS spend
         FROM (
-          SELECT wedding_id, category, argMax((currency, amount), (occurred_at, log_offset)) AS winner
+          SELECT wedding_id, category, argMax((currency, amount), ${BY_OCCURRENCE}) AS winner
           FROM events FINAL
           WHERE org_id = {orgId:String} AND type = 'budget.allocated'
             AND ({weddingId:String} = '' OR wedding_id = {weddingId:String})

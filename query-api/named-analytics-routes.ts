@@ -111,7 +111,7 @@ const seasonalityRoute = createRoute({
   tags: ["Analytics"],
   summary: "Bookings by wedding month or weekday",
   description:
-    "Bookings whose wedding date (as last changed) falls in the range, by month of the year or ISO weekday of that date, per currency: count, cancellations among them, contract value.",
+    "Bookings whose current wedding date (the latest by occurrence) falls in the range, by month of the year or ISO weekday of that date, per currency: count, cancellations among them, contract value.",
   request: { query: SeasonalityParams },
   responses: answers(
     "seasonality",
@@ -125,7 +125,7 @@ const seasonalityRoute = createRoute({
       currency,
       bookings: count("Bookings, cancelled ones included."),
       cancellations: count("Of those, the ones cancelled."),
-      contractValue: money("Their contract value as last updated"),
+      contractValue: money("Their current contract value (the latest by occurrence)"),
     }),
     {
       data: [
@@ -229,7 +229,7 @@ const receivableBookingsRoute = createRoute({
       weddingId: z.string(),
       supplierId: z.string(),
       service: z.string(),
-      weddingDate: z.string().meta({ description: "The wedding date as last changed." }),
+      weddingDate: z.string().meta({ description: "The current wedding date (the latest by occurrence)." }),
       daysLeft: z
         .number()
         .int()
@@ -270,19 +270,24 @@ const supplierPerformanceRoute = createRoute({
   tags: ["Analytics"],
   summary: "Bookings, money and anomalies per supplier",
   description:
-    "Per supplier and currency over a range of days: bookings created (and their contract value, and how many were cancelled since), payments received, refunds, and anomalies flagged on the supplier's bookings.",
+    "Per supplier and currency over a range of days: bookings created (and their current contract value, and how many were cancelled since), payments received, refunds, and the open anomalies on the supplier's bookings. Payments and refunds whose booking does not exist (yet) are counted too, with a null supplier.",
   request: { query: SupplierPerformanceParams },
   responses: answers(
     "supplier performance",
     z.object({
-      supplierId: z.string(),
+      supplierId: z
+        .string()
+        .nullable()
+        .meta({ description: "The supplier; null for payments and refunds whose booking does not exist (yet)." }),
       currency,
       bookings: count("Bookings created, cancelled ones included."),
-      contractValue: money("Their contract value as last updated"),
-      cancellations: count("Of those bookings, the ones cancelled."),
+      contractValue: money("Their current contract value (the latest by occurrence)"),
+      cancellations: count("Of those bookings, the ones cancelled, whenever the cancellation occurred."),
       paymentsReceived: money("Payments received"),
       refunds: money("Refunds paid"),
-      anomalies: count("Anomalies flagged on the supplier's bookings."),
+      anomalies: count(
+        "Anomalies still open on the supplier's bookings whose subject occurred in the range, under the booking's current currency.",
+      ),
     }),
     {
       data: [

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventRow, insertEventRows } from "../test/support/event-rows.ts";
 import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../test/support/pipeline-test-world.ts";
 import { insertBatchRows } from "../processors/write-batch.ts";
 import type { BoundQuery } from "./aggregation/build-aggregate-query.ts";
@@ -74,7 +75,74 @@ beforeAll(async () => {
   const { outcome, range } = await world.runBatch(toRecords(org, events));
   // The batch written again under a fresh token, as a recovery after a crash would: FINAL must count it once.
   await insertBatchRows(world.ch, range, outcome, { freshToken: true });
+  await insertOutOfOrder();
 });
+
+/** Another organisation's bookings, their rows inserted in an order that is not the one their events occurred in. */
+const shuffledOrg = `org_${randomUUID()}`;
+async function insertOutOfOrder() {
+  const row = (type: string, occurredAt: string, data: Record<string, unknown>, attributes = true) =>
+    eventRow(
+      shuffledOrg,
+      { type, occurredAt, data },
+      attributes ? { supplierId: "sup-9", service: "venue" } : undefined,
+    );
+  const created = (bookingId: string, weddingDate: string, contractValue: { amount: number; currency: string }) =>
+    row("booking.created", "2026-01-10T09:00:00Z", {
+      bookingId,
+      weddingId: `w-${bookingId}`,
+      supplierId: "sup-9",
+      service: "venue",
+      weddingDate,
+      guestCount: 100,
+      contractValue,
+    });
+  const money = (type: string, id: Record<string, string>, bookingId: string, amount: number, currency = "GBP") =>
+    row(type, "2026-02-01T09:00:00Z", { ...id, bookingId, weddingId: `w-${bookingId}`, amount: { amount, currency } });
+  await insertEventRows(world.ch, [
+    // repriced: its contract moves from pounds to euros by an update that arrives before the create. Its pound
+    // payment is money that moved, but not against a balance now in euros; its euro payment is.
+    row("booking.updated", "2026-01-20T09:00:00Z", {
+      bookingId: "repriced",
+      weddingId: "w-repriced",
+      contractValue: { amount: 1200, currency: "EUR" },
+    }),
+    money("payment.received", { paymentId: "p-r1", method: "card" }, "repriced", 300),
+    created("repriced", "2026-07-01", gbp(1000)),
+    money("payment.received", { paymentId: "p-r2", method: "card" }, "repriced", 200, "EUR"),
+    // moved: the later-dated date change arrives first, the earlier-dated one last and loses. Paid 200 and refunded
+    // 50 of it; a payment naming it from another wedding is not linked.
+    row("booking.updated", "2026-01-25T09:00:00Z", {
+      bookingId: "moved",
+      weddingId: "w-moved",
+      weddingDate: "2026-08-15",
+    }),
+    created("moved", "2026-06-20", gbp(500)),
+    row("booking.updated", "2026-01-15T09:00:00Z", {
+      bookingId: "moved",
+      weddingId: "w-moved",
+      weddingDate: "2026-12-01",
+    }),
+    money("payment.received", { paymentId: "p-m1", method: "card" }, "moved", 200),
+    money("payment.refunded", { refundId: "r-m1", paymentId: "p-m1" }, "moved", 50),
+    row(
+      "payment.received",
+      "2026-02-01T09:00:00Z",
+      { paymentId: "p-m2", bookingId: "moved", weddingId: "w-elsewhere", amount: gbp(100), method: "card" },
+      false,
+    ),
+    // dropped: its cancellation arrives before it is created; cancelled is final whatever the order.
+    row("booking.cancelled", "2026-01-12T09:00:00Z", { bookingId: "dropped", weddingId: "w-dropped" }),
+    created("dropped", "2026-09-01", gbp(900)),
+    // A payment whose booking never arrives owes nothing and is owed nothing.
+    row(
+      "payment.received",
+      "2026-02-01T09:00:00Z",
+      { paymentId: "p-x", bookingId: "ghost", weddingId: "w-ghost", amount: gbp(10), method: "card" },
+      false,
+    ),
+  ]);
+}
 
 afterAll(async () => {
   await world?.close();
@@ -149,6 +217,43 @@ describe("receivablesQuery", () => {
       "d91",
       "refunded",
       "moved",
+    ]);
+  });
+
+  it("follows occurrence, not arrival: latest changes, the booking's currency, linked money, final cancellations", async () => {
+    expect(await rows(receivableBookingsQuery(shuffledOrg, { asOf: "2026-06-01" }))).toEqual([
+      {
+        bookingId: "repriced",
+        weddingId: "w-repriced",
+        supplierId: "sup-9",
+        service: "venue",
+        weddingDate: "2026-07-01",
+        daysLeft: 30,
+        bucket: "0-30",
+        currency: "EUR",
+        contractValue: 1200,
+        paid: 200,
+        refunded: 0,
+        outstanding: 1000,
+      },
+      {
+        bookingId: "moved",
+        weddingId: "w-moved",
+        supplierId: "sup-9",
+        service: "venue",
+        weddingDate: "2026-08-15",
+        daysLeft: 75,
+        bucket: "61-90",
+        currency: "GBP",
+        contractValue: 500,
+        paid: 200,
+        refunded: 50,
+        outstanding: 350,
+      },
+    ]);
+    expect(await rows(receivablesQuery(shuffledOrg, { asOf: "2026-06-01" }))).toEqual([
+      { bucket: "0-30", currency: "EUR", bookings: 1, outstanding: 1000 },
+      { bucket: "61-90", currency: "GBP", bookings: 1, outstanding: 350 },
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { BOOKING_FACTS, eventsOf } from "./aggregation/booking-facts.ts";
 import type { BoundQuery } from "./aggregation/build-aggregate-query.ts";
 
 /** Ageing buckets of a receivable, by days left before the wedding date, in this order. */
@@ -22,17 +23,20 @@ export interface ReceivablesRow {
   currency: string;
   /** Active bookings with something left to pay. */
   bookings: number;
-  /** Sum of their balances: contract value − paid + refunded. */
+  /** Sum of their balances: contract value − paid + refunded (each booking's linked money in its currency). */
   outstanding: number;
 }
 
-/** One active booking with a balance, and where it ages. */
+/**
+ * One active booking with a balance, and where it ages. Its currency is its current contract value's; paid and
+ * refunded sum its linked payments and refunds (same booking and wedding) in that currency.
+ */
 export interface ReceivableBookingRow {
   bookingId: string;
   weddingId: string;
   supplierId: string;
   service: string;
-  /** The wedding date as last changed. */
+  /** The current wedding date (the latest by occurrence among the create and the updates that set one). */
   weddingDate: string;
   /** Wedding date − asOf in days; negative once the wedding is past. */
   daysLeft: number;
@@ -44,48 +48,41 @@ export interface ReceivableBookingRow {
   outstanding: number;
 }
 
-// Each booking's current state from its accepted events (FINAL: one row per event, whatever replays wrote). A booking's
-// events share its wedding's log partition, so the highest log offset is the change applied last: the contract value
-// and wedding date are the last ones set, as in the Postgres projection. Updates that leave a field unchanged carry no
-// currency (contract value) or a null date.
+// Each active booking (created, never cancelled) as the set of its events defines it (BOOKING_FACTS: contract value,
+// currency and wedding date by occurrence, whatever order they arrived in), with what was paid and refunded on it:
+// its linked payments and refunds (the same booking id in the same wedding) in the booking's current currency. Money
+// in another currency still counts in paymentsReceived and refunds, but never against this balance.
 const OPEN_BOOKINGS = `
   SELECT
-    booking_id,
-    wid AS wedding_id,
-    sid AS supplier_id,
-    svc AS service,
-    cur AS currency,
-    contract,
-    paid,
-    refunded,
+    b_booking AS booking_id,
+    b_wedding AS wedding_id,
+    b_supplier AS supplier_id,
+    b_service AS service,
+    b_currency AS currency,
+    b_contract AS contract,
+    m.paid AS paid,
+    m.refunded AS refunded,
     contract - paid + refunded AS balance,
-    wdate AS wedding_date,
-    toInt32(dateDiff('day', {asOf:Date}, wdate)) AS days_left,
+    assumeNotNull(b_wedding_day) AS wedding_date,
+    toInt32(dateDiff('day', {asOf:Date}, wedding_date)) AS days_left,
     multiIf(days_left < 0, 'overdue', days_left <= 30, '0-30', days_left <= 60, '31-60', days_left <= 90, '61-90', 'over-90') AS bucket
-  FROM (
+  FROM (${BOOKING_FACTS}) AS b
+  LEFT JOIN (
     SELECT
-      booking_id,
-      anyIf(wedding_id, type = 'booking.created') AS wid,
-      anyIf(supplier_id, type = 'booking.created') AS sid,
-      anyIf(service, type = 'booking.created') AS svc,
-      anyIf(currency, type = 'booking.created') AS cur,
-      argMaxIf(amount, log_offset, type = 'booking.created' OR (type = 'booking.updated' AND currency != '')) AS contract,
-      argMaxIf(assumeNotNull(wedding_date), log_offset, wedding_date IS NOT NULL) AS wdate,
+      booking_id AS m_booking,
+      wedding_id AS m_wedding,
+      toString(currency) AS m_currency,
       sumIf(amount, type = 'payment.received') AS paid,
-      sumIf(amount, type = 'payment.refunded') AS refunded,
-      countIf(type = 'booking.created') AS created,
-      countIf(type = 'booking.cancelled') AS cancelled
-    FROM events FINAL
-    WHERE org_id = {orgId:String}
-      AND type IN ('booking.created', 'booking.updated', 'booking.cancelled', 'payment.received', 'payment.refunded')
-    GROUP BY booking_id
-  )
-  WHERE created = 1 AND cancelled = 0 AND balance > 0`;
+      sumIf(amount, type = 'payment.refunded') AS refunded
+    FROM ${eventsOf(["payment.received", "payment.refunded"])}
+    GROUP BY booking_id, wedding_id, currency
+  ) AS m ON m.m_booking = b.b_booking AND m.m_wedding = b.b_wedding AND m.m_currency = b.b_currency
+  WHERE b_cancelled = 0 AND balance > 0`;
 
 /**
  * Outstanding balances of the organisation's active (not cancelled) bookings, per ageing bucket and currency, in bucket
- * order, then currency: a ClickHouse SELECT of ReceivablesRow columns. Balances are current (what the Postgres
- * projection's balance_amount holds); `asOf` is the day the days left before each wedding are counted from.
+ * order, then currency: a ClickHouse SELECT of ReceivablesRow columns. Balances are current, from the set of events
+ * whatever order they arrived in; `asOf` is the day the days left before each wedding are counted from.
  */
 export function receivablesQuery(orgId: string, q: ReceivablesQuery): BoundQuery {
   const query = `

@@ -1,57 +1,109 @@
-import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse } from "../platform/clickhouse/create-clickhouse.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from "../platform/clickhouse/migrate.ts";
-import type { SqlClient } from "../platform/sql/sql-client.ts";
-import { createPipeline } from "../processors/pipeline.ts";
-import { commitBatchState, insertBatchRows, settleRevenue } from "../processors/write-batch.ts";
-import { encodeLogEnvelope, EVENTS_TOPIC } from "../schemas/index.ts";
-import { createTestPglite } from "../test/support/pglite-template.ts";
 import { makeTempDir, type TempDir } from "../test/support/temp-dir.ts";
-import { queryRevenue } from "./revenue-query.ts";
-
-const examples = JSON.parse(readFileSync(new URL("../schemas/examples/events.json", import.meta.url), "utf8")) as any[];
+import { queryRevenue, type RevenueAnswerRow } from "./revenue-query.ts";
 
 let dir: TempDir;
-let sql: SqlClient;
 let ch: ClickHouseClient;
 const org = `org_${randomUUID()}`;
 const otherOrg = `org_${randomUUID()}`;
 
+/** The figures of a rollup row or an answer row, 0 unless given. */
+interface Figures {
+  bookings?: number;
+  contractValue?: number;
+  paymentsReceived?: number;
+  refunds?: number;
+  cancelledBookings?: number;
+  releasedContractValue?: number;
+  cancellationFees?: number;
+}
+
+/** One version of a `revenue_daily` total, as the processors write it. */
+function total(
+  orgId: string,
+  day: string,
+  [service, region, currency]: [string, string, string],
+  figures: Figures,
+  { partition = 0, version = 1 } = {},
+) {
+  return {
+    org_id: orgId,
+    day,
+    service,
+    region,
+    currency,
+    log_partition: partition,
+    bookings: figures.bookings ?? 0,
+    contract_value: figures.contractValue ?? 0,
+    payments_received: figures.paymentsReceived ?? 0,
+    refunds: figures.refunds ?? 0,
+    cancelled_bookings: figures.cancelledBookings ?? 0,
+    released_contract_value: figures.releasedContractValue ?? 0,
+    cancellation_fees: figures.cancellationFees ?? 0,
+    version,
+  };
+}
+
+/** An answer row, every figure 0 unless given. */
+const answer = (bucket: string, group: string | null, currency: string, figures: Figures): RevenueAnswerRow => ({
+  bucket,
+  group,
+  currency,
+  bookings: 0,
+  contractValue: 0,
+  paymentsReceived: 0,
+  refunds: 0,
+  cancelledBookings: 0,
+  releasedContractValue: 0,
+  cancellationFees: 0,
+  ...figures,
+});
+
+const photographyGbp: [string, string, string] = ["photography", "Yorkshire", "GBP"];
+
 beforeAll(async () => {
   dir = await makeTempDir("wedsync-revenue");
-  sql = await createTestPglite(path.join(dir.path, "pg"));
   ch = createClickHouse({ url: undefined, dataDir: dir.path });
   await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
-  const processRecords = createPipeline({ sql, options: { duplicatePaymentWindowMs: 86_400_000 } });
-  let offset = 0;
-  for (const orgId of [org, otherOrg]) {
-    const records = examples.map((event) => ({
-      topic: EVENTS_TOPIC,
-      partition: 0,
-      offset: offset++,
-      key: "k",
-      value: encodeLogEnvelope({ orgId, receivedAt: "2026-10-01T00:00:00Z", event }),
-      timestamp: 0,
-    }));
-    const range = { group: "g", topic: EVENTS_TOPIC, partition: 0, from: records[0]!.offset, to: offset };
-    const outcome = await settleRevenue(sql, await processRecords(records));
-    await insertBatchRows(ch, range, outcome);
-    await commitBatchState(sql, range, outcome);
-  }
+  await ch.insert({
+    table: "revenue_daily",
+    format: "JSONEachRow",
+    values: [
+      // A booking of 15 January, repriced since (the newer version stands), and paid on two log partitions.
+      total(org, "2026-01-15", photographyGbp, { bookings: 1, contractValue: 200_000, paymentsReceived: 55_000 }),
+      total(
+        org,
+        "2026-01-15",
+        photographyGbp,
+        { bookings: 1, contractValue: 220_000, paymentsReceived: 55_000 },
+        { version: 2 },
+      ),
+      total(org, "2026-01-15", photographyGbp, { paymentsReceived: 1_000 }, { partition: 1 }),
+      // A payment whose booking does not exist: no service, no region.
+      total(org, "2026-04-01", ["", "", "GBP"], { paymentsReceived: 999 }),
+      total(org, "2026-05-01", photographyGbp, { refunds: 5_000 }),
+      // Its cancellation: the booking and its current contract value released, the fee in euros on the same day.
+      total(org, "2026-09-30", photographyGbp, { cancelledBookings: 1, releasedContractValue: 220_000 }),
+      total(org, "2026-09-30", ["photography", "Yorkshire", "EUR"], { cancellationFees: 3_000 }),
+      // Totals that moved away (a booking whose contract changed currency): all 0, so no row.
+      total(org, "2026-03-03", ["venue", "Kent", "EUR"], { bookings: 1, contractValue: 500 }),
+      total(org, "2026-03-03", ["venue", "Kent", "EUR"], {}, { version: 2 }),
+      total(otherOrg, "2026-01-15", photographyGbp, { bookings: 7, contractValue: 7, cancelledBookings: 7 }),
+    ],
+  });
 });
 
 afterAll(async () => {
   await ch?.close();
-  await sql?.close();
   await dir?.cleanup();
 });
 
 describe("queryRevenue", () => {
-  it("buckets bookings at their latest contract value, and payments and refunds by their own day", async () => {
+  it("sums each bucket's newest totals over partitions, cancellations included, and leaves all-zero buckets out", async () => {
     const rows = await queryRevenue(ch, {
       orgId: org,
       from: "2026-01-01",
@@ -60,24 +112,11 @@ describe("queryRevenue", () => {
       groupBy: "none",
     });
     expect(rows).toEqual([
-      {
-        bucket: "2026-01-01",
-        group: null,
-        currency: "GBP",
-        bookings: 1,
-        contractValue: 220_000,
-        paymentsReceived: 55_000,
-        refunds: 0,
-      },
-      {
-        bucket: "2026-05-01",
-        group: null,
-        currency: "GBP",
-        bookings: 0,
-        contractValue: 0,
-        paymentsReceived: 0,
-        refunds: 5_000,
-      },
+      answer("2026-01-01", null, "GBP", { bookings: 1, contractValue: 220_000, paymentsReceived: 56_000 }),
+      answer("2026-04-01", null, "GBP", { paymentsReceived: 999 }),
+      answer("2026-05-01", null, "GBP", { refunds: 5_000 }),
+      answer("2026-09-01", null, "EUR", { cancellationFees: 3_000 }),
+      answer("2026-09-01", null, "GBP", { cancelledBookings: 1, releasedContractValue: 220_000 }),
     ]);
   });
 
@@ -89,7 +128,13 @@ describe("queryRevenue", () => {
       interval: "month",
       groupBy: "service",
     });
-    expect(byService.every((r) => r.group === "photography")).toBe(true);
+    expect(byService.map((r) => [r.bucket, r.group, r.currency])).toEqual([
+      ["2026-01-01", "photography", "GBP"],
+      ["2026-04-01", null, "GBP"],
+      ["2026-05-01", "photography", "GBP"],
+      ["2026-09-01", "photography", "EUR"],
+      ["2026-09-01", "photography", "GBP"],
+    ]);
     const byRegion = await queryRevenue(ch, {
       orgId: org,
       from: "2026-01-15",
@@ -98,33 +143,18 @@ describe("queryRevenue", () => {
       groupBy: "region",
     });
     expect(byRegion).toEqual([
-      {
-        bucket: "2026-01-12",
-        group: "Yorkshire",
-        currency: "GBP",
-        bookings: 1,
-        contractValue: 220_000,
-        paymentsReceived: 55_000,
-        refunds: 0,
-      },
+      answer("2026-01-12", "Yorkshire", "GBP", { bookings: 1, contractValue: 220_000, paymentsReceived: 56_000 }),
     ]);
     const byDay = await queryRevenue(ch, {
       orgId: org,
-      from: "2026-05-01",
-      to: "2026-05-01",
+      from: "2026-09-30",
+      to: "2026-09-30",
       interval: "day",
       groupBy: "none",
     });
     expect(byDay).toEqual([
-      {
-        bucket: "2026-05-01",
-        group: null,
-        currency: "GBP",
-        bookings: 0,
-        contractValue: 0,
-        paymentsReceived: 0,
-        refunds: 5_000,
-      },
+      answer("2026-09-30", null, "EUR", { cancellationFees: 3_000 }),
+      answer("2026-09-30", null, "GBP", { cancelledBookings: 1, releasedContractValue: 220_000 }),
     ]);
   });
 

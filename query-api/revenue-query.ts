@@ -15,24 +15,51 @@ export interface RevenueQuery {
 }
 
 /**
- * One bucket × group × currency. Amounts are integer minor units of `currency`; figures in
- * different currencies are never added together.
+ * The cancellation figures of a revenue row (issue 12). Each cancelled booking counts in the bucket of the cancellation
+ * that counts: its earliest by occurrence, whatever order the cancellations arrived in.
  */
-export interface RevenueRow {
+export interface RevenueCancellations {
+  /** Bookings whose counting cancellation occurred in the bucket, under their service, region and contract currency. */
+  cancelledBookings: number;
+  /**
+   * The current contract value of those bookings (gross value they no longer bring), in their contract currency. They
+   * stay counted in `bookings` and `contractValue` on the day they were created.
+   */
+  releasedContractValue: number;
+  /** The fees of those cancellations, in the fee's currency (a cancellation without a fee adds 0). */
+  cancellationFees: number;
+}
+
+/**
+ * One bucket × group × currency. Amounts are integer minor units of `currency`; figures in different currencies are
+ * never added together. The cancellation figures are optional here only so the oracle's and the generator's
+ * hand-built rows, written before issue 12 gave revenue them, still type-check; every row queryRevenue and the endpoint
+ * answer carries them (RevenueAnswerRow).
+ */
+export interface RevenueRow extends Partial<RevenueCancellations> {
   /** First day of the bucket, YYYY-MM-DD (weeks start on Monday). */
   bucket: string;
-  /** The service or region, or null when groupBy is none (or the region was not given). */
+  /**
+   * The service or region, or null when groupBy is none (or the region was not given, or the bucket's payments or
+   * refunds belong to no existing booking).
+   */
   group: string | null;
   currency: string;
-  /** Bookings created in the bucket. */
+  /**
+   * Bookings created in the bucket (their booking.created occurred in it), cancelled ones included, under their
+   * contract currency.
+   */
   bookings: number;
-  /** Contract value of those bookings, as last updated. */
+  /** Current contract value of those bookings (the latest by occurrence), cancelled ones included. */
   contractValue: number;
-  /** Payments received in the bucket. */
+  /** Payments received in the bucket, every one, in its own currency, whether or not its booking exists. */
   paymentsReceived: number;
-  /** Refunds paid out in the bucket. */
+  /** Refunds paid out in the bucket, every one, in its own currency, whether or not its payment or booking is known. */
   refunds: number;
 }
+
+/** A revenue row as queryRevenue and the revenue endpoint answer it: every figure present. */
+export type RevenueAnswerRow = RevenueRow & RevenueCancellations;
 
 // Identifiers come from these whitelists only; user values are bound as {name:Type} parameters.
 const BUCKET_SQL: Record<RevenueQuery["interval"], string> = {
@@ -48,15 +75,18 @@ const GROUP_SQL: Record<RevenueQuery["groupBy"], string> = {
 
 /**
  * Revenue per bucket, group and currency for one organisation, from the revenue rollup (`revenue_daily`, written by the
- * processors): bookings count on the day they were created, at their latest contract value; payments and refunds on the
- * day they happened. FINAL keeps each total's newest version, whatever replays wrote; partitions are summed.
+ * processors): bookings count on the day they were created, at their current contract value; cancelled bookings, the
+ * contract value they released and their fees on the day of the cancellation that counts; payments and refunds on the
+ * day they happened. FINAL keeps each total's newest version, whatever replays wrote; partitions are summed, and a
+ * bucket whose figures are all 0 (totals that moved elsewhere, such as a booking whose contract changed currency) is
+ * no row.
  */
-export async function queryRevenue(ch: ClickHouseClient, q: RevenueQuery): Promise<RevenueRow[]> {
-  return JSON.parse(await queryRevenueJson(ch, q)) as RevenueRow[];
+export async function queryRevenue(ch: ClickHouseClient, q: RevenueQuery): Promise<RevenueAnswerRow[]> {
+  return JSON.parse(await queryRevenueJson(ch, q)) as RevenueAnswerRow[];
 }
 
 /**
- * The revenue question as a ClickHouse SELECT of RevenueRow columns, in RevenueRow order and sorted, with every user
+ * The revenue question as a ClickHouse SELECT of RevenueAnswerRow columns, in the order of its fields and sorted, with every user
  * value bound as a parameter and no FORMAT or SETTINGS clause: the API's answer runner sends its rows in the format the
  * caller asked for. Sums are exact integers below 2^53 (minor units).
  */
@@ -72,7 +102,10 @@ export function revenueSelect(q: RevenueQuery): { query: string; params: Record<
       n AS bookings,
       contract AS contractValue,
       received AS paymentsReceived,
-      refunded AS refunds
+      refunded AS refunds,
+      cancelled AS cancelledBookings,
+      released AS releasedContractValue,
+      fees AS cancellationFees
     FROM (
       SELECT
         toString(${BUCKET_SQL[q.interval]}) AS bucket,
@@ -81,17 +114,21 @@ export function revenueSelect(q: RevenueQuery): { query: string; params: Record<
         sum(bookings) AS n,
         sum(contract_value) AS contract,
         sum(payments_received) AS received,
-        sum(refunds) AS refunded
+        sum(refunds) AS refunded,
+        sum(cancelled_bookings) AS cancelled,
+        sum(released_contract_value) AS released,
+        sum(cancellation_fees) AS fees
       FROM revenue_daily FINAL
       WHERE org_id = {orgId:String} AND day >= {from:Date} AND day <= {to:Date}
       GROUP BY bucket, grp, currency
+      HAVING n != 0 OR contract != 0 OR received != 0 OR refunded != 0 OR cancelled != 0 OR released != 0 OR fees != 0
     )
     ORDER BY bucket, grp, currency`;
   return { query, params: { orgId: q.orgId, from: q.from, to: q.to } };
 }
 
 /**
- * The same answer as `queryRevenue`, as the JSON text of a RevenueRow[] written by ClickHouse itself, for callers that
+ * The same answer as `queryRevenue`, as the JSON text of a RevenueAnswerRow[] written by ClickHouse itself, for callers that
  * want the whole answer at once (the query benchmark). 64-bit sums are written as JSON numbers rather than the strings
  * ClickHouse uses for them by default.
  */

@@ -15,11 +15,11 @@ export interface SeasonalityRow {
   /** ISO weekday of the wedding date, 1 = Monday … 7 = Sunday (when by weekday). */
   weekday?: number;
   currency: string;
-  /** Bookings (cancelled ones included) whose wedding date, as last changed, falls there. */
+  /** Bookings (cancelled ones included) whose current wedding date (the latest by occurrence) falls there. */
   bookings: number;
   /** Of those, the ones cancelled. */
   cancellations: number;
-  /** Their contract value as last updated, in integer minor units. */
+  /** Their current contract value (the latest by occurrence), in integer minor units. */
   contractValue: number;
 }
 

@@ -1,3 +1,4 @@
+import { BOOKING_FACTS } from "./aggregation/booking-facts.ts";
 import type { BoundQuery } from "./aggregation/build-aggregate-query.ts";
 import { engineQuery } from "./engine-question.ts";
 
@@ -9,26 +10,33 @@ export interface SupplierPerformanceQuery {
 
 /** One supplier's figures in one currency, money in integer minor units. */
 export interface SupplierPerformanceRow {
-  supplierId: string;
+  /** The supplier; null for payments and refunds whose booking does not exist (yet), which belong to no supplier. */
+  supplierId: string | null;
   currency: string;
-  /** Bookings created in the range (cancelled ones included). */
+  /** Bookings created in the range (cancelled ones included), in their contract currency. */
   bookings: number;
-  /** Their contract value as last updated. */
+  /** Their current contract value (the latest by occurrence). */
   contractValue: number;
-  /** Of those bookings, the ones cancelled since. */
+  /** Of those bookings, the ones cancelled, whenever the cancellation occurred. */
   cancellations: number;
-  /** Payments received in the range on the supplier's bookings. */
+  /** Payments received in the range on the supplier's bookings, in the payment's currency. */
   paymentsReceived: number;
-  /** Refunds paid in the range on them. */
+  /** Refunds paid in the range on them, in the refund's currency. */
   refunds: number;
-  /** Anomalies flagged in the range on the supplier's bookings. */
+  /**
+   * Open anomalies on the supplier's bookings whose subject occurred in the range, under the booking's current
+   * currency.
+   */
   anomalies: number;
 }
 
 /**
- * The engine's booking and payment figures per supplier and currency, with the anomalies flagged on each supplier's
- * bookings (the `anomalies` table, FINAL so a replayed flag counts once) joined on. A flag sits on an event of the
- * booking in the range (so far, a payment), so its supplier and currency already have a row.
+ * The engine's booking and payment figures per supplier and currency, with the open anomalies on each supplier's
+ * bookings added. `anomalies` holds one row per anomaly (organisation, kind, subject), its latest judgement winning:
+ * FINAL keeps that judgement, and only those still open (`open` = 1) count. A flag names its booking and wedding; it
+ * counts under that booking's supplier and current currency when the booking was created in that wedding. Flags and
+ * figures are summed per supplier and currency rather than joined, so a supplier whose only activity in the range, in a
+ * currency, is a flag still gets a row.
  */
 export function supplierPerformanceQuery(orgId: string, q: SupplierPerformanceQuery): BoundQuery {
   const inner = engineQuery(orgId, {
@@ -39,28 +47,45 @@ export function supplierPerformanceQuery(orgId: string, q: SupplierPerformanceQu
   });
   const query = `
     SELECT
-      figures.supplier AS supplierId,
-      figures.currency AS currency,
-      bookings,
-      contractValue,
-      cancellations,
-      paymentsReceived,
-      refunds,
-      flags.anomalies AS anomalies
-    FROM (${inner.query}) AS figures
-    LEFT JOIN (
-      SELECT booked.supplier_id AS supplier, booked.cur AS currency, count() AS anomalies
+      s_supplier AS supplierId,
+      s_currency AS currency,
+      sum(n_bookings) AS bookings,
+      sum(n_contract) AS contractValue,
+      sum(n_cancellations) AS cancellations,
+      sum(n_payments) AS paymentsReceived,
+      sum(n_refunds) AS refunds,
+      sum(n_anomalies) AS anomalies
+    FROM (
+      SELECT
+        CAST(supplier AS Nullable(String)) AS s_supplier,
+        toString(currency) AS s_currency,
+        toInt64(bookings) AS n_bookings,
+        toInt64(contractValue) AS n_contract,
+        toInt64(cancellations) AS n_cancellations,
+        toInt64(paymentsReceived) AS n_payments,
+        toInt64(refunds) AS n_refunds,
+        toInt64(0) AS n_anomalies
+      FROM (${inner.query})
+      UNION ALL
+      SELECT
+        CAST(b_supplier AS Nullable(String)),
+        b_currency,
+        toInt64(0),
+        toInt64(0),
+        toInt64(0),
+        toInt64(0),
+        toInt64(0),
+        toInt64(count())
       FROM (
-        SELECT booking_id FROM anomalies FINAL
-        WHERE org_id = {orgId:String} AND booking_id != ''
+        SELECT booking_id AS a_booking, wedding_id AS a_wedding FROM anomalies FINAL
+        WHERE org_id = {orgId:String} AND open = 1 AND booking_id != ''
           AND toDate32(occurred_at) >= {anomaliesFrom:Date32} AND toDate32(occurred_at) <= {anomaliesTo:Date32}
       ) AS flagged
-      INNER JOIN (
-        SELECT booking_id, supplier_id, toString(currency) AS cur FROM events FINAL
-        WHERE org_id = {orgId:String} AND type = 'booking.created'
-      ) AS booked USING (booking_id)
-      GROUP BY supplier, currency
-    ) AS flags ON figures.supplier = flags.supplier AND figures.currency = flags.currency
-    ORDER BY supplierId, currency`;
+      INNER JOIN (${BOOKING_FACTS}) AS booked ON flagged.a_booking = booked.b_booking
+      WHERE flagged.a_wedding = '' OR flagged.a_wedding = booked.b_wedding
+      GROUP BY b_supplier, b_currency
+    )
+    GROUP BY s_supplier, s_currency
+    ORDER BY supplierId ASC NULLS FIRST, currency`;
   return { query, params: { ...inner.params, anomaliesFrom: q.from, anomaliesTo: q.to } };
 }

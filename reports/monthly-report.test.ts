@@ -20,7 +20,18 @@ describe("monthRange", () => {
 
 describe("sumTotals", () => {
   it("sums per currency and never across currencies", () => {
-    const row = { bucket: "2026-05-01", group: null, bookings: 1, contractValue: 10, paymentsReceived: 7, refunds: 2 };
+    const row = {
+      bucket: "2026-05-01",
+      group: null,
+      bookings: 1,
+      contractValue: 10,
+      paymentsReceived: 7,
+      refunds: 2,
+      cancelledBookings: 1,
+      releasedContractValue: 4,
+      cancellationFees: 3,
+    };
+    const cancelled = (n: number) => ({ cancelledBookings: n, releasedContractValue: 4 * n, cancellationFees: 3 * n });
     expect(
       sumTotals([
         { ...row, currency: "JPY" },
@@ -28,8 +39,8 @@ describe("sumTotals", () => {
         { ...row, currency: "GBP" },
       ]),
     ).toEqual([
-      { currency: "GBP", bookings: 2, contractValue: 20, paymentsReceived: 14, refunds: 4, net: 10 },
-      { currency: "JPY", bookings: 1, contractValue: 10, paymentsReceived: 7, refunds: 2, net: 5 },
+      { currency: "GBP", bookings: 2, contractValue: 20, paymentsReceived: 14, refunds: 4, net: 10, ...cancelled(2) },
+      { currency: "JPY", bookings: 1, contractValue: 10, paymentsReceived: 7, refunds: 2, net: 5, ...cancelled(1) },
     ]);
   });
 });
@@ -47,8 +58,8 @@ describe("loadMonthlyReport", () => {
 
     // The revenue rollup as the processors leave it after: b1 (venue, GBP) booked on 2 May at 500,000 and paid
     // 100,000, raised to 600,000 on 10 May, refunded 20,000 on 15 May, paid 50,000 on 31 May and 999 on 1 June;
-    // b2 (photography, JPY) booked and paid on 20 May; another organisation's payment. The first row is an older
-    // version of the 2 May totals, which FINAL must ignore.
+    // b2 (photography, JPY) booked and paid on 20 May, cancelled on 25 May with a fee of 30,000 in pounds; another
+    // organisation's payment. The first row is an older version of the 2 May totals, which FINAL must ignore.
     const total = (
       org: string,
       day: string,
@@ -67,6 +78,9 @@ describe("loadMonthlyReport", () => {
       contract_value: figures[1],
       payments_received: figures[2],
       refunds: figures[3],
+      cancelled_bookings: figures[4] ?? 0,
+      released_contract_value: figures[5] ?? 0,
+      cancellation_fees: figures[6] ?? 0,
       version,
     });
     await ch.insert({
@@ -79,6 +93,8 @@ describe("loadMonthlyReport", () => {
         total("org_a", "2026-05-31", "venue", "GBP", [0, 0, 50_000, 0], 5),
         total("org_a", "2026-06-01", "venue", "GBP", [0, 0, 999, 0], 6),
         total("org_a", "2026-05-20", "photography", "JPY", [1, 300_000, 100_000, 0], 8),
+        total("org_a", "2026-05-25", "photography", "JPY", [0, 0, 0, 0, 1, 300_000, 0], 10),
+        total("org_a", "2026-05-25", "photography", "GBP", [0, 0, 0, 0, 0, 0, 30_000], 10),
         total("org_b", "2026-05-20", "venue", "GBP", [0, 0, 7, 0], 9),
       ],
     });
@@ -126,6 +142,8 @@ describe("loadMonthlyReport", () => {
       "2026-05-02 GBP",
       "2026-05-15 GBP",
       "2026-05-20 JPY",
+      "2026-05-25 GBP",
+      "2026-05-25 JPY",
       "2026-05-31 GBP",
     ]);
     expect(report.totals).toEqual([
@@ -136,14 +154,34 @@ describe("loadMonthlyReport", () => {
         paymentsReceived: 150_000,
         refunds: 20_000,
         net: 130_000,
+        cancelledBookings: 0,
+        releasedContractValue: 0,
+        cancellationFees: 30_000,
       },
-      { currency: "JPY", bookings: 1, contractValue: 300_000, paymentsReceived: 100_000, refunds: 0, net: 100_000 },
+      {
+        currency: "JPY",
+        bookings: 1,
+        contractValue: 300_000,
+        paymentsReceived: 100_000,
+        refunds: 0,
+        net: 100_000,
+        cancelledBookings: 1,
+        releasedContractValue: 300_000,
+        cancellationFees: 0,
+      },
     ]);
     expect(
-      report.byService.map(({ group, currency, paymentsReceived }) => ({ group, currency, paymentsReceived })),
+      report.byService.map(({ group, currency, paymentsReceived, cancelledBookings, cancellationFees }) => ({
+        group,
+        currency,
+        paymentsReceived,
+        cancelledBookings,
+        cancellationFees,
+      })),
     ).toEqual([
-      { group: "photography", currency: "JPY", paymentsReceived: 100_000 },
-      { group: "venue", currency: "GBP", paymentsReceived: 150_000 },
+      { group: "photography", currency: "GBP", paymentsReceived: 0, cancelledBookings: 0, cancellationFees: 30_000 },
+      { group: "photography", currency: "JPY", paymentsReceived: 100_000, cancelledBookings: 1, cancellationFees: 0 },
+      { group: "venue", currency: "GBP", paymentsReceived: 150_000, cancelledBookings: 0, cancellationFees: 0 },
     ]);
     expect(report.anomalies).toEqual([
       { kind: "duplicate_payment", severity: "medium", count: 1 },

@@ -2,20 +2,28 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { WedSyncError } from "../platform/errors.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { countAnomalies } from "../query-api/anomalies-query.ts";
-import { queryRevenue, type RevenueRow } from "../query-api/revenue-query.ts";
+import { queryRevenue, type RevenueAnswerRow } from "../query-api/revenue-query.ts";
 
 /** A calendar month, YYYY-MM. */
 export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-/** One currency's figures for the month, in integer minor units of that currency. */
+/** One currency's figures for the month, in integer minor units of that currency (the revenue endpoint's figures). */
 export interface CurrencyTotals {
   currency: string;
+  /** Bookings created in the month, cancelled ones included. */
   bookings: number;
+  /** Their current contract value. */
   contractValue: number;
   paymentsReceived: number;
   refunds: number;
   /** paymentsReceived − refunds. */
   net: number;
+  /** Bookings whose counting cancellation (their earliest) occurred in the month. */
+  cancelledBookings: number;
+  /** The current contract value of those bookings. */
+  releasedContractValue: number;
+  /** Their cancellations' fees, in the fee's currency. */
+  cancellationFees: number;
 }
 
 /** How many anomalies of one kind and severity occurred in the month. */
@@ -37,9 +45,9 @@ export interface MonthlyReport {
   /** When the report was generated, ISO 8601. */
   generatedAt: string;
   /** queryRevenue(interval day, groupBy none) over the month: one row per active day and currency. */
-  byDay: RevenueRow[];
+  byDay: RevenueAnswerRow[];
   /** queryRevenue(interval month, groupBy service) over the month. */
-  byService: RevenueRow[];
+  byService: RevenueAnswerRow[];
   /** Per currency, summed from byDay; ordered by currency. */
   totals: CurrencyTotals[];
   /** Anomalies that occurred in the month, by kind and severity (the query API's countAnomalies). */
@@ -67,7 +75,7 @@ export function monthRange(month: string): { from: string; to: string } {
 }
 
 /** Sums revenue rows per currency; currencies are never added together. */
-export function sumTotals(rows: readonly RevenueRow[]): CurrencyTotals[] {
+export function sumTotals(rows: readonly RevenueAnswerRow[]): CurrencyTotals[] {
   const totals = new Map<string, CurrencyTotals>();
   for (const row of rows) {
     const total = totals.get(row.currency) ?? {
@@ -77,12 +85,18 @@ export function sumTotals(rows: readonly RevenueRow[]): CurrencyTotals[] {
       paymentsReceived: 0,
       refunds: 0,
       net: 0,
+      cancelledBookings: 0,
+      releasedContractValue: 0,
+      cancellationFees: 0,
     };
     total.bookings += row.bookings;
     total.contractValue += row.contractValue;
     total.paymentsReceived += row.paymentsReceived;
     total.refunds += row.refunds;
     total.net = total.paymentsReceived - total.refunds;
+    total.cancelledBookings += row.cancelledBookings;
+    total.releasedContractValue += row.releasedContractValue;
+    total.cancellationFees += row.cancellationFees;
     totals.set(row.currency, total);
   }
   return [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency));

@@ -49,6 +49,30 @@ function figuresAfter(lines: string[], prefix: string, currency: string) {
   };
 }
 
+/** The cancellation figures of the one line that starts with `prefix` followed by three figure cells. */
+function cancellationsAfter(lines: string[], prefix: string, currency: string) {
+  const matches = lines.filter(
+    (line) => line.startsWith(`${prefix} `) && line.split(" ").length === prefix.split(" ").length + 3,
+  );
+  expect(matches, `one cancellations line for "${prefix}"`).toHaveLength(1);
+  const [cancelled, released, fees] = matches[0]!.split(" ").slice(-3) as [string, string, string];
+  return {
+    cancelledBookings: Number(cancelled.replaceAll(",", "")),
+    releasedContractValue: parseMoney(released, currency),
+    cancellationFees: parseMoney(fees, currency),
+  };
+}
+
+/** The cancellation figures of a row, when it has any. */
+const cancellationsOf = ({
+  cancelledBookings,
+  releasedContractValue,
+  cancellationFees,
+}: MonthlyReport["totals"][number]) =>
+  cancelledBookings === 0 && releasedContractValue === 0 && cancellationFees === 0
+    ? undefined
+    : { cancelledBookings, releasedContractValue, cancellationFees };
+
 /** Asserts every figure of every table of the report reads back from the PDF text. */
 function expectEveryFigure(lines: string[], report: MonthlyReport): void {
   for (const total of report.totals) {
@@ -59,6 +83,8 @@ function expectEveryFigure(lines: string[], report: MonthlyReport): void {
       refunds: total.refunds,
       net: total.net,
     });
+    const cancellations = cancellationsOf(total);
+    if (cancellations) expect(cancellationsAfter(lines, total.currency, total.currency)).toEqual(cancellations);
   }
   for (const row of [
     ...report.byDay.map((day) => ({ ...day, label: day.bucket })),
@@ -71,6 +97,10 @@ function expectEveryFigure(lines: string[], report: MonthlyReport): void {
       refunds: row.refunds,
       net: row.paymentsReceived - row.refunds,
     });
+    const cancellations = cancellationsOf({ ...row, net: 0 });
+    if (cancellations) {
+      expect(cancellationsAfter(lines, `${row.label} ${row.currency}`, row.currency)).toEqual(cancellations);
+    }
   }
 }
 
@@ -87,6 +117,7 @@ describe("renderMonthlyReportPdf", () => {
       expect(lines).toContain(`${anomaly.kind} ${anomaly.severity} ${anomaly.count}`);
     }
     expect(lines).toContain("10 anomalies flagged this month, by kind and severity.");
+    expect(lines).toContain("Currency Cancelled bookings Released contract value Cancellation fees");
   });
 
   it("draws one vector chart of payments per day for each currency, with no images", async () => {
@@ -96,6 +127,8 @@ describe("renderMonthlyReportPdf", () => {
 
     expect(lines).toContain("Payments received per day (GBP)");
     expect(lines).toContain("Payments received per day (JPY)");
+    // EUR came into the month by a cancellation fee alone: no payments to chart.
+    expect(lines).not.toContain("Payments received per day (EUR)");
     // Scale tops: the largest GBP day is £10,000.00 and the largest JPY day JP¥450,000 (→ 500,000).
     expect(lines).toContain("£10,000.00");
     expect(lines).toContain("JP¥500,000");
@@ -122,6 +155,7 @@ describe("renderMonthlyReportPdf", () => {
     expect(pages).toBe(1);
     expect(lines).toContain("Quiet Barn Venue — February 2026");
     expect(lines).toContain("No activity recorded in February 2026: no bookings, payments, refunds or anomalies.");
+    expect(lines).toContain("No bookings cancelled this month.");
     expect(lines).toContain("No anomalies flagged this month.");
   });
 

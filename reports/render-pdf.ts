@@ -1,5 +1,5 @@
 import PDFDocument from "pdfkit";
-import type { RevenueRow } from "../query-api/revenue-query.ts";
+import type { RevenueAnswerRow } from "../query-api/revenue-query.ts";
 import { formatMoney } from "./format-money.ts";
 import type { MonthlyReport } from "./monthly-report.ts";
 import { drawPdfBarChart } from "./pdf-bar-chart.ts";
@@ -27,8 +27,18 @@ const MONEY_COLUMNS: PdfTableColumn[] = [
   { header: "Net", width: 75, align: "right" },
 ];
 
+// The cancellation figures sit in tables of their own: the page has no room for three more columns beside these.
+const CANCELLATION_COLUMNS: PdfTableColumn[] = [
+  { header: "Cancelled bookings", width: 90, align: "right" },
+  { header: "Released contract value", width: 120, align: "right" },
+  { header: "Cancellation fees", width: 100, align: "right" },
+];
+
+/** The figures of a revenue row or a month's totals. */
+type Figures = Omit<RevenueAnswerRow, "bucket" | "group">;
+
 /** Bookings, contract value, payments, refunds and net of one row, as table cells. */
-function figureCells(row: Omit<RevenueRow, "bucket" | "group">): string[] {
+function figureCells(row: Figures): string[] {
   return [
     count.format(row.bookings),
     pdfMoney(row.contractValue, row.currency),
@@ -37,6 +47,19 @@ function figureCells(row: Omit<RevenueRow, "bucket" | "group">): string[] {
     pdfMoney(row.paymentsReceived - row.refunds, row.currency),
   ];
 }
+
+/** Cancelled bookings, the contract value they released and the cancellation fees of one row, as table cells. */
+function cancellationCells(row: Figures): string[] {
+  return [
+    count.format(row.cancelledBookings),
+    pdfMoney(row.releasedContractValue, row.currency),
+    pdfMoney(row.cancellationFees, row.currency),
+  ];
+}
+
+/** Whether a row has any cancellation figure. */
+const hasCancellations = (row: Figures) =>
+  row.cancelledBookings !== 0 || row.releasedContractValue !== 0 || row.cancellationFees !== 0;
 
 /** "May 2026" for "2026-05". */
 function monthName(month: string): string {
@@ -77,7 +100,7 @@ function drawTitle(doc: PdfDocument, report: MonthlyReport): void {
 function drawSummary(doc: PdfDocument, report: MonthlyReport): void {
   heading(doc, "Summary");
   if (report.totals.length === 0) {
-    note(doc, "No bookings, payments or refunds this month.");
+    note(doc, "No bookings, cancellations, payments or refunds this month.");
     return;
   }
   note(
@@ -96,7 +119,8 @@ function drawCharts(doc: PdfDocument, report: MonthlyReport): void {
   if (report.byDay.length === 0) return;
   heading(doc, "Payments received per day");
   const days = daysOf(report.month);
-  for (const { currency } of report.totals) {
+  // A currency that only a cancellation fee brought into the month has no payments to chart.
+  for (const { currency } of report.totals.filter((total) => total.paymentsReceived !== 0)) {
     const received = new Map(
       report.byDay.filter((row) => row.currency === currency).map((row) => [row.bucket, row.paymentsReceived]),
     );
@@ -115,7 +139,10 @@ function drawDaily(doc: PdfDocument, report: MonthlyReport): void {
     note(doc, "No revenue activity this month.");
     return;
   }
-  note(doc, "One row per UTC day with activity and currency; days without bookings, payments or refunds are left out.");
+  note(
+    doc,
+    "One row per UTC day with activity and currency; days without bookings, cancellations, payments or refunds are left out.",
+  );
   drawPdfTable(
     doc,
     [{ header: "Date", width: 70 }, { header: "Currency", width: 50 }, ...MONEY_COLUMNS],
@@ -133,6 +160,39 @@ function drawByService(doc: PdfDocument, report: MonthlyReport): void {
     doc,
     [{ header: "Service", width: 70 }, { header: "Currency", width: 50 }, ...MONEY_COLUMNS],
     report.byService.map((row) => [row.group ?? "unspecified", row.currency, ...figureCells(row)]),
+  );
+}
+
+function drawCancellations(doc: PdfDocument, report: MonthlyReport): void {
+  heading(doc, "Cancellations");
+  const totals = report.totals.filter(hasCancellations);
+  if (totals.length === 0) {
+    note(doc, "No bookings cancelled this month.");
+    return;
+  }
+  note(
+    doc,
+    "Bookings whose cancellation occurred this month (a booking's earliest cancellation counts), the current contract value they released, in the contract's currency, and the cancellation fees, in the fee's currency. Cancelled bookings stay in Bookings and Contract value on the day they were created.",
+  );
+  drawPdfTable(
+    doc,
+    [{ header: "Currency", width: 120 }, ...CANCELLATION_COLUMNS],
+    totals.map((total) => [total.currency, ...cancellationCells(total)]),
+    9,
+  );
+  doc.moveDown(0.6);
+  drawPdfTable(
+    doc,
+    [{ header: "Date", width: 70 }, { header: "Currency", width: 50 }, ...CANCELLATION_COLUMNS],
+    report.byDay.filter(hasCancellations).map((row) => [row.bucket, row.currency, ...cancellationCells(row)]),
+  );
+  doc.moveDown(0.6);
+  drawPdfTable(
+    doc,
+    [{ header: "Service", width: 70 }, { header: "Currency", width: 50 }, ...CANCELLATION_COLUMNS],
+    report.byService
+      .filter(hasCancellations)
+      .map((row) => [row.group ?? "unspecified", row.currency, ...cancellationCells(row)]),
   );
 }
 
@@ -178,9 +238,9 @@ function drawFooters(doc: PdfDocument, report: MonthlyReport): void {
 /**
  * Renders the monthly report as an A4 PDF: title, per-currency summary, a vector bar chart of
  * payments received per day for each currency, the daily revenue table (one row per UTC day with
- * activity and currency), revenue by service and the anomaly counts. Long tables continue on new
- * pages with their header repeated. The output is a function of the report alone: the PDF's
- * dates and file id derive from `generatedAt`.
+ * activity and currency), revenue by service, the cancellations (per currency, day and service)
+ * and the anomaly counts. Long tables continue on new pages with their header repeated. The
+ * output is a function of the report alone: the PDF's dates and file id derive from `generatedAt`.
  */
 export async function renderMonthlyReportPdf(report: MonthlyReport): Promise<Buffer> {
   const generatedAt = new Date(report.generatedAt);
@@ -217,6 +277,7 @@ export async function renderMonthlyReportPdf(report: MonthlyReport): Promise<Buf
   drawCharts(doc, report);
   drawDaily(doc, report);
   drawByService(doc, report);
+  drawCancellations(doc, report);
   drawAnomalies(doc, report);
   drawFooters(doc, report);
   doc.end();

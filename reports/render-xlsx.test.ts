@@ -30,10 +30,22 @@ function expectedFigures(row: Omit<MonthlyReport["byDay"][number], "bucket" | "g
     toMajorUnits(row.paymentsReceived, row.currency),
     toMajorUnits(row.refunds, row.currency),
     toMajorUnits(row.paymentsReceived - row.refunds, row.currency),
+    row.cancelledBookings,
+    toMajorUnits(row.releasedContractValue, row.currency),
+    toMajorUnits(row.cancellationFees, row.currency),
   ];
 }
 
-const FIGURE_HEADERS = ["Bookings", "Contract value", "Payments received", "Refunds", "Net"];
+const FIGURE_HEADERS = [
+  "Bookings",
+  "Contract value",
+  "Payments received",
+  "Refunds",
+  "Net",
+  "Cancelled bookings",
+  "Released contract value",
+  "Cancellation fees",
+];
 
 describe("renderMonthlyReportXlsx", () => {
   it("has one sheet per section, each with a frozen, filterable header", async () => {
@@ -64,15 +76,21 @@ describe("renderMonthlyReportXlsx", () => {
     report.totals.forEach((total, index) => {
       const row = summary.getRow(index + 2);
       expect(values(summary, index + 2)).toEqual([total.currency, ...expectedFigures(total)]);
-      for (const column of [3, 4, 5, 6])
+      for (const column of [3, 4, 5, 6, 8, 9])
         expect(row.getCell(column).numFmt).toBe(spreadsheetMoneyFormat(total.currency));
+      expect(row.getCell(7).numFmt).toBe("#,##0");
     });
+    /** The summary row of a currency: the totals are in currency order, after the header. */
+    const rowOf = (currency: string) => report.totals.findIndex((total) => total.currency === currency) + 2;
     const gbp = report.totals.find((total) => total.currency === "GBP")!;
-    expect(summary.getRow(2).getCell(4).value).toBe(gbp.paymentsReceived / 100);
-    expect(summary.getRow(2).getCell(4).numFmt).toBe('"£"#,##0.00');
+    expect(summary.getRow(rowOf("GBP")).getCell(4).value).toBe(gbp.paymentsReceived / 100);
+    expect(summary.getRow(rowOf("GBP")).getCell(4).numFmt).toBe('"£"#,##0.00');
+    expect(summary.getRow(rowOf("GBP")).getCell(8).value).toBe(gbp.releasedContractValue / 100);
     const jpy = report.totals.find((total) => total.currency === "JPY")!;
-    expect(summary.getRow(3).getCell(4).value).toBe(jpy.paymentsReceived);
-    expect(summary.getRow(3).getCell(4).numFmt).toBe('"JP¥"#,##0');
+    expect(summary.getRow(rowOf("JPY")).getCell(4).value).toBe(jpy.paymentsReceived);
+    expect(summary.getRow(rowOf("JPY")).getCell(4).numFmt).toBe('"JP¥"#,##0');
+    const eur = report.totals.find((total) => total.currency === "EUR")!;
+    expect(summary.getRow(rowOf("EUR")).getCell(9).value).toBe(eur.cancellationFees / 100);
 
     const about = new Map<unknown, unknown>();
     summary.eachRow((row, index) => {

@@ -1,5 +1,5 @@
 import ExcelJS from "exceljs";
-import type { RevenueRow } from "../query-api/revenue-query.ts";
+import type { RevenueAnswerRow } from "../query-api/revenue-query.ts";
 import { spreadsheetMoneyFormat, toMajorUnits } from "./format-money.ts";
 import type { MonthlyReport } from "./monthly-report.ts";
 
@@ -17,16 +17,25 @@ const MONEY_COLUMNS: SheetColumn[] = [
   { header: "Payments received", width: 20, money: true },
   { header: "Refunds", width: 16, money: true },
   { header: "Net", width: 18, money: true },
+  { header: "Cancelled bookings", width: 20, numFmt: "#,##0" },
+  { header: "Released contract value", width: 24, money: true },
+  { header: "Cancellation fees", width: 20, money: true },
 ];
 
-/** Bookings, contract value, payments, refunds and net of one row; money in major units. */
-function figures(row: Omit<RevenueRow, "bucket" | "group">): number[] {
+/**
+ * Bookings, contract value, payments, refunds, net, cancelled bookings, released contract value and cancellation fees
+ * of one row; money in major units.
+ */
+function figures(row: Omit<RevenueAnswerRow, "bucket" | "group">): number[] {
   return [
     row.bookings,
     toMajorUnits(row.contractValue, row.currency),
     toMajorUnits(row.paymentsReceived, row.currency),
     toMajorUnits(row.refunds, row.currency),
     toMajorUnits(row.paymentsReceived - row.refunds, row.currency),
+    row.cancelledBookings,
+    toMajorUnits(row.releasedContractValue, row.currency),
+    toMajorUnits(row.cancellationFees, row.currency),
   ];
 }
 
@@ -70,8 +79,9 @@ function utcDay(day: string): Date {
 /**
  * Renders the monthly report as an XLSX workbook with one sheet per section: Summary (per
  * currency, then the report's organisation, month and generation time), Daily revenue (one row
- * per UTC day with activity and currency), By service and Anomalies. Money cells are numbers in
- * major units with the currency's own number format, beside a Currency column.
+ * per UTC day with activity and currency), By service and Anomalies. Revenue rows carry the
+ * cancellation figures beside the others. Money cells are numbers in major units with the
+ * currency's own number format, beside a Currency column.
  */
 export async function renderMonthlyReportXlsx(report: MonthlyReport): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
@@ -93,6 +103,10 @@ export async function renderMonthlyReportXlsx(report: MonthlyReport): Promise<Bu
     ["Organisation id", report.orgId],
     ["Month", report.month],
     ["Days", "UTC calendar days"],
+    [
+      "Cancellations",
+      "Counted on the day of a booking's earliest cancellation: its current contract value is released (in the contract's currency), its fee is in the fee's currency. Cancelled bookings stay in Bookings and Contract value on the day they were created.",
+    ],
     ["Generated at", report.generatedAt],
   ];
   if (report.byDay.length === 0 && report.anomalies.length === 0) {

@@ -1,4 +1,4 @@
-import type { SourceName } from "./fact-sources.ts";
+import { SOURCE_NAMES, type SourceName } from "./fact-sources.ts";
 
 /** Time buckets an aggregation can be split into; each bucket is named by its first day. */
 export const INTERVALS = ["day", "week", "month", "quarter", "year"] as const;
@@ -39,20 +39,21 @@ export type DimensionDefinition =
       range: readonly [min: number, max: number];
     });
 
-const ALL: readonly SourceName[] = ["bookings", "payments", "refunds", "expenses", "budgets", "inquiries"];
-const BOOKED: readonly SourceName[] = ["bookings", "payments", "refunds"];
+const ALL: readonly SourceName[] = SOURCE_NAMES;
+const BOOKED: readonly SourceName[] = ["bookings", "cancellations", "payments", "refunds"];
 
 /** Every dimension of the aggregation request, by name. */
 export const DIMENSIONS = {
   service: {
-    description: "The service booked or asked about (payments and refunds: their booking's).",
+    description:
+      "The service booked or asked about (payments and refunds: their booking's; null until their booking exists).",
     type: "string",
     paramType: "String",
     sql: "f_service",
     sources: [...BOOKED, "inquiries"],
   },
   supplier: {
-    description: "The supplier id of the booking.",
+    description: "The supplier id of the booking; null for payments and refunds whose booking does not exist (yet).",
     type: "string",
     paramType: "String",
     sql: "f_supplier",
@@ -84,7 +85,7 @@ export const DIMENSIONS = {
     type: "string",
     paramType: "String",
     sql: "f_currency",
-    sources: ["bookings", "payments", "refunds", "expenses", "budgets"],
+    sources: ["bookings", "cancellations", "payments", "refunds", "expenses", "budgets"],
   },
   channel: {
     description: "Where an inquiry came from.",

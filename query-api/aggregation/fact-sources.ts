@@ -1,5 +1,15 @@
+import { BOOKING_FACTS, BY_OCCURRENCE, eventsOf } from "./booking-facts.ts";
+
 /** The kinds of facts an aggregation reads, each built from the `events` table. */
-export const SOURCE_NAMES = ["bookings", "payments", "refunds", "expenses", "budgets", "inquiries"] as const;
+export const SOURCE_NAMES = [
+  "bookings",
+  "cancellations",
+  "payments",
+  "refunds",
+  "expenses",
+  "budgets",
+  "inquiries",
+] as const;
 /** The name of a fact source. */
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
@@ -25,63 +35,45 @@ export interface FactSource {
   measures: Record<string, string>;
 }
 
-// Every source reads `events FINAL`: ReplacingMergeTree may still hold a replayed insert's copy of a row until it is
-// merged, and FINAL keeps one row per event, so nothing counts twice. Only accepted events are in `events` (rejected
-// ones are dead-lettered, repeats of an applied event dropped), so each row is a fact the projections applied too.
-const events = (types: string[]) =>
-  `events FINAL WHERE org_id = {orgId:String} AND type IN (${types.map((t) => `'${t}'`).join(", ")})`;
-
-const BOOKING_CHANGES = ["booking.created", "booking.updated"];
-
-// A booking's figures (contract value, guest count, wedding date) are the ones applied last, in log order, as the
-// Postgres bookings projection and the revenue rollup apply them: an update that arrives later wins even when it says
-// it occurred earlier. The log is keyed by wedding, so a booking's events (and every booking of one wedding) share a
-// partition and their offsets are their order of application. booking.updated changes only what it names, so each
-// figure takes the last event that carries it: a contract value has a currency, a guest count or wedding date is not
-// null.
-const APPLIED_LAST = "log_offset";
-// A budget allocation is the latest by when it occurred, then log offset: the budgets projection keeps a late-arriving
-// but earlier-dated allocation out (schemas/sql/postgres/002_projections.sql).
-const LATEST_OCCURRED = "(occurred_at, log_offset)";
-
-/** Each booking's wedding date as last applied: what its payments and refunds take as their wedding date. */
+/** Each created booking's wedding date (by occurrence): what its payments and refunds take as their wedding date. */
 const BOOKING_WEDDING_DAYS = `
-  SELECT booking_id AS bd_booking, argMaxIf(wedding_date, ${APPLIED_LAST}, wedding_date IS NOT NULL) AS bd_day
-  FROM ${events(BOOKING_CHANGES)}
-  GROUP BY booking_id`;
+  SELECT b_booking AS bd_booking, b_wedding AS bd_wedding, b_wedding_day AS bd_day
+  FROM (${BOOKING_FACTS})`;
 
 /**
- * Each wedding's date: the date any of its bookings was last created or updated with. Expenses and budgets name a
- * wedding, not a booking, so they take it from there; a wedding without bookings has no known date.
+ * Each wedding's date: the wedding date set by the latest event (by occurrence) among the creates and updates of its
+ * created bookings. Expenses and budgets name a wedding, not a booking, so they take it from there; a wedding without a
+ * created booking has no known date.
  */
 const WEDDING_DAYS = `
-  SELECT wedding_id AS wd_wedding, argMaxIf(wedding_date, ${APPLIED_LAST}, wedding_date IS NOT NULL) AS wd_day
-  FROM ${events(BOOKING_CHANGES)}
-  GROUP BY wedding_id`;
+  SELECT b_wedding AS wd_wedding, argMax(b_wedding_day, b_wedding_day_at) AS wd_day
+  FROM (${BOOKING_FACTS})
+  GROUP BY b_wedding`;
+
+/** The booking columns every booking-based source has, from BOOKING_FACTS. */
+const BOOKING_DIMENSIONS = `
+        b_wedding_day AS f_wedding_day,
+        b_wedding AS f_wedding,
+        b_service AS f_service,
+        b_supplier AS f_supplier,
+        b_region AS f_region,
+        b_venue AS f_venue`;
 
 /**
- * A booking counts once, on the day it was created, with the contract value and guest count last applied (as the
- * revenue query counts it); a cancelled one still counts there, and once more in `cancellations`.
+ * A created booking counts once, on the day of its booking.created, in its current contract currency, with its current
+ * contract value and guest count (by occurrence, as the revenue rollup counts it); a cancelled one still counts here
+ * (gross booked value), and `cancellations` says it was cancelled, whenever that was.
  */
 const bookings: FactSource = {
   name: "bookings",
   sql: () => `
       SELECT
-        booking_id AS f_booking,
-        minIf(occurred_at, type = 'booking.created') AS f_at,
-        anyIf(wedding_id, type = 'booking.created') AS f_wedding,
-        anyIf(service, type = 'booking.created') AS f_service,
-        anyIf(supplier_id, type = 'booking.created') AS f_supplier,
-        anyIf(region, type = 'booking.created') AS f_region,
-        anyIf(venue_id, type = 'booking.created') AS f_venue,
-        anyIf(currency, type = 'booking.created') AS f_currency,
-        argMaxIf(amount, ${APPLIED_LAST}, type != 'booking.cancelled' AND currency != '') AS f_contract,
-        argMaxIf(guest_count, ${APPLIED_LAST}, type != 'booking.cancelled' AND guest_count IS NOT NULL) AS f_guests,
-        argMaxIf(wedding_date, ${APPLIED_LAST}, type != 'booking.cancelled' AND wedding_date IS NOT NULL) AS f_wedding_day,
-        countIf(type = 'booking.cancelled') > 0 AS f_cancelled
-      FROM ${events([...BOOKING_CHANGES, "booking.cancelled"])}
-      GROUP BY booking_id
-      HAVING countIf(type = 'booking.created') > 0`,
+        b_created_at AS f_at,${BOOKING_DIMENSIONS},
+        b_currency AS f_currency,
+        b_contract AS f_contract,
+        b_guests AS f_guests,
+        b_cancelled AS f_cancelled
+      FROM (${BOOKING_FACTS})`,
   measures: {
     bookings: "toInt64(1)",
     contract: "toInt64(f_contract)",
@@ -90,7 +82,40 @@ const bookings: FactSource = {
   },
 };
 
-/** Payments and refunds count on their own date, under their booking's service, supplier, region and venue. */
+/**
+ * A cancelled booking counts on the day of the cancellation that counts (the earliest by occurrence): once, with the
+ * contract value it releases (its current one, in its contract currency), and with that cancellation's fee in the
+ * fee's currency. A fee in another currency than the contract's is a fact of its own in its currency (money is never
+ * added across currencies); no fee adds 0 to the contract currency's fact.
+ */
+const cancellations: FactSource = {
+  name: "cancellations",
+  sql: () => `
+      SELECT
+        b_cancelled_at AS f_at,${BOOKING_DIMENSIONS},
+        part.1 AS f_currency,
+        part.2 AS f_cancelled,
+        part.3 AS f_released,
+        part.4 AS f_fee
+      FROM (${BOOKING_FACTS})
+      ARRAY JOIN if(
+        b_fee_currency = '' OR b_fee_currency = b_currency,
+        [(b_currency, toInt64(1), toInt64(b_contract), toInt64(b_fee))],
+        [(b_currency, toInt64(1), toInt64(b_contract), toInt64(0)), (b_fee_currency, toInt64(0), toInt64(0), toInt64(b_fee))]
+      ) AS part
+      WHERE b_cancelled = 1`,
+  measures: {
+    cancelled: "toInt64(f_cancelled)",
+    released: "toInt64(f_released)",
+    fees: "toInt64(f_fee)",
+  },
+};
+
+/**
+ * Every payment and refund counts on its own date and in its own currency, whether or not its booking exists, under
+ * the service, supplier, region and venue its row carries: its booking's once the booking exists in the same wedding
+ * (the processor fills them in then), '' until then. Its wedding date is its booking's (same booking and wedding).
+ */
 function moneyMovements(name: "payments" | "refunds", type: string, measure: string): FactSource {
   return {
     name,
@@ -107,8 +132,8 @@ function moneyMovements(name: "payments" | "refunds", type: string, measure: str
         method AS f_method,
         kind AS f_kind,
         amount AS f_amount
-      FROM (SELECT * FROM ${events([type])}) AS e
-      ${weddingDay ? `LEFT JOIN (${BOOKING_WEDDING_DAYS}) AS bd ON e.booking_id = bd.bd_booking` : ""}`,
+      FROM (SELECT * FROM ${eventsOf([type])}) AS e
+      ${weddingDay ? `LEFT JOIN (${BOOKING_WEDDING_DAYS}) AS bd ON e.booking_id = bd.bd_booking AND e.wedding_id = bd.bd_wedding` : ""}`,
     measures: { [measure]: "toInt64(f_amount)" },
   };
 }
@@ -124,14 +149,14 @@ const expenses: FactSource = {
       category AS f_category,
       currency AS f_currency,
       amount AS f_amount
-    FROM (SELECT * FROM ${events(["expense.recorded"])}) AS e
+    FROM (SELECT * FROM ${eventsOf(["expense.recorded"])}) AS e
     ${weddingDay ? `LEFT JOIN (${WEDDING_DAYS}) AS wd ON e.wedding_id = wd.wd_wedding` : ""}`,
   measures: { expenses: "toInt64(f_amount)" },
 };
 
 /**
- * The budget of a wedding's category is its latest allocation (by when it occurred, then log offset, as the budgets
- * projection keeps it), counted on the day that allocation occurred.
+ * The budget of a wedding's category is its latest allocation by occurrence (when it occurred, then event id), counted
+ * on the day that allocation occurred.
  */
 const budgets: FactSource = {
   name: "budgets",
@@ -148,9 +173,9 @@ const budgets: FactSource = {
         wedding_id AS f_wedding,
         category AS f_category,
         max(occurred_at) AS f_at,
-        argMax(currency, ${LATEST_OCCURRED}) AS f_currency,
-        argMax(amount, ${LATEST_OCCURRED}) AS f_amount
-      FROM ${events(["budget.allocated"])}
+        argMax(currency, ${BY_OCCURRENCE}) AS f_currency,
+        argMax(amount, ${BY_OCCURRENCE}) AS f_amount
+      FROM ${eventsOf(["budget.allocated"])}
       GROUP BY wedding_id, category
     ) AS b
     ${weddingDay ? `LEFT JOIN (${WEDDING_DAYS}) AS wd ON b.f_wedding = wd.wd_wedding` : ""}`,
@@ -172,15 +197,16 @@ const inquiries: FactSource = {
       service AS f_service,
       channel AS f_channel,
       wedding_id != '' AND (wedding_id, service) IN (
-        SELECT wedding_id, service FROM ${events(["booking.created"])}
+        SELECT wedding_id, service FROM ${eventsOf(["booking.created"])}
       ) AS f_converted
-    FROM ${events(["inquiry.received"])}`,
+    FROM ${eventsOf(["inquiry.received"])}`,
   measures: { inquiries: "toInt64(1)", converted: "toInt64(f_converted)" },
 };
 
 /** Every fact source, by name. */
 export const FACT_SOURCES: Record<SourceName, FactSource> = {
   bookings,
+  cancellations,
   payments: moneyMovements("payments", "payment.received", "payments"),
   refunds: moneyMovements("refunds", "payment.refunded", "refunds"),
   expenses,

@@ -18,13 +18,15 @@ const ratio = (numerator: string, denominator: string) => `if(${denominator} = 0
 /** Every metric of the aggregation request, by name. */
 export const METRICS = {
   bookings: {
-    description: "Bookings created (cancelled ones included), counted on the day they were created.",
+    description:
+      "Bookings created (cancelled ones included), counted on the day of their booking.created, in their contract currency.",
     measures: { bookings: ["bookings"] },
     sql: "sum_bookings",
     money: false,
   },
   contractValue: {
-    description: "Contract value of those bookings as last updated, in minor units.",
+    description:
+      "Current contract value of those bookings (the latest by occurrence among the create and the updates that set one), in minor units of its currency.",
     measures: { bookings: ["contract"] },
     sql: "sum_contract",
     money: true,
@@ -36,25 +38,49 @@ export const METRICS = {
     money: true,
   },
   guests: {
-    description: "Guests of those bookings, by each booking's guest count as last updated.",
+    description: "Guests of those bookings, by each booking's current guest count (the latest by occurrence).",
     measures: { bookings: ["guests"] },
     sql: "sum_guests",
     money: false,
   },
   cancellations: {
-    description: "Of those bookings, the ones cancelled since.",
+    description:
+      "Of the bookings counted in `bookings` (placed by the day they were created), the ones cancelled, whenever the cancellation occurred. To place cancellations by the day they occurred, ask for cancelledBookings.",
     measures: { bookings: ["cancellations"] },
     sql: "sum_cancellations",
     money: false,
   },
+  cancelledBookings: {
+    description:
+      "Bookings cancelled, counted on the day of the cancellation that counts (a booking's earliest by occurrence), in their contract currency; as in the revenue endpoint.",
+    measures: { cancellations: ["cancelled"] },
+    sql: "sum_cancelled",
+    money: false,
+  },
+  releasedContractValue: {
+    description:
+      "Current contract value of those cancelled bookings, on the cancellation's day, in minor units of the contract currency.",
+    measures: { cancellations: ["released"] },
+    sql: "sum_released",
+    money: true,
+  },
+  cancellationFees: {
+    description:
+      "Fees of those cancellations (0 when one names none), on the cancellation's day, in minor units of the fee's currency.",
+    measures: { cancellations: ["fees"] },
+    sql: "sum_fees",
+    money: true,
+  },
   paymentsReceived: {
-    description: "Payments received, counted on the day they were received, in minor units.",
+    description:
+      "Payments received, counted on the day they were received, in minor units of their own currency, whether or not their booking exists (its service, supplier, region and venue are null until it does).",
     measures: { payments: ["payments"] },
     sql: "sum_payments",
     money: true,
   },
   refunds: {
-    description: "Refunds paid out, counted on the day they were paid, in minor units.",
+    description:
+      "Refunds paid out, counted on the day they were paid, in minor units of their own currency, whether or not their payment or booking is known.",
     measures: { refunds: ["refunds"] },
     sql: "sum_refunds",
     money: true,
