@@ -23,8 +23,12 @@ export interface GenerateOptions {
   scale?: number;
   /** Share of booked weddings given one injected, labelled anomaly; default 0.01. */
   anomalyRate?: number;
-  /** Share of booked weddings given one semantically invalid, labelled event (to be dead-lettered); default 0. */
-  invalidRate?: number;
+  /**
+   * Share of booked weddings given one labelled mismatch (a payment for a booking that does not exist, a payment after
+   * cancellation, a refund above its payment, a payment or contract value in another currency); default 0. Money that
+   * moved is counted whatever it names; the mismatch is flagged, never dead-lettered.
+   */
+  mismatchRate?: number;
   /** Share of events sent a second time (same id, 1–120 s later), as a retrying producer would; default 0. */
   duplicateRate?: number;
   /** Stop after this many items (re-sends included); default unlimited. */
@@ -49,7 +53,7 @@ function checkOptions(options: GenerateOptions): void {
   if (!Number.isFinite(options.seed)) fail("seed must be a finite number");
   if (options.organisations.length === 0) fail("organisations must not be empty");
   if (dayNumber(options.from) > dayNumber(options.to)) fail(`from (${options.from}) is after to (${options.to})`);
-  for (const name of ["anomalyRate", "invalidRate", "duplicateRate"] as const) {
+  for (const name of ["anomalyRate", "mismatchRate", "duplicateRate"] as const) {
     const rate = options[name] ?? 0;
     if (!(rate >= 0 && rate <= 1)) fail(`${name} must be between 0 and 1`);
   }
@@ -87,7 +91,7 @@ export function generateWeddingData(options: GenerateOptions): WeddingData {
 function* streamEvents(options: GenerateOptions, catalogs: OrgCatalog[]): Generator<GeneratedItem> {
   const rates = {
     anomalyRate: options.anomalyRate ?? 0.01,
-    invalidRate: options.invalidRate ?? 0,
+    mismatchRate: options.mismatchRate ?? 0,
     duplicateRate: options.duplicateRate ?? 0,
   };
   const orgs: OrgRuntime[] = options.organisations.map((profile, i) =>

@@ -18,7 +18,7 @@ describe("generate CLI", () => {
         "3000",
         "--orgs",
         "chain,soloFlorist",
-        "--invalid-rate",
+        "--mismatch-rate",
         "0.05",
         "--duplicate-rate",
         "0.02",
@@ -65,7 +65,7 @@ describe("generate CLI", () => {
   it("refuses contradictory or unknown options", async () => {
     await expect(runGenerate(["--events", "10", "--scale", "1"])).rejects.toThrow(RangeError);
     await expect(runGenerate(["--orgs", "nobody", "--events", "10"])).rejects.toThrow(/unknown preset/);
-    await expect(runGenerate(["--invalid-rate", "3", "--events", "10"])).rejects.toThrow(RangeError);
+    await expect(runGenerate(["--mismatch-rate", "3", "--events", "10"])).rejects.toThrow(RangeError);
     await expect(runGenerate(["--bogus"])).rejects.toThrow();
   });
 });

@@ -146,8 +146,11 @@ function updateGuests(org: OrgRuntime, booking: BookingPlan, at: number, guests:
   return item(org, envelope(org, "booking.updated", at, "wedsync-web", data), undefined);
 }
 
-/** Builds a semantically invalid event; it leaves the booking's state alone, as the pipeline will reject it. */
-function invalid(org: OrgRuntime, step: Extract<Step, { kind: "invalid" }>): GeneratedItem {
+/**
+ * Builds a mismatch: money that does not fit what it names. It leaves the booking's running state alone, so the
+ * booking's own schedule still adds up to its contract value; the pipeline counts the mismatch beside it and flags it.
+ */
+function mismatch(org: OrgRuntime, step: Extract<Step, { kind: "mismatch" }>): GeneratedItem {
   const { rng, profile } = org;
   const { booking, at, label } = step;
   const weddingId = booking.wedding.weddingId;
@@ -285,8 +288,8 @@ export function materializeStep(step: Step, plan: WeddingPlan): GeneratedItem | 
       if (step.vendor !== undefined) data.vendor = step.vendor;
       return item(org, envelope(org, "expense.recorded", step.at, "wedsync-planner", data), step.label);
     }
-    case "invalid":
-      return invalid(org, step);
+    case "mismatch":
+      return mismatch(org, step);
     case "replay":
       return { ...step.item, label: { class: "exact-duplicate" } };
   }

@@ -5,7 +5,7 @@ import { hashString, Rng, WeightedPicker } from "./random.ts";
 /** Rates of injected faults, shared by every organisation of one generation run. */
 export interface InjectionRates {
   anomalyRate: number;
-  invalidRate: number;
+  mismatchRate: number;
   duplicateRate: number;
 }
 

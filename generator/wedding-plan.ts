@@ -1,5 +1,5 @@
 import type { Service } from "../schemas/index.ts";
-import type { GeneratedItem, InjectionLabel, InvalidKind } from "./generated-item.ts";
+import type { GeneratedItem, InjectionLabel, MismatchKind } from "./generated-item.ts";
 import type { OrgRuntime } from "./org-runtime.ts";
 import type { Channel, ServiceOffer } from "./org-profiles.ts";
 
@@ -64,18 +64,18 @@ export type Step =
     }
   | {
       at: number;
-      kind: "invalid";
+      kind: "mismatch";
       booking: BookingPlan;
-      fault: InvalidFault;
-      label: InjectionLabel & { kind: InvalidKind };
+      fault: MismatchFault;
+      label: InjectionLabel & { kind: MismatchKind };
     }
   | { at: number; kind: "replay"; item: GeneratedItem };
 
 /** Where a payment sits in the schedule; `duplicate` repeats the previous amount, `overpaid-final` pays too much. */
 export type PaymentRole = "deposit" | "instalment" | "final" | "duplicate" | "overpaid-final";
 
-/** The shape of an injected semantically invalid event. */
-export type InvalidFault =
+/** The shape of an injected mismatch: which event is sent, and what it does not fit. */
+export type MismatchFault =
   | "payment-unknown-booking"
   | "payment-cancelled-booking"
   | "refund-exceeds-paid"
