@@ -42,6 +42,7 @@ describe("generateWeddingData", () => {
       anomalyRate: 0.2,
       mismatchRate: 0.1,
       duplicateRate: 0.05,
+      resendRate: 0.05,
     };
     const data = generateWeddingData(options);
     const first = [...data];
@@ -233,8 +234,38 @@ describe("generateWeddingData", () => {
     }
   });
 
+  it("re-sends business ids with the same content under new event ids, which count once", () => {
+    const plain = items();
+    const resent = items({ resendRate: 0.05 });
+    const copies = resent.filter((item) => item.label?.class === "resend");
+    expect(copies.length).toBeGreaterThan(plain.length * 0.03);
+    // Turning re-sends on changes no other event.
+    expect(resent.filter((item) => item.label?.class !== "resend")).toEqual(plain);
+    const byId = new Map(plain.map((item) => [item.event.id, item.event]));
+    const types = new Set<string>();
+    for (const copy of copies) {
+      const original = byId.get((copy.label as { of: string }).of)!;
+      expect(copy.event.id).not.toBe(original.id);
+      expect({ ...copy.event, id: original.id }).toEqual(original);
+      expect(Date.parse(copy.event.occurredAt)).toBe(Date.parse(original.occurredAt));
+      types.add(copy.event.type);
+    }
+    expect(types).toEqual(
+      new Set(["booking.created", "payment.received", "payment.refunded", "expense.recorded", "inquiry.received"]),
+    );
+    const withResends = computeGroundTruth(resent);
+    for (const [orgKey, org] of Object.entries(computeGroundTruth(plain).orgs)) {
+      const other = withResends.orgs[orgKey]!;
+      expect(other.totals).toEqual(org.totals);
+      expect(other.revenueDaily).toEqual(org.revenueDaily);
+      expect(other.inquiries).toEqual(org.inquiries);
+      expect(other.events.accepted).toBe(org.events.accepted);
+      expect(other.resends).toBe(copies.filter((copy) => copy.orgKey === orgKey).length);
+    }
+  });
+
   it("computes ground truth equal to a naive recomputation from the events", () => {
-    const list = items({ mismatchRate: 0.1, duplicateRate: 0.02, anomalyRate: 0.05 });
+    const list = items({ mismatchRate: 0.1, duplicateRate: 0.02, resendRate: 0.02, anomalyRate: 0.05 });
     const truth = computeGroundTruth(list);
     for (const org of ORGS) {
       const naive = naiveRevenue(list.filter((item) => item.orgKey === org.key));
@@ -289,8 +320,8 @@ function detectAnomalies(list: GeneratedItem[], capacity: Map<string, number>): 
   const payments = new Map<string, { amount: number; refunded: number }>();
   const budgets = new Map<string, number>();
   const spent = new Map<string, number>();
-  for (const { event } of list) {
-    if (seen.has(event.id)) continue;
+  for (const { event, label } of list) {
+    if (seen.has(event.id) || label?.class === "resend") continue;
     seen.add(event.id);
     const at = Date.parse(event.occurredAt);
     switch (event.type) {

@@ -22,6 +22,8 @@ describe("generate CLI", () => {
         "0.05",
         "--duplicate-rate",
         "0.02",
+        "--resend-rate",
+        "0.02",
       ];
       const summary = await runGenerate([...args, "--schema-invalid-rate", "0.02", "--out", out]);
       expect(summary).toMatchObject({ events: 3000, requested: 3000, truth: join(dir, "events.truth.json") });
@@ -42,6 +44,9 @@ describe("generate CLI", () => {
       };
       const received = Object.values(truth.orgs).reduce((sum, org) => sum + org.events.received, 0);
       expect(received).toBe(3000);
+      const resent = lines.filter((line) => line.label?.class === "resend").length;
+      expect(resent).toBeGreaterThan(0);
+      expect(Object.values(truth.orgs).reduce((sum, org) => sum + org.resends, 0)).toBe(resent);
       const brokenCount = Object.values(truth.schemaInvalid)
         .flatMap((faults) => Object.values(faults))
         .reduce((a, b) => a + b, 0);

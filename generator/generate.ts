@@ -25,6 +25,7 @@ const USAGE = `Generates wedding-supplier events as NDJSON, with their ground tr
   --mismatch-rate R         share of weddings with a mismatch: a payment for no booking, after cancellation, in another
                             currency, or a refund above its payment (counted and flagged) (default 0)
   --duplicate-rate R        share of events sent twice with the same id (default 0)
+  --resend-rate R           share of events with a business id sent again under a new event id (default 0)
   --schema-invalid-rate R   share of events followed by a schema-invalid copy with a fresh id (default 0)
   --format items|events     a line is {orgKey, event, label?} (default) or the bare event
   --out FILE                NDJSON file (default stdout)
@@ -67,6 +68,7 @@ export async function runGenerate(args: string[]): Promise<GenerateSummary> {
       "anomaly-rate": { type: "string" },
       "mismatch-rate": { type: "string" },
       "duplicate-rate": { type: "string" },
+      "resend-rate": { type: "string" },
       "schema-invalid-rate": { type: "string" },
       format: { type: "string", default: "items" },
       out: { type: "string" },
@@ -96,6 +98,7 @@ export async function runGenerate(args: string[]): Promise<GenerateSummary> {
     anomalyRate: rate(values["anomaly-rate"], 0.01, "anomaly-rate"),
     mismatchRate: rate(values["mismatch-rate"], 0, "mismatch-rate"),
     duplicateRate: rate(values["duplicate-rate"], 0, "duplicate-rate"),
+    resendRate: rate(values["resend-rate"], 0, "resend-rate"),
   };
   const schemaInvalidRate = rate(values["schema-invalid-rate"], 0, "schema-invalid-rate");
   let options: GenerateOptions;

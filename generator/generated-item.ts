@@ -34,10 +34,15 @@ export type PlanAnomalyKind = (typeof PLAN_ANOMALY_KINDS)[number];
 export type MismatchKind = (typeof MISMATCH_KINDS)[number];
 
 /**
- * What was injected into one generated event, so consumers know what to expect of the pipeline: an anomaly, or the same
- * event again under its own id (`exact-duplicate`).
+ * What was injected into one generated event, so consumers know what to expect of the pipeline: an anomaly; the same
+ * event again under its own id (`exact-duplicate`); or the same content under a new event id (`resend`, `of` naming the
+ * event id it repeats), which counts once because its business id (bookingId, paymentId, refundId, expenseId,
+ * inquiryId) was seen with the same content.
  */
-export type InjectionLabel = { class: "anomaly"; kind: AnomalyKind } | { class: "exact-duplicate" };
+export type InjectionLabel =
+  | { class: "anomaly"; kind: AnomalyKind }
+  | { class: "exact-duplicate" }
+  | { class: "resend"; of: string };
 
 /** One generated event with the organisation whose API key sends it and, if injected, its label. */
 export interface GeneratedItem {

@@ -292,5 +292,7 @@ export function materializeStep(step: Step, plan: WeddingPlan): GeneratedItem | 
       return mismatch(org, step);
     case "replay":
       return { ...step.item, label: { class: "exact-duplicate" } };
+    case "resend":
+      return step.item;
   }
 }

@@ -69,7 +69,8 @@ export type Step =
       fault: MismatchFault;
       label: InjectionLabel & { kind: MismatchKind };
     }
-  | { at: number; kind: "replay"; item: GeneratedItem };
+  | { at: number; kind: "replay"; item: GeneratedItem }
+  | { at: number; kind: "resend"; item: GeneratedItem };
 
 /** Where a payment sits in the schedule; `duplicate` repeats the previous amount, `overpaid-final` pays too much. */
 export type PaymentRole = "deposit" | "instalment" | "final" | "duplicate" | "overpaid-final";

@@ -149,6 +149,7 @@ describe("computeGroundTruth", () => {
     const resentExpense: TruthInput = {
       ...expense,
       event: { ...expense.event, id: "00000000-0000-4000-8000-00000000e1e1" },
+      label: { class: "resend", of: expense.event.id },
     };
     const items: TruthInput[] = [
       inquiry,

@@ -40,7 +40,7 @@ export type OrgIdOf = (orgKey: string) => string;
  * occurred.
  */
 export function* eventRowChunks(
-  options: Omit<GenerateOptions, "scale" | "maxEvents" | "mismatchRate" | "duplicateRate">,
+  options: Omit<GenerateOptions, "scale" | "maxEvents" | "mismatchRate" | "duplicateRate" | "resendRate">,
   events: number,
   {
     chunkRows = 100_000,
@@ -83,7 +83,7 @@ export function* eventRowChunks(
 
 /** Exactly `events` generated events as wide rows, all in memory, with the rollup over them (see eventRowChunks). */
 export function generateEventRows(
-  options: Omit<GenerateOptions, "scale" | "maxEvents" | "mismatchRate" | "duplicateRate">,
+  options: Omit<GenerateOptions, "scale" | "maxEvents" | "mismatchRate" | "duplicateRate" | "resendRate">,
   events: number,
 ): GeneratedEventRows {
   const summary: Omit<GeneratedEventRows, "rows"> = { revenueRows: [], rowsByOrg: new Map() };
