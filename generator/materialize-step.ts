@@ -127,7 +127,15 @@ function cancel(org: OrgRuntime, plan: WeddingPlan, booking: BookingPlan, at: nu
   const data: EventData<"booking.cancelled"> = { bookingId: booking.id, weddingId: plan.weddingId };
   if (rng.chance(0.7)) data.reason = rng.pick(CANCELLATION_REASONS);
   if (fee > 0) data.cancellationFee = money(booking, fee);
+  booking.cancellationFee = fee;
   return item(org, envelope(org, "booking.cancelled", at, "wedsync-web", data), undefined);
+}
+
+/** The same cancellation recorded again later by another service, with the same fee: the earlier one counts. */
+function confirmCancellation(org: OrgRuntime, booking: BookingPlan, at: number): GeneratedItem {
+  const data: EventData<"booking.cancelled"> = { bookingId: booking.id, weddingId: booking.wedding.weddingId };
+  if (booking.cancellationFee > 0) data.cancellationFee = money(booking, booking.cancellationFee);
+  return item(org, envelope(org, "booking.cancelled", at, "wedsync-payments", data), undefined);
 }
 
 /** Applies a guest-count change, moving a per-guest price with it while enough is still outstanding. */
@@ -248,6 +256,8 @@ export function materializeStep(step: Step, plan: WeddingPlan): GeneratedItem | 
     }
     case "cancel":
       return cancel(org, plan, step.booking, step.at);
+    case "cancel-confirmation":
+      return confirmCancellation(org, step.booking, step.at);
     case "payment": {
       const kind =
         step.role === "overpaid-final"

@@ -169,6 +169,7 @@ function planWedding(org: OrgRuntime, inquiryDay: number, seq: number, channel: 
       remainingWeight: 0,
       cancelled: false,
       waiveFee: rng.chance(0.15),
+      cancellationFee: 0,
     };
     // Add-ons follow within three weeks, never closer than three months to the wedding.
     const at =
@@ -215,6 +216,10 @@ function planWedding(org: OrgRuntime, inquiryDay: number, seq: number, channel: 
       plan.steps = plan.steps.filter((step) => step.at < at);
       bookings.forEach(({ booking }, i) => {
         plan.steps.push({ at: at + i * MINUTE, kind: "cancel", booking });
+        // The accounts team sometimes records the same cancellation again a few days later.
+        if (rng.chance(0.25)) {
+          plan.steps.push({ at: at + i * MINUTE + rng.int(1, 5) * DAY_MS, kind: "cancel-confirmation", booking });
+        }
       });
     }
   }

@@ -39,6 +39,8 @@ export interface BookingPlan {
   cancelled: boolean;
   /** Whether a cancellation keeps a fee; the fee itself depends on what has been paid by then. */
   waiveFee: boolean;
+  /** The fee the cancellation kept, in minor units (0 until cancelled, or when waived). */
+  cancellationFee: number;
 }
 
 /** Something that happens at `at` (epoch ms, whole seconds) and becomes at most one event. */
@@ -49,6 +51,7 @@ export type Step =
   | { at: number; kind: "update-value"; booking: BookingPlan; factor: number }
   | { at: number; kind: "update-date"; booking: BookingPlan; day: number }
   | { at: number; kind: "cancel"; booking: BookingPlan }
+  | { at: number; kind: "cancel-confirmation"; booking: BookingPlan }
   | { at: number; kind: "payment"; booking: BookingPlan; role: PaymentRole; weight: number; label?: InjectionLabel }
   | { at: number; kind: "refund"; booking: BookingPlan; payment: PaymentRecord; amount: number }
   | { at: number; kind: "goodwill-refund"; booking: BookingPlan; share: number }
