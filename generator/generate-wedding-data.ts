@@ -10,6 +10,15 @@ import { Rng } from "./random.ts";
 import { inquiryFactor } from "./seasonality.ts";
 import { insertStep } from "./wedding-plan.ts";
 
+/** Event types whose data carries a business id, which a producer may send again under a new event id. */
+const BUSINESS_ID_TYPES = new Set<string>([
+  "booking.created",
+  "payment.received",
+  "payment.refunded",
+  "expense.recorded",
+  "inquiry.received",
+]);
+
 /** What to generate. The same options always give the same events, in the same order. */
 export interface GenerateOptions {
   seed: number;
@@ -23,10 +32,20 @@ export interface GenerateOptions {
   scale?: number;
   /** Share of booked weddings given one injected, labelled anomaly; default 0.01. */
   anomalyRate?: number;
-  /** Share of booked weddings given one semantically invalid, labelled event (to be dead-lettered); default 0. */
-  invalidRate?: number;
+  /**
+   * Share of booked weddings given one labelled mismatch (a payment for a booking that does not exist, a payment after
+   * cancellation, a refund above its payment, a payment or contract value in another currency); default 0. Money that
+   * moved is counted whatever it names; the mismatch is flagged, never dead-lettered.
+   */
+  mismatchRate?: number;
   /** Share of events sent a second time (same id, 1–120 s later), as a retrying producer would; default 0. */
   duplicateRate?: number;
+  /**
+   * Share of events carrying a business id (booking.created, payment.received, payment.refunded, expense.recorded,
+   * inquiry.received) sent again with the same content under a new event id, 1 minute to 1 day later, as a producer
+   * re-importing its records would; labelled `resend`, counted once; default 0.
+   */
+  resendRate?: number;
   /** Stop after this many items (re-sends included); default unlimited. */
   maxEvents?: number;
 }
@@ -49,7 +68,7 @@ function checkOptions(options: GenerateOptions): void {
   if (!Number.isFinite(options.seed)) fail("seed must be a finite number");
   if (options.organisations.length === 0) fail("organisations must not be empty");
   if (dayNumber(options.from) > dayNumber(options.to)) fail(`from (${options.from}) is after to (${options.to})`);
-  for (const name of ["anomalyRate", "invalidRate", "duplicateRate"] as const) {
+  for (const name of ["anomalyRate", "mismatchRate", "duplicateRate", "resendRate"] as const) {
     const rate = options[name] ?? 0;
     if (!(rate >= 0 && rate <= 1)) fail(`${name} must be between 0 and 1`);
   }
@@ -81,14 +100,15 @@ export function generateWeddingData(options: GenerateOptions): WeddingData {
  * The event stream. Inquiries arrive day by day; each one is planned at once (a lone inquiry, or a
  * whole wedding with its bookings, payments, budgets and expenses), and the plans are merged by the
  * time of their next step. A day's inquiries are planned before anything at or after that day is
- * emitted, so the stream is in time order across organisations (re-sends arrive up to two minutes
- * late, as retries do).
+ * emitted, so the stream is in time order across organisations (exact re-sends arrive up to two
+ * minutes late, as retries do; re-sends under a new event id up to a day late).
  */
 function* streamEvents(options: GenerateOptions, catalogs: OrgCatalog[]): Generator<GeneratedItem> {
   const rates = {
     anomalyRate: options.anomalyRate ?? 0.01,
-    invalidRate: options.invalidRate ?? 0,
+    mismatchRate: options.mismatchRate ?? 0,
     duplicateRate: options.duplicateRate ?? 0,
+    resendRate: options.resendRate ?? 0,
   };
   const orgs: OrgRuntime[] = options.organisations.map((profile, i) =>
     createOrgRuntime(profile, catalogs[i]!, options.seed, options.scale ?? 1, rates),
@@ -122,13 +142,20 @@ function* streamEvents(options: GenerateOptions, catalogs: OrgCatalog[]): Genera
     next.cursor++;
     const item = materializeStep(step, next);
     const org = next.org;
-    if (
-      item !== undefined &&
-      step.kind !== "replay" &&
-      rates.duplicateRate > 0 &&
-      org.resendRng.chance(rates.duplicateRate)
-    ) {
+    const original = item !== undefined && step.kind !== "replay" && step.kind !== "resend";
+    if (original && rates.duplicateRate > 0 && org.resendRng.chance(rates.duplicateRate)) {
       insertStep(next, { at: step.at + org.resendRng.int(1, 120) * 1000, kind: "replay", item });
+    }
+    if (
+      original &&
+      rates.resendRate > 0 &&
+      BUSINESS_ID_TYPES.has(item.event.type) &&
+      org.businessResendRng.chance(rates.resendRate)
+    ) {
+      const rng = org.businessResendRng;
+      const resent = { orgKey: item.orgKey, event: { ...item.event, id: rng.uuid() } as GeneratedItem["event"] };
+      const label = { class: "resend", of: item.event.id } as const;
+      insertStep(next, { at: step.at + rng.int(60, 86_400) * 1000, kind: "resend", item: { ...resent, label } });
     }
     if (next.cursor >= 8) {
       // Emitted steps are dead weight; dropping them keeps plans small (memory grows with weddings in flight).

@@ -18,9 +18,11 @@ describe("generate CLI", () => {
         "3000",
         "--orgs",
         "chain,soloFlorist",
-        "--invalid-rate",
+        "--mismatch-rate",
         "0.05",
         "--duplicate-rate",
+        "0.02",
+        "--resend-rate",
         "0.02",
       ];
       const summary = await runGenerate([...args, "--schema-invalid-rate", "0.02", "--out", out]);
@@ -42,6 +44,9 @@ describe("generate CLI", () => {
       };
       const received = Object.values(truth.orgs).reduce((sum, org) => sum + org.events.received, 0);
       expect(received).toBe(3000);
+      const resent = lines.filter((line) => line.label?.class === "resend").length;
+      expect(resent).toBeGreaterThan(0);
+      expect(Object.values(truth.orgs).reduce((sum, org) => sum + org.resends, 0)).toBe(resent);
       const brokenCount = Object.values(truth.schemaInvalid)
         .flatMap((faults) => Object.values(faults))
         .reduce((a, b) => a + b, 0);
@@ -65,7 +70,7 @@ describe("generate CLI", () => {
   it("refuses contradictory or unknown options", async () => {
     await expect(runGenerate(["--events", "10", "--scale", "1"])).rejects.toThrow(RangeError);
     await expect(runGenerate(["--orgs", "nobody", "--events", "10"])).rejects.toThrow(/unknown preset/);
-    await expect(runGenerate(["--invalid-rate", "3", "--events", "10"])).rejects.toThrow(RangeError);
+    await expect(runGenerate(["--mismatch-rate", "3", "--events", "10"])).rejects.toThrow(RangeError);
     await expect(runGenerate(["--bogus"])).rejects.toThrow();
   });
 });

@@ -22,8 +22,10 @@ const USAGE = `Generates wedding-supplier events as NDJSON, with their ground tr
   --to YYYY-MM-DD           last day, inclusive (default 2026-12-31)
   --orgs a,b                presets: ${Object.keys(ORG_PRESETS).join(", ")} (default all)
   --anomaly-rate R          share of weddings with an injected anomaly (default 0.01)
-  --invalid-rate R          share of weddings with a semantically invalid event (default 0)
+  --mismatch-rate R         share of weddings with a mismatch: a payment for no booking, after cancellation, in another
+                            currency, or a refund above its payment (counted and flagged) (default 0)
   --duplicate-rate R        share of events sent twice with the same id (default 0)
+  --resend-rate R           share of events with a business id sent again under a new event id (default 0)
   --schema-invalid-rate R   share of events followed by a schema-invalid copy with a fresh id (default 0)
   --format items|events     a line is {orgKey, event, label?} (default) or the bare event
   --out FILE                NDJSON file (default stdout)
@@ -64,8 +66,9 @@ export async function runGenerate(args: string[]): Promise<GenerateSummary> {
       to: { type: "string", default: "2026-12-31" },
       orgs: { type: "string", default: Object.keys(ORG_PRESETS).join(",") },
       "anomaly-rate": { type: "string" },
-      "invalid-rate": { type: "string" },
+      "mismatch-rate": { type: "string" },
       "duplicate-rate": { type: "string" },
+      "resend-rate": { type: "string" },
       "schema-invalid-rate": { type: "string" },
       format: { type: "string", default: "items" },
       out: { type: "string" },
@@ -93,8 +96,9 @@ export async function runGenerate(args: string[]): Promise<GenerateSummary> {
     from: values.from,
     to: values.to,
     anomalyRate: rate(values["anomaly-rate"], 0.01, "anomaly-rate"),
-    invalidRate: rate(values["invalid-rate"], 0, "invalid-rate"),
+    mismatchRate: rate(values["mismatch-rate"], 0, "mismatch-rate"),
     duplicateRate: rate(values["duplicate-rate"], 0, "duplicate-rate"),
+    resendRate: rate(values["resend-rate"], 0, "resend-rate"),
   };
   const schemaInvalidRate = rate(values["schema-invalid-rate"], 0, "schema-invalid-rate");
   let options: GenerateOptions;

@@ -127,7 +127,15 @@ function cancel(org: OrgRuntime, plan: WeddingPlan, booking: BookingPlan, at: nu
   const data: EventData<"booking.cancelled"> = { bookingId: booking.id, weddingId: plan.weddingId };
   if (rng.chance(0.7)) data.reason = rng.pick(CANCELLATION_REASONS);
   if (fee > 0) data.cancellationFee = money(booking, fee);
+  booking.cancellationFee = fee;
   return item(org, envelope(org, "booking.cancelled", at, "wedsync-web", data), undefined);
+}
+
+/** The same cancellation recorded again later by another service, with the same fee: the earlier one counts. */
+function confirmCancellation(org: OrgRuntime, booking: BookingPlan, at: number): GeneratedItem {
+  const data: EventData<"booking.cancelled"> = { bookingId: booking.id, weddingId: booking.wedding.weddingId };
+  if (booking.cancellationFee > 0) data.cancellationFee = money(booking, booking.cancellationFee);
+  return item(org, envelope(org, "booking.cancelled", at, "wedsync-payments", data), undefined);
 }
 
 /** Applies a guest-count change, moving a per-guest price with it while enough is still outstanding. */
@@ -146,8 +154,11 @@ function updateGuests(org: OrgRuntime, booking: BookingPlan, at: number, guests:
   return item(org, envelope(org, "booking.updated", at, "wedsync-web", data), undefined);
 }
 
-/** Builds a semantically invalid event; it leaves the booking's state alone, as the pipeline will reject it. */
-function invalid(org: OrgRuntime, step: Extract<Step, { kind: "invalid" }>): GeneratedItem {
+/**
+ * Builds a mismatch: money that does not fit what it names. It leaves the booking's running state alone, so the
+ * booking's own schedule still adds up to its contract value; the pipeline counts the mismatch beside it and flags it.
+ */
+function mismatch(org: OrgRuntime, step: Extract<Step, { kind: "mismatch" }>): GeneratedItem {
   const { rng, profile } = org;
   const { booking, at, label } = step;
   const weddingId = booking.wedding.weddingId;
@@ -245,6 +256,8 @@ export function materializeStep(step: Step, plan: WeddingPlan): GeneratedItem | 
     }
     case "cancel":
       return cancel(org, plan, step.booking, step.at);
+    case "cancel-confirmation":
+      return confirmCancellation(org, step.booking, step.at);
     case "payment": {
       const kind =
         step.role === "overpaid-final"
@@ -285,9 +298,11 @@ export function materializeStep(step: Step, plan: WeddingPlan): GeneratedItem | 
       if (step.vendor !== undefined) data.vendor = step.vendor;
       return item(org, envelope(org, "expense.recorded", step.at, "wedsync-planner", data), step.label);
     }
-    case "invalid":
-      return invalid(org, step);
+    case "mismatch":
+      return mismatch(org, step);
     case "replay":
       return { ...step.item, label: { class: "exact-duplicate" } };
+    case "resend":
+      return step.item;
   }
 }

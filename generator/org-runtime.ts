@@ -5,8 +5,9 @@ import { hashString, Rng, WeightedPicker } from "./random.ts";
 /** Rates of injected faults, shared by every organisation of one generation run. */
 export interface InjectionRates {
   anomalyRate: number;
-  invalidRate: number;
+  mismatchRate: number;
   duplicateRate: number;
+  resendRate: number;
 }
 
 /** Running counters behind an organisation's generated ids. */
@@ -29,6 +30,8 @@ export interface OrgRuntime {
   rng: Rng;
   /** A separate stream for exact re-sends, so turning them on leaves every other event unchanged. */
   resendRng: Rng;
+  /** Another for re-sends under a new event id (and those ids), so turning them on leaves every other event unchanged. */
+  businessResendRng: Rng;
   rates: InjectionRates;
   /** Expected inquiries per day at scale × weddingsPerYear, before seasonal factors. */
   inquiriesPerDay: number;
@@ -75,6 +78,7 @@ export function createOrgRuntime(
     catalog,
     rng: new Rng(deriveSeed(seed, profile.key, "events")),
     resendRng: new Rng(deriveSeed(seed, profile.key, "resends")),
+    businessResendRng: new Rng(deriveSeed(seed, profile.key, "business-resends")),
     rates,
     inquiriesPerDay: (profile.weddingsPerYear * scale) / meanConversion / 365.25,
     regions: new WeightedPicker(profile.regions.map((region) => [region, region.weight] as const)),

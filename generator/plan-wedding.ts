@@ -1,13 +1,13 @@
 import type { Service } from "../schemas/index.ts";
 import { DAY_MS, dayName, dayOf } from "./calendar.ts";
-import { ANOMALY_KINDS, type AnomalyKind, type InvalidKind } from "./generated-item.ts";
+import { PLAN_ANOMALY_KINDS, type MismatchKind, type PlanAnomalyKind } from "./generated-item.ts";
 import { floorToMajor, minorPerMajor, roundToMajor } from "./minor-units.ts";
 import type { VenueEntry } from "./org-catalog.ts";
 import type { Channel, ServiceOffer } from "./org-profiles.ts";
 import type { OrgRuntime } from "./org-runtime.ts";
 import type { Rng } from "./random.ts";
 import { sampleWeddingDay } from "./seasonality.ts";
-import type { BookingPlan, InvalidFault, Step, WeddingPlan } from "./wedding-plan.ts";
+import type { BookingPlan, MismatchFault, Step, WeddingPlan } from "./wedding-plan.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -169,6 +169,7 @@ function planWedding(org: OrgRuntime, inquiryDay: number, seq: number, channel: 
       remainingWeight: 0,
       cancelled: false,
       waiveFee: rng.chance(0.15),
+      cancellationFee: 0,
     };
     // Add-ons follow within three weeks, never closer than three months to the wedding.
     const at =
@@ -215,6 +216,10 @@ function planWedding(org: OrgRuntime, inquiryDay: number, seq: number, channel: 
       plan.steps = plan.steps.filter((step) => step.at < at);
       bookings.forEach(({ booking }, i) => {
         plan.steps.push({ at: at + i * MINUTE, kind: "cancel", booking });
+        // The accounts team sometimes records the same cancellation again a few days later.
+        if (rng.chance(0.25)) {
+          plan.steps.push({ at: at + i * MINUTE + rng.int(1, 5) * DAY_MS, kind: "cancel-confirmation", booking });
+        }
       });
     }
   }
@@ -228,7 +233,7 @@ function planWedding(org: OrgRuntime, inquiryDay: number, seq: number, channel: 
   }
 
   if (rng.chance(org.rates.anomalyRate)) injectAnomaly(org, plan, bookings, cancelledAt);
-  if (rng.chance(org.rates.invalidRate)) injectInvalid(org, plan, mainBooking, finalAts[0]!, cancelledAt);
+  if (rng.chance(org.rates.mismatchRate)) injectMismatch(org, plan, mainBooking, finalAts[0]!, cancelledAt);
 
   plan.steps.sort((a, b) => a.at - b.at);
   // Distinct times within a wedding keep "latest" unambiguous; a clash moves the later step by a second.
@@ -350,14 +355,14 @@ function injectAnomaly(
   );
   const withVenue = bookings.filter(({ booking }) => booking.venueId !== undefined);
 
-  const applicable: Record<AnomalyKind, boolean> = {
+  const applicable: Record<PlanAnomalyKind, boolean> = {
     overpayment: finals.length > 0,
     "duplicate-payment": duplicable.length > 0,
     "expense-over-budget": overspendable.length > 0,
     "guest-count-over-capacity": withVenue.length > 0,
     "wedding-date-in-past": true,
   };
-  const kinds = ANOMALY_KINDS.filter((kind) => applicable[kind]);
+  const kinds = PLAN_ANOMALY_KINDS.filter((kind) => applicable[kind]);
   const kind = rng.pick(kinds);
   const label = { class: "anomaly", kind } as const;
 
@@ -422,8 +427,12 @@ function injectAnomaly(
   }
 }
 
-/** Injects one semantically invalid event of a kind this wedding allows; the pipeline must dead-letter it. */
-function injectInvalid(
+/**
+ * Injects one mismatch of a kind this wedding allows, labelled as an anomaly: money the pipeline counts and flags. A
+ * contract value in another currency comes after the booking's other changes, so it stands as the booking's current
+ * value (and currency) and the booking's payments in its first currency show the mismatch.
+ */
+function injectMismatch(
   org: OrgRuntime,
   plan: WeddingPlan,
   booking: BookingPlan,
@@ -436,14 +445,20 @@ function injectInvalid(
   );
   const paidFrom = (deposit?.at ?? finalAt) + DAY_MS;
   const paidUntil = (cancelledAt ?? finalAt) - DAY_MS;
-  const faults: InvalidFault[] = ["payment-unknown-booking"];
-  if (cancelledAt !== undefined) faults.push("payment-cancelled-booking");
-  if (deposit && paidFrom < paidUntil)
-    faults.push("refund-exceeds-paid", "payment-other-currency", "update-other-currency");
-  const fault = rng.pick(faults);
-  const kinds: Record<InvalidFault, InvalidKind> = {
-    "payment-unknown-booking": "unknown-booking",
-    "payment-cancelled-booking": "cancelled-booking",
+  const changedUntil = Math.max(
+    0,
+    ...plan.steps
+      .filter((step) => (step.kind === "update-guests" || step.kind === "update-value") && step.booking === booking)
+      .map((step) => step.at),
+  );
+  const faults: MismatchFault[] = ["payment-unknown-booking"];
+  if (deposit && paidFrom < paidUntil) faults.push("refund-exceeds-paid", "payment-other-currency");
+  if (deposit && Math.max(paidFrom, changedUntil + MINUTE) < paidUntil) faults.push("update-other-currency");
+  // A called-off wedding's most likely mismatch is an instalment that still arrives (a standing order, say).
+  const fault = cancelledAt !== undefined && rng.chance(0.75) ? "payment-cancelled-booking" : rng.pick(faults);
+  const kinds: Record<MismatchFault, MismatchKind> = {
+    "payment-unknown-booking": "orphan-payment",
+    "payment-cancelled-booking": "payment-after-cancellation",
     "refund-exceeds-paid": "refund-exceeds-paid",
     "payment-other-currency": "currency-mismatch",
     "update-other-currency": "currency-mismatch",
@@ -453,6 +468,8 @@ function injectInvalid(
       ? timeBetween(rng, paidFrom - DAY_MS, Math.max(paidFrom, paidUntil))
       : fault === "payment-cancelled-booking"
         ? (cancelledAt ?? 0) + rng.int(1, 30) * DAY_MS
-        : timeBetween(rng, paidFrom, paidUntil);
-  plan.steps.push({ at, kind: "invalid", booking, fault, label: { class: "invalid", kind: kinds[fault] } });
+        : fault === "update-other-currency"
+          ? timeBetween(rng, Math.max(paidFrom, changedUntil + MINUTE), paidUntil)
+          : timeBetween(rng, paidFrom, paidUntil);
+  plan.steps.push({ at, kind: "mismatch", booking, fault, label: { class: "anomaly", kind: kinds[fault] } });
 }

@@ -1,5 +1,5 @@
 import type { Service } from "../schemas/index.ts";
-import type { GeneratedItem, InjectionLabel, InvalidKind } from "./generated-item.ts";
+import type { GeneratedItem, InjectionLabel, MismatchKind } from "./generated-item.ts";
 import type { OrgRuntime } from "./org-runtime.ts";
 import type { Channel, ServiceOffer } from "./org-profiles.ts";
 
@@ -39,6 +39,8 @@ export interface BookingPlan {
   cancelled: boolean;
   /** Whether a cancellation keeps a fee; the fee itself depends on what has been paid by then. */
   waiveFee: boolean;
+  /** The fee the cancellation kept, in minor units (0 until cancelled, or when waived). */
+  cancellationFee: number;
 }
 
 /** Something that happens at `at` (epoch ms, whole seconds) and becomes at most one event. */
@@ -49,6 +51,7 @@ export type Step =
   | { at: number; kind: "update-value"; booking: BookingPlan; factor: number }
   | { at: number; kind: "update-date"; booking: BookingPlan; day: number }
   | { at: number; kind: "cancel"; booking: BookingPlan }
+  | { at: number; kind: "cancel-confirmation"; booking: BookingPlan }
   | { at: number; kind: "payment"; booking: BookingPlan; role: PaymentRole; weight: number; label?: InjectionLabel }
   | { at: number; kind: "refund"; booking: BookingPlan; payment: PaymentRecord; amount: number }
   | { at: number; kind: "goodwill-refund"; booking: BookingPlan; share: number }
@@ -64,18 +67,19 @@ export type Step =
     }
   | {
       at: number;
-      kind: "invalid";
+      kind: "mismatch";
       booking: BookingPlan;
-      fault: InvalidFault;
-      label: InjectionLabel & { kind: InvalidKind };
+      fault: MismatchFault;
+      label: InjectionLabel & { kind: MismatchKind };
     }
-  | { at: number; kind: "replay"; item: GeneratedItem };
+  | { at: number; kind: "replay"; item: GeneratedItem }
+  | { at: number; kind: "resend"; item: GeneratedItem };
 
 /** Where a payment sits in the schedule; `duplicate` repeats the previous amount, `overpaid-final` pays too much. */
 export type PaymentRole = "deposit" | "instalment" | "final" | "duplicate" | "overpaid-final";
 
-/** The shape of an injected semantically invalid event. */
-export type InvalidFault =
+/** The shape of an injected mismatch: which event is sent, and what it does not fit. */
+export type MismatchFault =
   | "payment-unknown-booking"
   | "payment-cancelled-booking"
   | "refund-exceeds-paid"

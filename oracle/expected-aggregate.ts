@@ -1,12 +1,6 @@
 import { dayNumber, weekdayOf } from "../generator/calendar.ts";
 import type { AggregateQuestion, FilterSpec } from "../query-api/aggregation/aggregate-request.ts";
-import {
-  conversionOf,
-  type AllocationFact,
-  type BookingFact,
-  type ExpenseFact,
-  type OrgFacts,
-} from "./replay-events.ts";
+import { conversionOf, type AllocationFact, type ExpenseFact, type OrgFacts } from "./replay-events.ts";
 import { bucketOf, utcDay } from "./time-buckets.ts";
 
 /** One fact as the aggregation sees it: where it stands in time, its dimensions and what it adds. */
@@ -24,28 +18,29 @@ export interface AggregateFacts {
 }
 
 /**
- * The facts of one organisation as the aggregation documents them, derived from its replayed facts (which say what is
- * accepted and which update or allocation wins): a booking once, on its creation day, at its contract value and guest
- * count as last applied; payments and refunds on their own day with their booking's dimensions and wedding date;
- * expenses on their day with their wedding's date; each wedding category's standing allocation on its day; inquiries
- * on their day, converted when a booking of the same wedding and service was created. Computed here in plain
- * TypeScript, independently of the SQL.
+ * The facts of one organisation as the aggregation documents them, derived from its converged facts: a booking once,
+ * on its creation day, at its current contract value (in its currency) and guest count, with whether it is cancelled;
+ * every payment and refund on its own day, in its own currency, with its booking's dimensions and wedding date when the
+ * booking exists in its wedding (else '' and no wedding date, the wedding being the one it names); expenses on their day
+ * with their wedding's date; each wedding category's standing allocation on its day; inquiries on their day, converted
+ * when a booking of the same wedding and service was created. Computed here in plain TypeScript, independently of the
+ * SQL.
  */
 export function aggregateFacts(org: OrgFacts): AggregateFacts {
   const facts: Fact[] = [];
-  const bookingDims = (b: BookingFact) => ({
-    service: b.service,
-    supplier: b.supplierId,
-    region: b.region ?? "",
-    venue: b.venueId ?? "",
-    wedding: b.weddingId,
-  });
   for (const b of org.bookings.values()) {
     facts.push({
       source: "bookings",
       occurred: utcDay(b.createdAt),
       weddingDay: b.weddingDate,
-      dims: { ...bookingDims(b), currency: b.currency },
+      dims: {
+        service: b.service,
+        supplier: b.supplierId,
+        region: b.region ?? "",
+        venue: b.venueId ?? "",
+        wedding: b.weddingId,
+        currency: b.currency,
+      },
       measures: { bookings: 1, contract: b.contractValue, guests: b.guestCount, cancellations: b.cancelled ? 1 : 0 },
     });
   }
@@ -54,12 +49,19 @@ export function aggregateFacts(org: OrgFacts): AggregateFacts {
     ...org.refunds.map((r) => ({ source: "refunds" as const, ...r, method: "" })),
   ];
   for (const m of movements) {
-    const b = org.bookings.get(m.bookingId)!;
     facts.push({
       source: m.source,
       occurred: utcDay(m.at),
-      weddingDay: b.weddingDate,
-      dims: { ...bookingDims(b), currency: m.currency, paymentMethod: m.method },
+      weddingDay: m.weddingDate,
+      dims: {
+        service: m.service ?? "",
+        supplier: m.supplierId ?? "",
+        region: m.region ?? "",
+        venue: m.venueId ?? "",
+        wedding: m.weddingId,
+        currency: m.currency,
+        paymentMethod: m.method,
+      },
       measures: { [m.source]: m.amount },
     });
   }

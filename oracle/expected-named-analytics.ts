@@ -18,8 +18,8 @@ import { sortBy, tally } from "./rows.ts";
 import { bucketOf, utcDay } from "./time-buckets.ts";
 
 /**
- * Budget against spend per wedding, category and currency, as the budgets projection holds it: the winning allocation
- * sits in its own currency's row, spend in each expense currency's.
+ * Budget against spend per wedding, category and currency: the standing allocation (the latest by occurrence, then
+ * event id) sits in its own currency's row, spend (every distinct expense) in each expense currency's.
  */
 export function expectedBudgetVsActual(facts: NamedFacts, q: BudgetVsActualQuery): BudgetVsActualRow[] {
   const rows = tally(
@@ -56,7 +56,10 @@ export function expectedBudgetVsActual(facts: NamedFacts, q: BudgetVsActualQuery
   );
 }
 
-/** The receivable of every active booking with a balance, as of a day. */
+/**
+ * The receivable of every active (created, not cancelled) booking with a balance, as of a day: its current contract
+ * value less its linked payments plus its linked refunds, in its currency, aged by its current wedding date.
+ */
 function receivableBookings(facts: NamedFacts, asOf: string): ReceivableBookingRow[] {
   const from = dayNumber(asOf);
   const ageingBucket = (days: number): ReceivableBucket =>
@@ -126,7 +129,7 @@ export interface DateRange {
   to: string;
 }
 
-/** Payments received per bucket, method or kind (or neither), and currency. */
+/** Every payment received (whatever its booking) per bucket, method or kind (or neither), and currency. */
 export function expectedPayments(facts: NamedFacts, q: PaymentsQuery): PaymentsRow[] {
   const t = tally(([bucket, group, currency]) => ({
     bucket: bucket!,
@@ -172,10 +175,22 @@ export function expectedSeasonality(facts: NamedFacts, q: SeasonalityQuery): Sea
   );
 }
 
-/** Per supplier and currency: bookings created, their contract value and cancellations, payments, refunds and flags, over a range of days. */
-export function expectedSupplierPerformance(facts: NamedFacts, q: SupplierPerformanceQuery): SupplierPerformanceRow[] {
+/** A supplier's figures in one currency; the supplier is null for money whose booking does not exist. */
+export interface ExpectedSupplierPerformanceRow extends Omit<SupplierPerformanceRow, "supplierId"> {
+  supplierId: string | null;
+}
+
+/**
+ * Per supplier and currency: bookings created (in their contract currency), their contract value and cancellations,
+ * payments and refunds (in their own currency; money not linked to a booking under supplier null, first), and the
+ * anomalies open on the supplier's bookings whose subject occurred in the range (in the booking's currency).
+ */
+export function expectedSupplierPerformance(
+  facts: NamedFacts,
+  q: SupplierPerformanceQuery,
+): ExpectedSupplierPerformanceRow[] {
   const t = tally(([supplierId, currency]) => ({
-    supplierId: supplierId!,
+    supplierId: supplierId === "" ? null : supplierId!,
     currency: currency!,
     bookings: 0,
     contractValue: 0,
@@ -192,16 +207,17 @@ export function expectedSupplierPerformance(facts: NamedFacts, q: SupplierPerfor
     row.contractValue += b.contractValue;
     row.cancellations += b.cancelled ? 1 : 0;
   }
-  for (const p of facts.payments) if (within(p.at, q)) t.at(p.supplierId, p.currency).paymentsReceived += p.amount;
-  for (const r of facts.refunds) if (within(r.at, q)) t.at(r.supplierId, r.currency).refunds += r.amount;
+  for (const p of facts.payments)
+    if (within(p.at, q)) t.at(p.supplierId ?? "", p.currency).paymentsReceived += p.amount;
+  for (const r of facts.refunds) if (within(r.at, q)) t.at(r.supplierId ?? "", r.currency).refunds += r.amount;
   for (const f of facts.flags) {
-    if (!within(f.at, q)) continue;
+    if (f.bookingId === null || !within(f.at, q)) continue;
     const b = bookings.get(f.bookingId)!;
     t.at(b.supplierId, b.currency).anomalies++;
   }
   return sortBy(
     t.rows(),
-    (r) => r.supplierId,
+    (r) => r.supplierId ?? "",
     (r) => r.currency,
   );
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RevenueRow } from "../query-api/revenue-query.ts";
-import { expectedRevenue } from "./expected-revenue.ts";
+import { expectedRevenue, type ExpectedRevenueRow } from "./expected-revenue.ts";
 import type { DailyRevenue, OrgTruth } from "./ground-truth.ts";
 
 /** A fact with zeros where not given. */
@@ -11,7 +10,19 @@ function fact(
   currency: string,
   figures: Partial<DailyRevenue>,
 ): DailyRevenue {
-  return { day, service, region, currency, bookings: 0, contractValue: 0, paymentsReceived: 0, refunds: 0, ...figures };
+  const zero = { cancelledBookings: 0, releasedContractValue: 0, cancellationFees: 0 };
+  return {
+    day,
+    service,
+    region,
+    currency,
+    bookings: 0,
+    contractValue: 0,
+    paymentsReceived: 0,
+    refunds: 0,
+    ...zero,
+    ...figures,
+  };
 }
 
 const truth = {
@@ -21,12 +32,34 @@ const truth = {
     fact("2026-06-29", "catering", "Tuscany", "EUR", { paymentsReceived: 20_000 }),
     fact("2026-07-01", "venue", "Cotswolds", "GBP", { refunds: 7_000 }),
     fact("2026-07-02", "venue", "Cotswolds", "GBP", { bookings: 1, contractValue: 10 }),
+    fact("2026-07-03", "", null, "GBP", { paymentsReceived: 400 }),
+    fact("2026-07-04", "venue", "Cotswolds", "GBP", {
+      cancelledBookings: 1,
+      releasedContractValue: 10,
+      cancellationFees: 3,
+    }),
   ],
 } as OrgTruth;
 
 /** An expected row, with zeros where not given. */
-function row(bucket: string, group: string | null, currency: string, figures: Partial<RevenueRow>): RevenueRow {
-  return { bucket, group, currency, bookings: 0, contractValue: 0, paymentsReceived: 0, refunds: 0, ...figures };
+function row(
+  bucket: string,
+  group: string | null,
+  currency: string,
+  figures: Partial<ExpectedRevenueRow>,
+): ExpectedRevenueRow {
+  const zero = { cancelledBookings: 0, releasedContractValue: 0, cancellationFees: 0 };
+  return {
+    bucket,
+    group,
+    currency,
+    bookings: 0,
+    contractValue: 0,
+    paymentsReceived: 0,
+    refunds: 0,
+    ...zero,
+    ...figures,
+  };
 }
 
 describe("expectedRevenue", () => {
@@ -44,7 +77,30 @@ describe("expectedRevenue", () => {
     ).toEqual([
       row("2026-06-01", null, "EUR", { bookings: 1, contractValue: 900_000, paymentsReceived: 20_000 }),
       row("2026-06-01", null, "GBP", { paymentsReceived: 50_000 }),
-      row("2026-07-01", null, "GBP", { bookings: 1, contractValue: 10, refunds: 7_000 }),
+      row("2026-07-01", null, "GBP", {
+        bookings: 1,
+        contractValue: 10,
+        refunds: 7_000,
+        paymentsReceived: 400,
+        cancelledBookings: 1,
+        releasedContractValue: 10,
+        cancellationFees: 3,
+      }),
+    ]);
+  });
+
+  it("puts money not linked to a booking under no service or region", () => {
+    expect(
+      expectedRevenue(truth, { from: "2026-07-02", to: "2026-07-08", interval: "week", groupBy: "service" }),
+    ).toEqual([
+      row("2026-06-29", null, "GBP", { paymentsReceived: 400 }),
+      row("2026-06-29", "venue", "GBP", {
+        bookings: 1,
+        contractValue: 10,
+        cancelledBookings: 1,
+        releasedContractValue: 10,
+        cancellationFees: 3,
+      }),
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { ANOMALY_KINDS, type AnomalyKind, type InvalidKind } from "../generator/generated-item.ts";
+import { ANOMALY_KINDS, type AnomalyKind } from "../generator/generated-item.ts";
 import type { EventType } from "../schemas/index.ts";
 import {
   conversionOf,
@@ -14,12 +14,16 @@ import { utcDay } from "./time-buckets.ts";
 
 /** Totals of one organisation in one currency, in integer minor units. */
 export interface CurrencyTotals {
-  /** Bookings created (cancelled ones included, as the revenue query counts them). */
+  /** Bookings created, in their contract currency (cancelled ones included, as the revenue query counts them). */
   bookings: number;
-  cancelledBookings: number;
-  /** Sum of every booking's contract value as last applied (cancelled ones included, as the revenue query values them). */
+  /** Sum of every booking's current contract value (cancelled ones included, as the revenue query values them). */
   contractValue: number;
+  /** Of those bookings, the cancelled ones, and the current contract value they released. */
+  cancelledBookings: number;
+  releasedContractValue: number;
+  /** The counting cancellations' fees, in the fee's currency. */
   cancellationFees: number;
+  /** Every payment and refund, in its own currency, whatever its booking. */
   paymentsReceived: number;
   refunds: number;
   expenses: number;
@@ -30,17 +34,23 @@ export interface CurrencyTotals {
 /** Revenue facts of one UTC day, service, region and currency: the grain every revenue question is answered from. */
 export interface DailyRevenue {
   day: string;
+  /** The booking's service; '' for payments and refunds whose booking does not exist (in their wedding). */
   service: string;
-  /** The booking's region, or null when it was not given. */
+  /** The booking's region, or null when it was not given (or the money is not linked to a booking). */
   region: string | null;
   currency: string;
-  /** Bookings created that day, valued at their contract value as last applied. */
+  /** Bookings created that day, valued at their current contract value, in its currency. */
   bookings: number;
   contractValue: number;
-  /** Payments received that day on bookings of this service and region. */
+  /** Payments received that day (of this service and region, '' when unlinked), in their own currency. */
   paymentsReceived: number;
-  /** Refunds paid out that day on bookings of this service and region. */
+  /** Refunds paid out that day, likewise. */
   refunds: number;
+  /** Bookings whose counting cancellation occurred that day, and their current contract value, in its currency. */
+  cancelledBookings: number;
+  releasedContractValue: number;
+  /** Those cancellations' fees, in the fee's currency. */
+  cancellationFees: number;
 }
 
 /** Inquiries through one channel and how many of them converted. */
@@ -52,13 +62,14 @@ export interface ChannelConversion {
 /** Everything known to be true of one organisation's events. */
 export interface OrgTruth {
   orgKey: string;
-  /** Items received (re-sends included), distinct event ids, and distinct events accepted (not dead-lettered). */
+  /** Items received (re-sends included), distinct event ids, and events that count (neither re-sends nor conflicts). */
   events: { received: number; unique: number; accepted: number; acceptedByType: Partial<Record<EventType, number>> };
   /** Items whose id had been seen before: the pipeline must count them once. */
   exactDuplicates: number;
+  /** Items under a new event id repeating a business id with the same content: the pipeline must count them once. */
+  resends: number;
+  /** Business-id conflicts, the only events dead-lettered (in arrival order). */
   rejected: RejectedEvent[];
-  /** Semantically invalid events as labelled by the generator, by kind (should match `rejected`). */
-  injectedInvalid: Partial<Record<InvalidKind, number>>;
   anomalies: InjectedAnomaly[];
   anomalyCounts: Record<AnomalyKind, number>;
   /** Per currency, e.g. totals.GBP. */
@@ -77,17 +88,19 @@ export interface GroundTruth {
 }
 
 /**
- * The ground truth of one organisation's facts (see `EventReplay` for what is accepted and which update wins), by the
- * definitions of query-api/revenue-query.ts: bookings are bucketed by their creation day and valued at their contract
- * value as last applied, cancelled ones included; payments and refunds by their own UTC day, attributed to the service,
- * region and currency of their booking. An inquiry converts when its wedding has a booking of its service.
+ * The ground truth of one organisation's facts (see `EventReplay` for the converged state), by the rules of issue 12:
+ * each created booking counts on its creation day at its current contract value, in its contract currency, cancelled
+ * ones included; each cancelled one counts again, with its contract value released and its fee, on the day of the
+ * cancellation that counts; every payment and refund on its own UTC day in its own currency, under its booking's
+ * service and region ('' and null while unlinked). An inquiry converts when its wedding has a booking of its service.
  */
 export function groundTruthOf(facts: OrgFacts): OrgTruth {
   const totals = tally(
     (): CurrencyTotals => ({
       bookings: 0,
-      cancelledBookings: 0,
       contractValue: 0,
+      cancelledBookings: 0,
+      releasedContractValue: 0,
       cancellationFees: 0,
       paymentsReceived: 0,
       refunds: 0,
@@ -105,33 +118,39 @@ export function groundTruthOf(facts: OrgFacts): OrgTruth {
       contractValue: 0,
       paymentsReceived: 0,
       refunds: 0,
+      cancelledBookings: 0,
+      releasedContractValue: 0,
+      cancellationFees: 0,
     }),
   );
-  const dailyOf = (at: number, bookingId: string) => {
-    const b = facts.bookings.get(bookingId)!;
-    return { row: daily.at(utcDay(at), b.service, b.region ?? "", b.currency), totals: totals.at(b.currency) };
-  };
   for (const b of facts.bookings.values()) {
     const t = totals.at(b.currency);
     t.bookings++;
     t.contractValue += b.contractValue;
-    if (b.cancelled) {
-      t.cancelledBookings++;
-      t.cancellationFees += b.cancellationFee;
-    }
     const row = daily.at(utcDay(b.createdAt), b.service, b.region ?? "", b.currency);
     row.bookings++;
     row.contractValue += b.contractValue;
+    const cancellation = b.cancellation;
+    if (cancellation === null) continue;
+    const day = utcDay(cancellation.at);
+    t.cancelledBookings++;
+    t.releasedContractValue += b.contractValue;
+    const released = daily.at(day, b.service, b.region ?? "", b.currency);
+    released.cancelledBookings++;
+    released.releasedContractValue += b.contractValue;
+    // A fee of 0 adds nothing, and makes no row of its own in another currency.
+    if (cancellation.fee !== 0) {
+      totals.at(cancellation.feeCurrency).cancellationFees += cancellation.fee;
+      daily.at(day, b.service, b.region ?? "", cancellation.feeCurrency).cancellationFees += cancellation.fee;
+    }
   }
   for (const p of facts.payments) {
-    const { row, totals } = dailyOf(p.at, p.bookingId);
-    row.paymentsReceived += p.amount;
-    totals.paymentsReceived += p.amount;
+    daily.at(utcDay(p.at), p.service ?? "", p.region ?? "", p.currency).paymentsReceived += p.amount;
+    totals.at(p.currency).paymentsReceived += p.amount;
   }
   for (const r of facts.refunds) {
-    const { row, totals } = dailyOf(r.at, r.bookingId);
-    row.refunds += r.amount;
-    totals.refunds += r.amount;
+    daily.at(utcDay(r.at), r.service ?? "", r.region ?? "", r.currency).refunds += r.amount;
+    totals.at(r.currency).refunds += r.amount;
   }
   for (const e of facts.expenses) totals.at(e.currency).expenses += e.amount;
   for (const a of facts.allocations.values()) totals.at(a.currency).budgetAllocated += a.amount;
@@ -154,8 +173,8 @@ export function groundTruthOf(facts: OrgFacts): OrgTruth {
       acceptedByType: { ...facts.acceptedByType },
     },
     exactDuplicates: facts.exactDuplicates,
+    resends: facts.resends,
     rejected: [...facts.rejected],
-    injectedInvalid: { ...facts.injectedInvalid },
     anomalies: [...facts.anomalies],
     anomalyCounts,
     totals: Object.fromEntries(sortBy(totals.entries(), ([currency]) => currency)),
@@ -173,8 +192,8 @@ export function groundTruthOf(facts: OrgFacts): OrgTruth {
 }
 
 /**
- * Computes ground truth incrementally from items in arrival order: the replay keeps the facts, and `result()` derives
- * the truth of everything added so far, leaving the builder free to take more.
+ * Computes ground truth incrementally from items in arrival order: the replay keeps the events, and `result()` derives
+ * the truth of the converged state of everything added so far, leaving the builder free to take more.
  */
 export class GroundTruthBuilder {
   private readonly replay = new EventReplay();

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { gbp, item } from "../test/support/oracle-items.ts";
-import { expectedConversion, expectedPeriodComparison } from "./expected-named-analytics.ts";
+import {
+  expectedConversion,
+  expectedPeriodComparison,
+  expectedReceivables,
+  expectedSupplierPerformance,
+} from "./expected-named-analytics.ts";
 import { namedFacts } from "./named-analytics-facts.ts";
 import { replayEvents } from "./replay-events.ts";
 
@@ -24,7 +29,7 @@ const items = [
   payment("p-2", 300, "2026-01-11T07:00:00Z"),
   // Paid 1100 of 1000: an overpayment.
   payment("p-3", 500, "2026-03-01T10:00:00Z"),
-  // For a booking that does not exist: rejected, so counted nowhere.
+  // For a booking that does not exist: money that moved, counted with no supplier.
   item("payment.received", "2026-03-02T10:00:00Z", {
     paymentId: "p-x",
     bookingId: "b-none",
@@ -51,16 +56,47 @@ const items = [
 describe("namedFacts", () => {
   const facts = namedFacts(replayEvents([...items, items[1]!]).get("a")!, { duplicatePaymentWindowMs: 24 * 3_600_000 });
 
-  it("counts each accepted event once and rejected ones nowhere", () => {
-    expect(facts.payments.map((p) => p.amount)).toEqual([300, 300, 500]);
+  it("counts each event once, and every payment whatever its booking", () => {
+    expect(facts.payments.map((p) => [p.amount, p.supplierId])).toEqual([
+      [300, "s-1"],
+      [300, "s-1"],
+      [500, "s-1"],
+      [50, null],
+    ]);
     expect(facts.bookings[0]).toMatchObject({ paid: 1100, contractValue: 1000 });
   });
 
-  it("raises the flags the detectors raise", () => {
-    expect(facts.flags.map((f) => [f.kind, f.bookingId])).toEqual([
-      ["duplicate_payment", "b-1"],
-      ["overpayment", "b-1"],
+  it("holds the anomalies the rules hold open on the converged state", () => {
+    expect(facts.flags.map((f) => [f.kind, f.subject, f.bookingId])).toEqual([
+      ["duplicate_payment", "p-2", "b-1"],
+      ["overpayment", "b-1", "b-1"],
     ]);
+  });
+
+  it("answers supplier performance with unlinked money under no supplier, and owes nothing on an overpaid booking", () => {
+    expect(expectedSupplierPerformance(facts, { from: "2026-01-01", to: "2026-03-31" })).toEqual([
+      {
+        supplierId: null,
+        currency: "GBP",
+        bookings: 0,
+        contractValue: 0,
+        cancellations: 0,
+        paymentsReceived: 50,
+        refunds: 0,
+        anomalies: 0,
+      },
+      {
+        supplierId: "s-1",
+        currency: "GBP",
+        bookings: 1,
+        contractValue: 1000,
+        cancellations: 0,
+        paymentsReceived: 1100,
+        refunds: 0,
+        anomalies: 2,
+      },
+    ]);
+    expect(expectedReceivables(facts, { asOf: "2026-03-15" })).toEqual([]);
   });
 
   it("converts an inquiry only into a booking of its wedding and service", () => {
@@ -74,7 +110,7 @@ describe("namedFacts", () => {
     const january = { from: "2026-01-01", to: "2026-01-31" };
     const march = { from: "2026-03-01", to: "2026-03-31" };
     expect(expectedPeriodComparison(facts, "paymentsReceived", march, january)).toEqual([
-      { currency: "GBP", current: 500, previous: 600, change: -100, relativeChange: -100 / 600 },
+      { currency: "GBP", current: 550, previous: 600, change: -50, relativeChange: -50 / 600 },
     ]);
     expect(expectedPeriodComparison(facts, "bookings", january, march)).toEqual([
       { currency: "GBP", current: 1, previous: 0, change: 1, relativeChange: null },

@@ -1,17 +1,13 @@
-import {
-  conversionOf,
-  type AllocationFact,
-  type BookingFact,
-  type Channel,
-  type OrgFacts,
-  type PaymentFact,
-} from "./replay-events.ts";
+import { timedAnomalies, type TimedAnomaly } from "./expected-anomalies.ts";
+import { conversionOf, type AllocationFact, type BookingFact, type Channel, type OrgFacts } from "./replay-events.ts";
 import { tally } from "./rows.ts";
 
 /** A payment received or refunded, with the supplier of the booking it belongs to. */
 export interface MoneyMovement {
+  /** The booking it names, linked or not. */
   bookingId: string;
-  supplierId: string;
+  /** Its booking's supplier; null while the booking does not exist in its wedding. */
+  supplierId: string | null;
   amount: number;
   currency: string;
   /** When it occurred, epoch milliseconds. */
@@ -39,14 +35,8 @@ export interface InquiryOutcome {
   converted: boolean;
 }
 
-/** A flag the pipeline's detectors raise on a payment. */
-export interface FlagFact {
-  kind: "overpayment" | "duplicate_payment";
-  eventId: string;
-  bookingId: string;
-  /** When the payment occurred, epoch milliseconds. */
-  at: number;
-}
+/** An anomaly open on the converged state (orphans aside: they need a clock), with when its subject occurred. */
+export type FlagFact = TimedAnomaly;
 
 /** Everything the named analytics are answered from, for one organisation. */
 export interface NamedFacts {
@@ -65,31 +55,12 @@ export interface NamedFactOptions {
 }
 
 /**
- * The flags the detectors raise on payments, in log order, as they describe them: an overpayment when the booking's
- * net paid after the payment exceeds its contract value as it stood then; a duplicate payment when an earlier payment
- * of the booking has the same amount and occurred within the window.
- */
-function paymentFlags(payments: readonly PaymentFact[], windowMs: number): FlagFact[] {
-  const flags: FlagFact[] = [];
-  const earlier = new Map<string, PaymentFact[]>();
-  for (const p of payments) {
-    let before = earlier.get(p.bookingId);
-    if (before === undefined) earlier.set(p.bookingId, (before = []));
-    const flag = (kind: FlagFact["kind"]) => flags.push({ kind, eventId: p.eventId, bookingId: p.bookingId, at: p.at });
-    if (p.bookingNetPaid > p.bookingContractValue) flag("overpayment");
-    if (before.some((q) => q.amount === p.amount && Math.abs(q.at - p.at) <= windowMs)) flag("duplicate_payment");
-    before.push(p);
-  }
-  return flags;
-}
-
-/**
- * The facts the named analytics answer from, derived from one organisation's replayed facts: bookings as they stand,
- * payments and refunds with their booking's supplier, each category's standing allocation, spend per wedding, category
- * and currency, inquiries with whether they converted, and the detectors' flags.
+ * The facts the named analytics answer from, derived from one organisation's converged facts: bookings as they stand,
+ * every payment and refund with its booking's supplier (null while unlinked), each category's standing allocation,
+ * spend per wedding, category and currency, inquiries with whether they converted, and the anomalies the rules hold
+ * open (without the orphans, which need a clock).
  */
 export function namedFacts(facts: OrgFacts, options: NamedFactOptions): NamedFacts {
-  const supplierOf = (bookingId: string) => facts.bookings.get(bookingId)!.supplierId;
   const spend = tally(
     ([weddingId, category, currency]): SpendFact => ({
       weddingId: weddingId!,
@@ -104,7 +75,7 @@ export function namedFacts(facts: OrgFacts, options: NamedFactOptions): NamedFac
     bookings: [...facts.bookings.values()],
     payments: facts.payments.map((p) => ({
       bookingId: p.bookingId,
-      supplierId: supplierOf(p.bookingId),
+      supplierId: p.supplierId,
       amount: p.amount,
       currency: p.currency,
       at: p.at,
@@ -113,7 +84,7 @@ export function namedFacts(facts: OrgFacts, options: NamedFactOptions): NamedFac
     })),
     refunds: facts.refunds.map((r) => ({
       bookingId: r.bookingId,
-      supplierId: supplierOf(r.bookingId),
+      supplierId: r.supplierId,
       amount: r.amount,
       currency: r.currency,
       at: r.at,
@@ -129,6 +100,6 @@ export function namedFacts(facts: OrgFacts, options: NamedFactOptions): NamedFac
       at: i.at,
       converted: converted(i),
     })),
-    flags: paymentFlags(facts.payments, options.duplicatePaymentWindowMs),
+    flags: timedAnomalies(facts, { duplicatePaymentWindowMs: options.duplicatePaymentWindowMs }),
   };
 }

@@ -36,7 +36,7 @@ function generatedLog(seed: number): unknown[] {
     from: "2025-01-01",
     to: "2026-12-31",
     anomalyRate: 0.5,
-    invalidRate: 0.2,
+    mismatchRate: 0.2,
     duplicateRate: 0.1,
     maxEvents: EVENTS,
   });

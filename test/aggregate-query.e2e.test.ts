@@ -81,7 +81,7 @@ beforeAll(async () => {
       from: FROM,
       to: TO,
       anomalyRate: 0.05,
-      invalidRate: 0.03,
+      mismatchRate: 0.03,
       duplicateRate: 0.03,
       // Some 1,400 events over the 18 months: every kind of fact, cancellations and refunds included.
       scale: 0.025,

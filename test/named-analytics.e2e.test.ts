@@ -100,7 +100,7 @@ beforeAll(async () => {
       from: FROM,
       to: TO,
       anomalyRate: 0.4,
-      invalidRate: 0.05,
+      mismatchRate: 0.05,
       duplicateRate: 0.03,
     }),
   ];

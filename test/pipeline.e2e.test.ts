@@ -68,7 +68,7 @@ beforeAll(async () => {
     from: FROM,
     to: TO,
     anomalyRate: 0.08,
-    invalidRate: 0.05,
+    mismatchRate: 0.05,
     duplicateRate: 0.03,
     maxEvents: 700,
   });

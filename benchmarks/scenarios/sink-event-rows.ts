@@ -65,7 +65,7 @@ export type OrgIdOf = (orgKey: string) => string;
  * occurred.
  */
 export function* eventRowChunks(
-  options: Omit<GenerateOptions, "scale" | "maxEvents" | "invalidRate" | "duplicateRate">,
+  options: Omit<GenerateOptions, "scale" | "maxEvents" | "mismatchRate" | "duplicateRate" | "resendRate">,
   events: number,
   {
     chunkRows = 100_000,
@@ -118,7 +118,7 @@ export function* eventRowChunks(
 
 /** Exactly `events` generated events as wide rows, all in memory, with the rollup over them (see eventRowChunks). */
 export function generateEventRows(
-  options: Omit<GenerateOptions, "scale" | "maxEvents" | "invalidRate" | "duplicateRate">,
+  options: Omit<GenerateOptions, "scale" | "maxEvents" | "mismatchRate" | "duplicateRate" | "resendRate">,
   events: number,
 ): GeneratedEventRows {
   const summary: Omit<GeneratedEventRows, "rows"> = { revenueRows: [], rowsByOrg: new Map() };
