@@ -7,6 +7,9 @@ export function anomalyId(orgId: string, kind: AnomalyKind, subject: string): st
   return createHash("sha256").update(`${orgId}\u0000${kind}\u0000${subject}`).digest("hex").slice(0, 32);
 }
 
+/** An anomaly as judged: `open` while its condition holds; false once it held (by occurrence) but no longer does. */
+export type Judged = Anomaly & { open: boolean };
+
 /** Payments by occurrence: by when they occurred, then by payment id. */
 const byOccurrence = (a: Payment, b: Payment) =>
   Date.parse(a.occurredAt) - Date.parse(b.occurredAt) || (a.paymentId < b.paymentId ? -1 : 1);
@@ -17,8 +20,11 @@ const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 /**
  * The rules about one booking, judged on its converged state: everything known of its booking id, folded by
  * occurrence, so a late event re-judges them and what a rule said about a state that is gone no longer holds. Returns
- * every anomaly whose condition holds now, by id. Money is always counted whatever the rules say; they only flag.
- * - overpayment: the booking's linked payments net of refunds (in its currency) exceed its current contract value;
+ * every anomaly whose condition holds now, or (overpayment) held at some moment by occurrence, by id. Money is always
+ * counted whatever the rules say; they only flag.
+ * - overpayment: the booking's linked payments net of refunds (in its currency) exceed its contract value — open while
+ *   they do now, resolved if they did at some moment in the order the events occurred but no longer do (a refund, a
+ *   raised contract value); never raised if they never did, whatever order the events arrived in;
  * - duplicate_payment: a payment of the same amount and currency as an earlier one (by occurrence, then payment id)
  *   of the same booking and wedding, less than `windowMs` apart — the classic double charge;
  * - refund_exceeds_paid: the refunds of a payment (in its currency) exceed it;
@@ -26,8 +32,8 @@ const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
  * - currency_mismatch: a payment, refund or cancellation fee in another currency than the booking's, or an update
  *   that moves the contract value into another currency than the booking was created in.
  */
-export function judgeBooking(group: BookingGroup, { windowMs }: { windowMs: number }): Map<string, Anomaly> {
-  const found = new Map<string, Anomaly>();
+export function judgeBooking(group: BookingGroup, { windowMs }: { windowMs: number }): Map<string, Judged> {
+  const found = new Map<string, Judged>();
   const { orgId, bookingId } = group;
   const booking = foldBooking(group);
   const flag = (
@@ -37,9 +43,11 @@ export function judgeBooking(group: BookingGroup, { windowMs }: { windowMs: numb
     severity: Anomaly["severity"],
     score: number,
     evidence: Record<string, unknown>,
+    open = true,
   ) => {
     const id = anomalyId(orgId, kind, subject);
     found.set(id, {
+      open,
       id,
       orgId,
       kind,
@@ -161,18 +169,75 @@ export function judgeBooking(group: BookingGroup, { windowMs }: { windowMs: numb
     });
   }
 
-  const net = booking.paidAmount - booking.refundedAmount;
-  const overBy = net - booking.contractAmount;
-  const inCurrency = linked.filter((p) => p.currency === booking.currency);
-  const last = inCurrency[inCurrency.length - 1];
-  if (overBy > 0 && last !== undefined) {
-    const ratio = booking.contractAmount === 0 ? 1 : overBy / booking.contractAmount;
-    flag("overpayment", bookingId, last, ratio > 0.1 ? "high" : "medium", round4(ratio), {
-      latestPaymentId: last.paymentId,
-      contractValue: money(booking.contractAmount, booking.currency),
-      netPaid: money(net, booking.currency),
-      overBy: money(overBy, booking.currency),
-    });
+  const breach = firstOverpayment(group, booking.weddingId);
+  if (breach !== undefined) {
+    const net = booking.paidAmount - booking.refundedAmount;
+    const overBy = net - booking.contractAmount;
+    const open = overBy > 0;
+    // An open overpayment shows the booking as it stands; one that has cleared shows it when it was overpaid.
+    const figures = open ? { contract: booking.contractAmount, net, currency: booking.currency } : breach;
+    const over = figures.net - figures.contract;
+    const ratio = figures.contract === 0 ? 1 : over / figures.contract;
+    flag(
+      "overpayment",
+      bookingId,
+      { ...breach.at, weddingId: booking.weddingId },
+      ratio > 0.1 ? "high" : "medium",
+      round4(ratio),
+      {
+        contractValue: money(figures.contract, figures.currency),
+        netPaid: money(figures.net, figures.currency),
+        overBy: money(over, figures.currency),
+      },
+      open,
+    );
   }
   return found;
+}
+
+/** The booking's figures when it was first overpaid, walking its events in the order they occurred. */
+interface Breach {
+  at: { eventId: string; occurredAt: string };
+  contract: number;
+  net: number;
+  currency: string;
+}
+
+/**
+ * The first moment, by occurrence, at which a booking's linked payments net of refunds in its currency exceeded its
+ * contract value as it stood then; undefined if they never did. Events of one instant are taken in event-id order.
+ */
+function firstOverpayment(group: BookingGroup, weddingId: string): Breach | undefined {
+  type Step = { at: string; id: string; apply: () => void };
+  let contract: { amount: number; currency: string } | undefined;
+  const net = new Map<string, number>();
+  const move = (currency: string, amount: number) => net.set(currency, (net.get(currency) ?? 0) + amount);
+  const steps: Step[] = [];
+  for (const change of group.changes.values()) {
+    if (change.weddingId !== weddingId || change.contractAmount === null) continue;
+    const value = { amount: change.contractAmount, currency: change.contractCurrency! };
+    steps.push({ at: change.occurredAt, id: change.eventId, apply: () => (contract = value) });
+  }
+  for (const p of group.payments.values()) {
+    if (p.linked) steps.push({ at: p.occurredAt, id: p.eventId, apply: () => move(p.currency, p.amount) });
+  }
+  for (const r of group.refunds.values()) {
+    if (!r.linked || r.occurredAt === null) continue;
+    steps.push({ at: r.occurredAt, id: r.eventId ?? r.refundId, apply: () => move(r.currency, -r.amount) });
+  }
+  steps.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const step of steps) {
+    step.apply();
+    if (contract === undefined) continue;
+    const paid = net.get(contract.currency) ?? 0;
+    if (paid > contract.amount) {
+      return {
+        at: { eventId: step.id, occurredAt: step.at },
+        contract: contract.amount,
+        net: paid,
+        currency: contract.currency,
+      };
+    }
+  }
+  return undefined;
 }

@@ -8,7 +8,7 @@ import { createCheckBudgetRulesStep } from "./check-budget-rules.ts";
 import { createCheckInquiryRulesStep } from "./check-inquiry-rules.ts";
 import { toAnomalyRow, toEventRow, toRejectedRow } from "./clickhouse-rows.ts";
 import { EventTally } from "./event-tally.ts";
-import { anomalyId, judgeBooking } from "./judge-booking.ts";
+import { anomalyId, type Judged, judgeBooking } from "./judge-booking.ts";
 import { createProjectBookingStateStep } from "./project-booking-state.ts";
 import { createProjectInquiriesStep } from "./project-inquiries.ts";
 import { createProjectWeddingBudgetsStep } from "./project-wedding-budgets.ts";
@@ -17,10 +17,15 @@ import { type Contributions, revenueOf } from "./revenue-totals.ts";
 import { stateKey } from "./state-sql.ts";
 import { ok, type Anomaly, type ProcessedEvent } from "./step-result.ts";
 
-/** An anomaly whose judgement the batch changed: opened (or its evidence changed), or cleared by its rule. */
+/**
+ * An anomaly whose judgement the batch changed: opened (or its evidence changed), resolved (it held once, by
+ * occurrence, and no longer does), or retracted (with every event now known, it never held: it was raised on a state
+ * that a late event showed never existed).
+ */
 export interface AnomalyChange {
   anomaly: Anomaly;
   open: boolean;
+  retracted?: boolean;
   /** The log position of the batch's last event about the anomaly's booking. */
   partition: number;
   offset: number;
@@ -86,7 +91,7 @@ const HAS_BUSINESS_ID = new Set<WedSyncEvent["type"]>([
 interface GroupBefore {
   group: BookingGroup;
   revenue: Contributions;
-  anomalies: Map<string, Anomaly>;
+  anomalies: Map<string, Judged>;
   partition: number;
   offset: number;
 }
@@ -216,13 +221,15 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
     for (const { group, revenue, anomalies: was, partition, offset } of before.values()) {
       state.revenue.addChange(partition, revenue, revenueOf(group));
       const now = judge(group);
-      for (const [id, anomaly] of now) {
+      for (const [id, { open, ...anomaly }] of now) {
         const previous = was.get(id);
-        if (previous === undefined || JSON.stringify(previous) !== JSON.stringify(anomaly)) {
-          anomalies.push({ anomaly, open: true, partition, offset });
+        if (previous === undefined || JSON.stringify(previous) !== JSON.stringify({ open, ...anomaly })) {
+          anomalies.push({ anomaly, open, partition, offset });
         }
       }
-      for (const [id, anomaly] of was) if (!now.has(id)) anomalies.push({ anomaly, open: false, partition, offset });
+      for (const [id, { open: _, ...anomaly }] of was) {
+        if (!now.has(id)) anomalies.push({ anomaly, open: false, retracted: true, partition, offset });
+      }
     }
 
     const flaggedBy = new Map<string, string>();

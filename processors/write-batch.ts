@@ -160,26 +160,37 @@ export async function commitBatchState(sql: SqlClient, range: BatchRange, outcom
 
 /**
  * Writes the batch's new anomaly judgements. An anomaly that holds is inserted open, or has its evidence brought up to
- * date (and is reopened if its rule had resolved it; one a person acknowledged or dismissed keeps that status); one
- * whose condition cleared is resolved by its rule, unless a person already dismissed or resolved it; so is an orphan
- * whose referent arrived. This runs after the batch's payments, refunds and changes were written (their new `linked`
- * flags hold the row locks the orphan sweep takes), so a sweep and a batch never disagree about an orphan.
+ * date (and is reopened if its rule had resolved it; one a person acknowledged or dismissed keeps that status). One
+ * whose rule resolved it (it held, by occurrence, and no longer does) is written resolved, unless a person dismissed it;
+ * so is an orphan whose referent arrived. A retracted one (raised on a state a late event showed never existed) is
+ * removed, unless a person acknowledged it, which then reads resolved. This runs after the batch's payments, refunds and
+ * changes were written (their new `linked` flags hold the row locks the orphan sweep takes), so a sweep and a batch
+ * never disagree about an orphan.
  */
 async function persistAnomalies(tx: SqlQueryable, changes: AnomalyChange[], foundOrphans: string[]): Promise<void> {
-  const opened = changes.filter((c) => c.open);
-  const cleared = [...changes.filter((c) => !c.open).map((c) => c.anomaly.id), ...foundOrphans];
-  if (opened.length > 0) {
-    const column = <T>(pick: (c: AnomalyChange) => T) => opened.map(pick);
+  const judged = changes.filter((c) => !c.retracted);
+  const retracted = changes.filter((c) => c.retracted).map((c) => c.anomaly.id);
+  if (judged.length > 0) {
+    const column = <T>(pick: (c: AnomalyChange) => T) => judged.map(pick);
     await tx.query(
       `INSERT INTO anomalies (id, org_id, kind, subject, severity, score, event_id, booking_id, wedding_id, evidence,
-         occurred_at, log_partition, log_offset, updated_at)
-       SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::uuid[],
-         $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[], $12::int[], $13::bigint[])
+         occurred_at, log_partition, log_offset, status, resolved_at, updated_at)
+       SELECT *, CASE WHEN k.status = 'resolved' THEN now() END, now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::uuid[], $8::text[],
+         $9::text[], $10::jsonb[], $11::timestamptz[], $12::int[], $13::bigint[], $14::text[])
+         AS k(id, org_id, kind, subject, severity, score, event_id, booking_id, wedding_id, evidence, occurred_at,
+           log_partition, log_offset, status)
        ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, score = excluded.score,
          event_id = excluded.event_id, evidence = excluded.evidence, occurred_at = excluded.occurred_at,
          log_partition = excluded.log_partition, log_offset = excluded.log_offset, updated_at = now(),
-         status = CASE WHEN anomalies.status = 'resolved' THEN 'open' ELSE anomalies.status END,
-         resolved_at = CASE WHEN anomalies.status = 'resolved' THEN NULL ELSE anomalies.resolved_at END`,
+         status = CASE
+           WHEN excluded.status = 'open' AND anomalies.status = 'resolved' THEN 'open'
+           WHEN excluded.status = 'resolved' AND anomalies.status IN ('open', 'acknowledged') THEN 'resolved'
+           ELSE anomalies.status END,
+         resolved_at = CASE
+           WHEN excluded.status = 'open' AND anomalies.status = 'resolved' THEN NULL
+           WHEN excluded.status = 'resolved' AND anomalies.status IN ('open', 'acknowledged') THEN now()
+           ELSE anomalies.resolved_at END`,
       [
         column((c) => c.anomaly.id),
         column((c) => c.anomaly.orgId),
@@ -194,14 +205,23 @@ async function persistAnomalies(tx: SqlQueryable, changes: AnomalyChange[], foun
         column((c) => c.anomaly.occurredAt),
         column((c) => c.partition),
         column((c) => c.offset),
+        column((c) => (c.open ? "open" : "resolved")),
       ],
     );
   }
-  if (cleared.length > 0) {
+  if (retracted.length > 0) {
+    await tx.query("DELETE FROM anomalies WHERE id = ANY($1::text[]) AND status IN ('open', 'resolved')", [retracted]);
+    await tx.query(
+      `UPDATE anomalies SET status = 'resolved', resolved_at = now(), updated_at = now()
+       WHERE id = ANY($1::text[]) AND status = 'acknowledged'`,
+      [retracted],
+    );
+  }
+  if (foundOrphans.length > 0) {
     await tx.query(
       `UPDATE anomalies SET status = 'resolved', resolved_at = now(), updated_at = now()
        WHERE id = ANY($1::text[]) AND status IN ('open', 'acknowledged')`,
-      [cleared],
+      [foundOrphans],
     );
   }
 }

@@ -150,6 +150,10 @@ const revenueRoute = createRoute({
 const AnomalySchema = z.object({
   id: z.string(),
   kind: z.string(),
+  subject: z
+    .string()
+    .nullable()
+    .meta({ description: "What it is about: a booking, payment or refund id, or an event id." }),
   severity: z.string(),
   score: z.number(),
   status: z.string(),
@@ -180,15 +184,20 @@ const anomaliesRoute = createRoute({
           example: {
             data: [
               {
-                id: "overpayment:0f4a…",
+                id: "9c1e4f0b2a7d6e35c8b1f0a4d2e6c7b9",
                 kind: "overpayment",
+                subject: "bk-1042",
                 severity: "high",
-                score: 1.25,
+                score: 0.25,
                 status: "open",
                 eventId: "6f1c2e9a-3b0d-4c55-9a8e-2b7f1d0c4e11",
                 bookingId: "bk-1042",
                 weddingId: "wd-311",
-                evidence: { contractValue: 200_000, paid: 250_000, currency: "GBP" },
+                evidence: {
+                  contractValue: { amount: 200_000, currency: "GBP" },
+                  netPaid: { amount: 250_000, currency: "GBP" },
+                  overBy: { amount: 50_000, currency: "GBP" },
+                },
                 occurredAt: "2026-06-13T14:03:00.000Z",
                 detectedAt: "2026-06-13T14:03:01.204Z",
               },
@@ -199,12 +208,12 @@ const anomaliesRoute = createRoute({
         "text/csv": {
           schema: z.string(),
           example:
-            'id,kind,severity,score,status,eventId,bookingId,weddingId,evidence,occurredAt,detectedAt\noverpayment:0f4a…,overpayment,high,1.25,open,6f1c2e9a-3b0d-4c55-9a8e-2b7f1d0c4e11,bk-1042,wd-311,"{""contractValue"":200000,""paid"":250000,""currency"":""GBP""}",2026-06-13T14:03:00.000Z,2026-06-13T14:03:01.204Z\n',
+            'id,kind,subject,severity,score,status,eventId,bookingId,weddingId,evidence,occurredAt,detectedAt\n9c1e4f0b2a7d6e35c8b1f0a4d2e6c7b9,overpayment,bk-1042,high,0.25,open,6f1c2e9a-3b0d-4c55-9a8e-2b7f1d0c4e11,bk-1042,wd-311,"{""contractValue"":{""amount"":200000,""currency"":""GBP""},""netPaid"":{""amount"":250000,""currency"":""GBP""},""overBy"":{""amount"":50000,""currency"":""GBP""}}",2026-06-13T14:03:00.000Z,2026-06-13T14:03:01.204Z\n',
         },
         "application/x-ndjson": {
           schema: z.string(),
           example:
-            '{"id":"overpayment:0f4a…","kind":"overpayment","severity":"high","score":1.25,"status":"open","eventId":"6f1c2e9a-3b0d-4c55-9a8e-2b7f1d0c4e11","bookingId":"bk-1042","weddingId":"wd-311","evidence":{"contractValue":200000,"paid":250000,"currency":"GBP"},"occurredAt":"2026-06-13T14:03:00.000Z","detectedAt":"2026-06-13T14:03:01.204Z"}\n',
+            '{"id":"9c1e4f0b2a7d6e35c8b1f0a4d2e6c7b9","kind":"overpayment","subject":"bk-1042","severity":"high","score":0.25,"status":"open","eventId":"6f1c2e9a-3b0d-4c55-9a8e-2b7f1d0c4e11","bookingId":"bk-1042","weddingId":"wd-311","evidence":{"contractValue":{"amount":200000,"currency":"GBP"},"netPaid":{"amount":250000,"currency":"GBP"},"overBy":{"amount":50000,"currency":"GBP"}},"occurredAt":"2026-06-13T14:03:00.000Z","detectedAt":"2026-06-13T14:03:01.204Z"}\n',
         },
       },
     },

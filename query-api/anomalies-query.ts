@@ -14,6 +14,8 @@ export interface AnomalyQuery {
 export interface AnomalyView {
   id: string;
   kind: string;
+  /** What it is about: a booking id (overpayment), payment id, refund id or event id, as its kind says. */
+  subject: string | null;
   severity: string;
   score: number;
   status: string;
@@ -27,13 +29,14 @@ export interface AnomalyView {
 
 /** The anomaly columns `anomalyView` reads, for the SELECT list of every query that shows anomalies. */
 export const ANOMALY_VIEW_COLUMNS =
-  "id, kind, severity, score, status, event_id, booking_id, wedding_id, evidence, occurred_at, detected_at";
+  "id, kind, subject, severity, score, status, event_id, booking_id, wedding_id, evidence, occurred_at, detected_at";
 
 /** One `anomalies` row (with at least ANOMALY_VIEW_COLUMNS) as the API shows it. */
 export function anomalyView(r: Row): AnomalyView {
   return {
     id: String(r.id),
     kind: String(r.kind),
+    subject: r.subject === null || r.subject === undefined ? null : String(r.subject),
     severity: String(r.severity),
     score: Number(r.score),
     status: String(r.status),
