@@ -65,7 +65,8 @@ export interface AnomalyOptions {
  * - payment_after_cancellation (subject paymentId): its booking exists and is cancelled, and it occurred after the
  *   cancellation that counts;
  * - currency_mismatch (subject paymentId, refundId or the cancellation's event id): linked money in another currency
- *   than the booking's current one;
+ *   than the booking's current one; (subject the update's event id) an update moving the contract value into another
+ *   currency than the booking was created in;
  * - with a clock, orphan_payment (subject paymentId: its booking does not exist in its wedding), orphan_refund (subject
  *   refundId: its payment is unknown), orphan_update (subject the update's or cancellation's event id: its booking does
  *   not exist in its wedding), once received at least the grace period before now.
@@ -109,8 +110,10 @@ export function timedAnomalies(facts: OrgFacts, options: AnomalyOptions): TimedA
     if (refunded > payment.amount) flag("refund_exceeds_paid", paymentId, linkedId(payment), payment.at);
   }
   for (const c of facts.changes) {
-    if (c.type !== "booking.cancelled" || !c.linked || c.fee === null) continue;
-    if (c.fee.currency !== facts.bookings.get(c.bookingId)!.currency)
+    if (!c.linked) continue;
+    const booking = facts.bookings.get(c.bookingId)!;
+    if (c.fee !== null && c.fee.currency !== booking.currency) flag("currency_mismatch", c.eventId, c.bookingId, c.at);
+    if (c.contract !== null && c.contract.currency !== booking.createdCurrency)
       flag("currency_mismatch", c.eventId, c.bookingId, c.at);
   }
 

@@ -43,6 +43,8 @@ export interface BookingFact {
   contractValue: number;
   /** The booking's currency: its current contract value's. */
   currency: string;
+  /** The currency it was created in (an update may move the contract value into another: a currency mismatch). */
+  createdCurrency: string;
   /** Whether any linked booking.cancelled exists (a cancellation is final), and the one that counts. */
   cancelled: boolean;
   cancellation: CancellationFact | null;
@@ -111,6 +113,8 @@ export interface BookingChangeFact {
   linked: boolean;
   /** A cancellation's fee; null for an update or a cancellation naming none. */
   fee: { amount: number; currency: string } | null;
+  /** An update's contract value; null for a cancellation or an update naming none. */
+  contract: { amount: number; currency: string } | null;
 }
 
 /** An expense of a wedding's category (every distinct expenseId). */
@@ -466,6 +470,7 @@ function converge(log: OrgLog): OrgFacts {
       guestCount: d.guestCount,
       contractValue: d.contractValue.amount,
       currency: d.contractValue.currency,
+      createdCurrency: d.contractValue.currency,
       cancelled: false,
       cancellation: null,
       paid: 0,
@@ -487,6 +492,7 @@ function converge(log: OrgLog): OrgFacts {
       at: k.at,
       linked: booking !== undefined,
       fee: null,
+      contract: d.contractValue ?? null,
     });
     if (booking === undefined) continue;
     const source = sources.get(d.bookingId)!;
@@ -516,6 +522,7 @@ function converge(log: OrgLog): OrgFacts {
       at: k.at,
       linked: booking !== undefined,
       fee: d.cancellationFee ?? null,
+      contract: null,
     });
     if (booking === undefined) continue;
     const counting = booking.cancellation;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type BookingChange, type BookingGroup, foldBooking, occursAfter, type Payment } from "./booking-state.ts";
+import { type BookingGroup, foldBooking, occursAfter, type Payment } from "./booking-state.ts";
 import type { Anomaly, AnomalyKind } from "./step-result.ts";
 
 /** The id of the anomaly of a kind about a subject in an organisation: the same whatever order its events came in. */
@@ -145,18 +145,11 @@ export function judgeBooking(group: BookingGroup, { windowMs }: { windowMs: numb
   }
   const ownChanges = [...group.changes.values()].filter((c) => c.weddingId === booking.weddingId);
   const createdIn = ownChanges.find((c) => c.type === "booking.created")?.contractCurrency;
-  const cancellation = ownChanges
-    .filter((c) => c.type === "booking.cancelled")
-    .reduce<BookingChange | undefined>(
-      (a, b) =>
-        a === undefined || occursAfter({ at: a.occurredAt, id: a.eventId }, { at: b.occurredAt, id: b.eventId })
-          ? b
-          : a,
-      undefined,
-    );
-  if (cancellation?.feeCurrency != null && cancellation.feeCurrency !== booking.currency) {
-    flag("currency_mismatch", cancellation.eventId, cancellation, "medium", 1, {
-      cancellationFee: money(cancellation.feeAmount ?? 0, cancellation.feeCurrency),
+  for (const change of ownChanges) {
+    if (change.type !== "booking.cancelled" || change.feeCurrency === null) continue;
+    if (change.feeCurrency === booking.currency) continue;
+    flag("currency_mismatch", change.eventId, change, "medium", 1, {
+      cancellationFee: money(change.feeAmount ?? 0, change.feeCurrency),
       bookingCurrency: booking.currency,
     });
   }

@@ -21,7 +21,7 @@ type Params = Record<string, string | number | boolean>;
 /**
  * Every answer an organisation's figures show, as data only (no watermark, no cursor): each named endpoint with its
  * variants, the aggregation request for every metric, the anomaly list (without the fields that say when or in which
- * organisation an anomaly was recorded) and the monthly report's figures. Two organisations holding the same events
+ * organisation an anomaly was recorded, nor which copy of a re-sent fact it names) and the monthly report's figures. Two organisations holding the same events
  * must get equal results, whatever order their events arrived in (DESIGN.md, guarantee 7).
  */
 export async function everyAnswer(app: App, apiKey: string, orgId: string, span: AnswerSpan) {
@@ -99,8 +99,10 @@ export async function everyAnswer(app: App, apiKey: string, orgId: string, span:
     }
   }
   const anomalies = (await all("anomalies", { limit: 1000 })) as Record<string, unknown>[];
+  // An anomaly's event is the copy of its fact that arrived first when the same fact was sent under two event ids
+  // (rule 4: it counts once), so which of the ids it names is the one thing arrival decides.
   answers.anomalies = anomalies
-    .map(({ id: _id, detectedAt: _detected, ...rest }) => rest)
+    .map(({ id: _id, detectedAt: _detected, eventId: _event, ...rest }) => rest)
     .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
   for (const month of span.months) {
     const { orgId: _org, orgName: _name, generatedAt: _at, ...report } = await loadMonthlyReport(app, { orgId, month });
