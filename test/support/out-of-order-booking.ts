@@ -15,8 +15,8 @@ const event = (type: string, occurredAt: string, data: Record<string, unknown>) 
 
 /**
  * A booking updated out of order, in the order to post them: created at 1000, an update dated 20 January to 2000,
- * then one that arrives after it but is dated 15 January, to 3000. The generator never sends one like it. Every store
- * applies updates in arrival order, so the booking is worth 3000, for 90 guests, on 13 September 2031.
+ * then one that arrives after it but is dated 15 January, to 3000. The latest by occurrence wins whatever arrives last
+ * (DESIGN.md, guarantee 7), so the booking is worth 2000, for 150 guests, on 12 July 2031.
  */
 export function outOfOrderBookingEvents(): WedSyncEvent[] {
   const { bookingId, weddingId } = LATE_UPDATE;
@@ -47,7 +47,7 @@ export function outOfOrderBookingEvents(): WedSyncEvent[] {
 
 /**
  * Checks that the aggregation, seasonality, supplier performance and the receivables list agree with each other and
- * with the Postgres `bookings` row on the out-of-order booking: the update applied last wins everywhere.
+ * with the Postgres `bookings` row on the out-of-order booking: the update that occurred last wins everywhere.
  */
 export async function expectOutOfOrderBookingAgrees(app: App, apiKey: string, orgId: string): Promise<void> {
   const { bookingId, weddingId, supplierId } = LATE_UPDATE;
@@ -69,7 +69,7 @@ export async function expectOutOfOrderBookingAgrees(app: App, apiKey: string, or
     guests: Number(row!.guest_count),
     weddingDate: row!.wedding_date,
   };
-  expect(projected).toEqual({ contractValue: 3000, guests: 90, weddingDate: "2031-09-13" });
+  expect(projected).toEqual({ contractValue: 2000, guests: 150, weddingDate: "2031-07-12" });
 
   const aggregated = await json(
     await app.http.request("/v1/analytics/query", {
@@ -87,7 +87,7 @@ export async function expectOutOfOrderBookingAgrees(app: App, apiKey: string, or
   expect(aggregated).toEqual([
     {
       wedding: weddingId,
-      weddingMonth: 9,
+      weddingMonth: 7,
       currency: "GBP",
       contractValue: projected.contractValue,
       guests: projected.guests,
@@ -96,7 +96,7 @@ export async function expectOutOfOrderBookingAgrees(app: App, apiKey: string, or
 
   const seasons = await get("seasonality", { from: "2031-01-01", to: "2031-12-31", by: "month" });
   expect(seasons).toEqual([
-    { month: 9, currency: "GBP", bookings: 1, cancellations: 0, contractValue: projected.contractValue },
+    { month: 7, currency: "GBP", bookings: 1, cancellations: 0, contractValue: projected.contractValue },
   ]);
 
   const suppliers = await get("supplier-performance", { from: "2026-01-10", to: "2026-01-10" });
