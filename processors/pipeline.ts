@@ -12,6 +12,7 @@ import { EventTally } from "./event-tally.ts";
 import { createProjectBookingStateStep } from "./project-booking-state.ts";
 import { createProjectInquiriesStep } from "./project-inquiries.ts";
 import { createProjectWeddingBudgetsStep } from "./project-wedding-budgets.ts";
+import { toDeadLetter, type DeadLetter } from "./persist-dead-letters.ts";
 import { ProjectionState } from "./projection-state.ts";
 import { ok, type Anomaly, type ProcessedEvent, type StepResult } from "./step-result.ts";
 
@@ -19,6 +20,8 @@ import { ok, type Anomaly, type ProcessedEvent, type StepResult } from "./step-r
 export interface BatchOutcome {
   eventRows: unknown[][];
   rejectedRows: unknown[][];
+  /** The same dead letters, structured, for their lifecycle in Postgres (persistDeadLetters). */
+  deadLetters: DeadLetter[];
   anomalies: { event: ProcessedEvent; anomaly: Anomaly }[];
   anomalyRows: unknown[][];
   /** The batch's changed Postgres state, written in the batch's transaction; its revenue rollup holds the batch's figures. */
@@ -78,6 +81,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
     const outcome: Omit<BatchOutcome, "state" | "counts"> = {
       eventRows: [],
       rejectedRows: [],
+      deadLetters: [],
       anomalies: [],
       anomalyRows: [],
       tally: new EventTally(),
@@ -96,6 +100,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
           message,
         ),
       );
+      outcome.deadLetters.push(toDeadLetter(record, orgId, receivedAt, reasons, message));
       outcome.tally.count("dead_lettered", reasons[0]);
     };
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { ANOMALY_COLUMNS, EVENT_COLUMNS, REJECTED_COLUMNS } from "./clickhouse-rows.ts";
+import { persistDeadLetters } from "./persist-dead-letters.ts";
 import type { BatchOutcome } from "./pipeline.ts";
 import { REVENUE_COLUMNS } from "./revenue-totals.ts";
 
@@ -114,6 +115,7 @@ export async function recordPendingRange(sql: SqlClient, range: BatchRange): Pro
 export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: SettledBatch): Promise<void> {
   await sql.transaction(async (tx) => {
     await outcome.state.persist(tx);
+    await persistDeadLetters(tx, outcome.deadLetters);
     if (outcome.anomalies.length > 0) {
       const column = <T>(pick: (a: BatchOutcome["anomalies"][number]) => T) => outcome.anomalies.map(pick);
       await tx.query(
