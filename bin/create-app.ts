@@ -33,6 +33,7 @@ import { readWatermark, type Watermark } from "../processors/watermark.ts";
 import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
 import { createNamedAnalyticsRoutes } from "../query-api/named-analytics-routes.ts";
+import { createRedriveRoutes, createRejectedEventsRoutes } from "../query-api/rejected-events-routes.ts";
 import { createSendAnswer } from "../query-api/send-answer.ts";
 import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
 import { createLiveRoutes } from "../query-api/live-routes.ts";
@@ -164,6 +165,9 @@ export async function createApp(
     mounts.push({ path: "/v1", scope: "read", app: createAggregateRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createNamedAnalyticsRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createLiveRoutes({ feed: live! }) });
+    // Dead letters are listed with the read scope; a redrive appends to the log, as ingest does, so it needs ingest.
+    mounts.push({ path: "/v1", scope: "read", app: createRejectedEventsRoutes({ sql }) });
+    mounts.push({ path: "/v1", scope: "ingest", app: createRedriveRoutes({ sql, log, logger }) });
     mounts.push({
       path: "/v1/reports",
       scope: "reports",
