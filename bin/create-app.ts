@@ -33,6 +33,7 @@ import { readWatermark, type Watermark } from "../processors/watermark.ts";
 import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
 import { createNamedAnalyticsRoutes } from "../query-api/named-analytics-routes.ts";
+import { countPendingDeadLetters } from "../query-api/rejected-events-query.ts";
 import { createRedriveRoutes, createRejectedEventsRoutes } from "../query-api/rejected-events-routes.ts";
 import { createSendAnswer } from "../query-api/send-answer.ts";
 import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
@@ -124,6 +125,7 @@ export async function createApp(
       const lag = health.partitions.reduce((sum, p) => sum + p.waiting, 0);
       return { lag, oldestUnprocessedAgeSeconds: health.oldestWaitingAgeMs / 1000 };
     },
+    readDeadLetters: () => countPendingDeadLetters(sql),
     processing: {
       failuresByReason: () => failures.byReason(),
       eventsByOutcome: () => processedEvents.entries(),
