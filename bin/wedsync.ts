@@ -1,5 +1,6 @@
 import type { KeyAccess } from "../platform/tenants/api-keys.ts";
 import { DEFAULT_SCOPES, DEFAULT_TIER, SCOPES, TIERS, type Scope, type Tier } from "../platform/tenants/key-access.ts";
+import { REASON_CODE_PATTERN } from "../processors/dead-letter-filter.ts";
 import { DEAD_LETTER_ID_PATTERN } from "../processors/persist-dead-letters.ts";
 import type { RedriveSelection } from "../processors/redrive-dead-letters.ts";
 import { Id, isCalendarDate } from "../schemas/primitives.ts";
@@ -207,7 +208,7 @@ function parseRedriveSelection(option: (name: string) => string | undefined, all
     }
     return { ok: true, value: { ...scope, ids: list } };
   }
-  if (filter.reason !== undefined && !/^[a-z][a-z0-9_]{0,63}$/.test(filter.reason)) {
+  if (filter.reason !== undefined && !REASON_CODE_PATTERN.test(filter.reason)) {
     return {
       ok: false,
       message: `--reason ${JSON.stringify(filter.reason)} is not a reason code such as schema_invalid`,

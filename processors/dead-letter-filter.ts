@@ -1,3 +1,6 @@
+/** What a reason code looks like (schema_invalid, store_refused, …): what a filter by reason takes. */
+export const REASON_CODE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+
 /** Which dead letters a listing or a redrive by filter means; each field absent means any. */
 export interface DeadLetterFilter {
   /** One reason code; a dead letter with several reasons matches any of them. */

@@ -7,6 +7,7 @@ import { AUTHENTICATED_ERRORS, errorResponses } from "../platform/http/openapi.t
 import { soFarValid } from "../platform/http/so-far-valid.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
+import { REASON_CODE_PATTERN } from "../processors/dead-letter-filter.ts";
 import { DEAD_LETTER_ID_PATTERN } from "../processors/persist-dead-letters.ts";
 import { redriveDeadLetters } from "../processors/redrive-dead-letters.ts";
 import { CalendarDate, Text } from "../schemas/index.ts";
@@ -19,14 +20,10 @@ const OTHER_ID_EXAMPLE = "dl_8e2d4c6a0b1f3e5d7c9b2a4f";
 
 /** The filters a listing and a redrive by filter share. */
 const filterShape = {
-  reason: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,63}$/, "must be a reason code such as schema_invalid")
-    .optional()
-    .meta({
-      description: "Only dead letters refused for this reason (one of their reasons).",
-      example: "schema_invalid",
-    }),
+  reason: z.string().regex(REASON_CODE_PATTERN, "must be a reason code such as schema_invalid").optional().meta({
+    description: "Only dead letters refused for this reason (one of their reasons).",
+    example: "schema_invalid",
+  }),
   type: Text.optional().meta({
     description: "Only events of this type, as read from the payload.",
     example: "payment.received",
