@@ -168,7 +168,7 @@ export async function createApp(
     mounts.push({ path: "/v1", scope: "read", app: createNamedAnalyticsRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createLiveRoutes({ feed: live! }) });
     // Dead letters are listed with the read scope; a redrive appends to the log, as ingest does, so it needs ingest.
-    mounts.push({ path: "/v1", scope: "read", app: createRejectedEventsRoutes({ sql }) });
+    mounts.push({ path: "/v1", scope: "read", app: createRejectedEventsRoutes({ sql, watermark }) });
     mounts.push({ path: "/v1", scope: "ingest", app: createRedriveRoutes({ sql, log, logger }) });
     mounts.push({
       path: "/v1/reports",

@@ -10,6 +10,7 @@ import type { SqlClient } from "../platform/sql/sql-client.ts";
 import { REASON_CODE_PATTERN } from "../processors/dead-letter-filter.ts";
 import { DEAD_LETTER_ID_PATTERN } from "../processors/persist-dead-letters.ts";
 import { redriveDeadLetters } from "../processors/redrive-dead-letters.ts";
+import type { Watermark } from "../processors/watermark.ts";
 import { CalendarDate, Text } from "../schemas/index.ts";
 import { pageCursor, pageOffset } from "./page-cursor.ts";
 import { DEAD_LETTER_STATUSES, queryRejectedEvents } from "./rejected-events-query.ts";
@@ -131,7 +132,15 @@ const listRoute = createRoute({
       content: {
         "application/json": {
           schema: z.object({ data: z.array(RejectedEventSchema), meta: z.record(z.string(), z.unknown()) }),
-          example: { data: [ITEM_EXAMPLE], meta: { reason: "schema_invalid", limit: 100, nextCursor: null } },
+          example: {
+            data: [ITEM_EXAMPLE],
+            meta: {
+              reason: "schema_invalid",
+              limit: 100,
+              watermark: { processed: [10, 12], end: [10, 12], lag: 0 },
+              nextCursor: null,
+            },
+          },
         },
         "text/csv": {
           schema: z.string(),
@@ -218,16 +227,25 @@ const redriveRoute = createRoute({
  * GET /rejected-events (scope read): the organisation's dead letters from Postgres, where their lifecycle is kept,
  * paged with the project's cursor, in JSON, CSV or NDJSON. The organisation comes from the API key only.
  */
-export function createRejectedEventsRoutes({ sql }: { sql: SqlClient }) {
+export function createRejectedEventsRoutes({
+  sql,
+  watermark,
+}: {
+  sql: SqlClient;
+  watermark: () => Promise<Watermark>;
+}) {
   return createRouter().openapi(listRoute, async (c) => {
     const { format: asked, cursor, ...question } = c.req.valid("query");
     const format = negotiateFormat(asked, c.req.header("accept"));
     const offset = pageOffset("rejected-events", question, cursor);
+    // Read first, as every answer does: the page then holds at least what processing had done by it, so a client that
+    // re-drove something knows, once lag is 0, that the page shows what became of it.
+    const mark = await watermark();
     const { rows, more } = await queryRejectedEvents(sql, { orgId: c.var.auth.orgId, ...question, offset });
     const nextCursor = more ? pageCursor("rejected-events", question, offset + question.limit) : null;
     // Lifecycle state, changed by every redrive: never served from a cache.
     c.header("Cache-Control", "private, no-cache");
-    if (format === "json") return c.json({ data: rows, meta: { ...question, nextCursor } }, 200);
+    if (format === "json") return c.json({ data: rows, meta: { ...question, watermark: mark, nextCursor } }, 200);
     // At most 1,000 rows (the limit's ceiling), so the page is written whole rather than streamed.
     c.header("Content-Type", ANSWER_MEDIA_TYPES[format]);
     if (nextCursor !== null) c.header("X-Next-Cursor", nextCursor);

@@ -163,7 +163,7 @@ describe("dead letters through the API", () => {
     ]);
 
     const { data, meta } = await list(a.apiKey);
-    expect(meta).toMatchObject({ limit: 100, nextCursor: null });
+    expect(meta).toMatchObject({ limit: 100, watermark: { lag: 0 }, nextCursor: null });
     // Newest received first; the payload as it was sent, an object when it is one.
     expect(data.map((item) => item.payload)).toEqual([payment, booking, "not an event"]);
     expect(data[1]).toEqual({
