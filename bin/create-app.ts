@@ -34,6 +34,8 @@ import { readWatermark, type Watermark } from "../processors/watermark.ts";
 import { createAggregateRoutes } from "../query-api/aggregate-routes.ts";
 import { createAnalyticsRoutes } from "../query-api/analytics-routes.ts";
 import { createNamedAnalyticsRoutes } from "../query-api/named-analytics-routes.ts";
+import { countPendingDeadLetters } from "../query-api/rejected-events-query.ts";
+import { createRedriveRoutes, createRejectedEventsRoutes } from "../query-api/rejected-events-routes.ts";
 import { createSendAnswer } from "../query-api/send-answer.ts";
 import { createLiveFeed, type LiveFeed } from "../query-api/live-feed.ts";
 import { createLiveRoutes } from "../query-api/live-routes.ts";
@@ -124,6 +126,7 @@ export async function createApp(
       const lag = health.partitions.reduce((sum, p) => sum + p.waiting, 0);
       return { lag, oldestUnprocessedAgeSeconds: health.oldestWaitingAgeMs / 1000 };
     },
+    readDeadLetters: () => countPendingDeadLetters(sql),
     processing: {
       failuresByReason: () => failures.byReason(),
       eventsByOutcome: () => processedEvents.entries(),
@@ -165,6 +168,9 @@ export async function createApp(
     mounts.push({ path: "/v1", scope: "read", app: createAggregateRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createNamedAnalyticsRoutes({ sendAnswer }) });
     mounts.push({ path: "/v1", scope: "read", app: createLiveRoutes({ feed: live! }) });
+    // Dead letters are listed with the read scope; a redrive appends to the log, as ingest does, so it needs ingest.
+    mounts.push({ path: "/v1", scope: "read", app: createRejectedEventsRoutes({ sql, watermark }) });
+    mounts.push({ path: "/v1", scope: "ingest", app: createRedriveRoutes({ sql, log, logger }) });
     mounts.push({
       path: "/v1/reports",
       scope: "reports",

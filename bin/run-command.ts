@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../platform/logger.ts";
 import type { KeyAccess } from "../platform/tenants/api-keys.ts";
 import { SCOPES } from "../platform/tenants/key-access.ts";
 import { countOrganisations, createOrganisation } from "../platform/tenants/organisations.ts";
+import { redriveDeadLetters, type RedriveSelection } from "../processors/redrive-dead-letters.ts";
 import { createApp, type App } from "./create-app.ts";
 import { loadDemoData } from "./load-demo-data.ts";
 import { createProgressBar } from "./progress-bar.ts";
@@ -14,7 +15,8 @@ export type CheckedCommand =
   | { name: "start"; roles: Role[] }
   | { name: "demo" }
   | { name: "org:create"; orgName: string; access: KeyAccess }
-  | { name: "rebuild" };
+  | { name: "rebuild" }
+  | { name: "redrive"; selection: RedriveSelection };
 
 /** Starts the HTTP server and the background roles; stops cleanly on SIGINT/SIGTERM. */
 async function serveApp(app: App, logger: Logger): Promise<void> {
@@ -95,6 +97,18 @@ export async function runCommand(command: CheckedCommand): Promise<void> {
         const { events, ms } = await app.rebuild((done, total) => bar.update(done, total));
         bar.stop();
         console.log(JSON.stringify({ rebuilt: events, seconds: Math.round(ms / 100) / 10 }));
+      } finally {
+        await app.close();
+      }
+      return;
+    }
+    case "redrive": {
+      // The same function as POST /v1/rejected-events/redrive, on the configured stores, without an HTTP server.
+      const app = await createApp(config, logger, []);
+      try {
+        console.log(
+          JSON.stringify(await redriveDeadLetters({ sql: app.sql, log: app.log, logger }, command.selection)),
+        );
       } finally {
         await app.close();
       }

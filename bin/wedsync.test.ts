@@ -14,6 +14,7 @@ const COMMANDS: Record<string, string[]> = {
   demo: [],
   "org:create": ["--scopes <scopes>", "--tier <tier>"],
   rebuild: [],
+  redrive: ["--org <id>", "--ids <ids>", "--reason <reason>", "--type <type>", "--from <date>", "--to <date>", "--all"],
   help: [],
 };
 
@@ -114,6 +115,25 @@ describe("wedsync (the CLI)", () => {
       stdout: "",
       stderr: "wedsync start: unknown option '--port'. Run 'wedsync start --help' for its usage.\n",
     });
+  }, 30_000);
+
+  it.concurrent("refuses a redrive that does not say which dead letters, or says it two ways or wrongly", async () => {
+    const refer = "Run 'wedsync redrive --help' for its usage.";
+    const oneWay = "choose the dead letters one way: --ids, a filter (--reason, --type, --from, --to), or --all";
+    const outcomes = await Promise.all([
+      wedsync("redrive"),
+      wedsync("redrive", "--all", "--reason", "schema_invalid"),
+      wedsync("redrive", "--ids", "dl_3f9a1c0b7d2e4f5a6b8c9d0e,bk-1"),
+      wedsync("redrive", "--from", "2026-06-30", "--to", "2026-06-01"),
+    ]);
+    expect(outcomes.map(({ code, stdout, stderr }) => ({ code, stdout, stderr }))).toEqual(
+      [
+        oneWay,
+        oneWay,
+        'not dead letter ids (dl_ and 24 hex digits): "bk-1"',
+        "--to 2026-06-01 is before --from 2026-06-30",
+      ].map((message) => ({ code: 2, stdout: "", stderr: `wedsync redrive: ${message}. ${refer}\n` })),
+    );
   }, 30_000);
 
   it.concurrent("refuses an unknown command and a wrong value with exit code 2, before opening anything", async () => {

@@ -1,5 +1,9 @@
 import type { KeyAccess } from "../platform/tenants/api-keys.ts";
 import { DEFAULT_SCOPES, DEFAULT_TIER, SCOPES, TIERS, type Scope, type Tier } from "../platform/tenants/key-access.ts";
+import { REASON_CODE_PATTERN } from "../processors/dead-letter-filter.ts";
+import { DEAD_LETTER_ID_PATTERN } from "../processors/persist-dead-letters.ts";
+import type { RedriveSelection } from "../processors/redrive-dead-letters.ts";
+import { Id, isCalendarDate } from "../schemas/primitives.ts";
 import { formatOverview, parseCommandLine, type CommandSpec } from "./command-line.ts";
 import { ROLES, type Role } from "./roles.ts";
 import type { CheckedCommand } from "./run-command.ts";
@@ -84,6 +88,44 @@ const COMMANDS: readonly CommandSpec[] = [
     examples: ["rebuild"],
   },
   {
+    name: "redrive",
+    summary: "send dead letters through processing again, once (server stopped)",
+    usage: "[--org <id>] (--ids <ids> | [--reason <reason>] [--type <type>] [--from <date>] [--to <date>] | --all)",
+    description: [
+      "Appends the original log record of each chosen pending dead letter to the log again, with its",
+      "key, and marks it re-driven, in one transaction, as POST /v1/rejected-events/redrive does:",
+      "the records are processed when the pipeline next runs. A dead letter already re-driven is left",
+      "as it is, so running the same command twice changes nothing the second time; a re-driven event",
+      "refused again becomes a new dead letter naming this one. Choose by --ids, or by a filter (all",
+      "its options must match), or every pending one with --all; --org limits the choice to one",
+      "organisation (without it, every organisation's, including records too broken to name one).",
+      'Prints {"redriven","alreadyRedriven","notFound"} as one line of JSON. On the embedded stores',
+      "run it with the server stopped: they admit one process per DATA_DIR.",
+    ].join("\n"),
+    options: {
+      org: { type: "string", value: "id", description: "only this organisation's dead letters" },
+      ids: {
+        type: "string",
+        value: "ids",
+        description: "comma-separated dead letter ids, as GET /v1/rejected-events gives them",
+      },
+      reason: {
+        type: "string",
+        value: "reason",
+        description: "only those refused for this reason, e.g. schema_invalid",
+      },
+      type: { type: "string", value: "type", description: "only events of this type, e.g. payment.received" },
+      from: { type: "string", value: "date", description: "only those received on or after this UTC day, YYYY-MM-DD" },
+      to: { type: "string", value: "date", description: "only those received on or before this UTC day, YYYY-MM-DD" },
+      all: { type: "boolean", description: "every pending dead letter (of --org, or of every organisation)" },
+    },
+    examples: [
+      "redrive --org org_Xk3vQ9pLm2Rt --reason schema_invalid --from 2026-06-01",
+      "redrive --ids dl_3f9a1c0b7d2e4f5a6b8c9d0e,dl_8e2d4c6a0b1f3e5d7c9b2a4f",
+      "redrive --all",
+    ],
+  },
+  {
     name: "help",
     summary: "show the help of a command",
     usage: "[<command>]",
@@ -139,6 +181,52 @@ function parseRoles(value: string | undefined): Checked<Role[]> {
   return { ok: true, value: roles as Role[] };
 }
 
+/** The dead letters `redrive` is asked for: by ids, by a filter, or all of them, of one organisation or every one. */
+function parseRedriveSelection(option: (name: string) => string | undefined, all: boolean): Checked<RedriveSelection> {
+  const org = option("org");
+  if (org !== undefined && !Id.safeParse(org).success) {
+    return { ok: false, message: `--org ${JSON.stringify(org)} is not an organisation id` };
+  }
+  const scope = org === undefined ? {} : { orgId: org };
+  const filter = { reason: option("reason"), type: option("type"), from: option("from"), to: option("to") };
+  const filtered = Object.values(filter).some((value) => value !== undefined);
+  const ids = option("ids");
+  if ([ids !== undefined, filtered, all].filter(Boolean).length !== 1) {
+    return {
+      ok: false,
+      message: "choose the dead letters one way: --ids, a filter (--reason, --type, --from, --to), or --all",
+    };
+  }
+  if (ids !== undefined) {
+    const list = ids.split(",").map((id) => id.trim());
+    const bad = list.filter((id) => !DEAD_LETTER_ID_PATTERN.test(id));
+    if (bad.length > 0) {
+      return {
+        ok: false,
+        message: `not dead letter ids (dl_ and 24 hex digits): ${bad.map((id) => JSON.stringify(id)).join(", ")}`,
+      };
+    }
+    return { ok: true, value: { ...scope, ids: list } };
+  }
+  if (filter.reason !== undefined && !REASON_CODE_PATTERN.test(filter.reason)) {
+    return {
+      ok: false,
+      message: `--reason ${JSON.stringify(filter.reason)} is not a reason code such as schema_invalid`,
+    };
+  }
+  for (const name of ["from", "to"] as const) {
+    const day = filter[name];
+    if (day !== undefined && !isCalendarDate(day)) {
+      return { ok: false, message: `--${name} ${day} is not a calendar date YYYY-MM-DD between 1900 and 2299` };
+    }
+  }
+  if (filter.from !== undefined && filter.to !== undefined && filter.to < filter.from) {
+    return { ok: false, message: `--to ${filter.to} is before --from ${filter.from}` };
+  }
+  const given = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined));
+  return { ok: true, value: { ...scope, filter: given } };
+}
+
 /** The command's option values and arguments as its runner takes them, or what is wrong with them. */
 function checkCommand(
   command: string,
@@ -156,6 +244,10 @@ function checkCommand(
       if (!orgName.trim()) return { ok: false, message: "the organisation's name is missing" };
       const access = parseKeyAccess(option("scopes"), option("tier"));
       return access.ok ? { ok: true, value: { name: "org:create", orgName, access: access.value } } : access;
+    }
+    case "redrive": {
+      const selection = parseRedriveSelection(option, values.all === true);
+      return selection.ok ? { ok: true, value: { name: "redrive", selection: selection.value } } : selection;
     }
     case "demo":
     case "rebuild":

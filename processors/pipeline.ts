@@ -12,6 +12,7 @@ import { anomalyId, type Judged, judgeBooking } from "./judge-booking.ts";
 import { createProjectBookingStateStep } from "./project-booking-state.ts";
 import { createProjectInquiriesStep } from "./project-inquiries.ts";
 import { createProjectWeddingBudgetsStep } from "./project-wedding-budgets.ts";
+import { toDeadLetter, type DeadLetter } from "./persist-dead-letters.ts";
 import { ProjectionState } from "./projection-state.ts";
 import { type Contributions, revenueOf } from "./revenue-totals.ts";
 import { stateKey } from "./state-sql.ts";
@@ -43,6 +44,8 @@ export interface LinkedRow {
 export interface BatchOutcome {
   eventRows: unknown[][];
   rejectedRows: unknown[][];
+  /** The same dead letters, structured, for their lifecycle in Postgres (persistDeadLetters). */
+  deadLetters: DeadLetter[];
   /** Rows of earlier payments and refunds whose booking arrived in this batch, to be written again with its attributes. */
   linkedRows: LinkedRow[];
   anomalies: AnomalyChange[];
@@ -125,6 +128,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   return async function processRecords(records, { refused } = {}) {
     const tally = new EventTally();
     const rejectedRows: unknown[][] = [];
+    const deadLetters: DeadLetter[] = [];
     const reject = (record: LogRecord, orgId: string, receivedAt: string, reasons: string[], message: string) => {
       rejectedRows.push(
         toRejectedRow(
@@ -139,6 +143,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
           message,
         ),
       );
+      deadLetters.push(toDeadLetter(record, orgId, receivedAt, reasons, message));
       tally.count("dead_lettered", reasons[0]);
     };
 
@@ -256,6 +261,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
     return {
       eventRows,
       rejectedRows,
+      deadLetters,
       linkedRows,
       anomalies,
       foundOrphans: found.map((f) => anomalyId(f.orgId, f.kind, f.subject)),

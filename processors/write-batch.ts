@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
 import { ANOMALY_COLUMNS, EVENT_COLUMNS, REJECTED_COLUMNS, toClickHouseTime } from "./clickhouse-rows.ts";
+import { persistDeadLetters } from "./persist-dead-letters.ts";
 import type { AnomalyChange, BatchOutcome, LinkedRow } from "./pipeline.ts";
 import { REVENUE_COLUMNS } from "./revenue-totals.ts";
 
@@ -148,6 +149,7 @@ export async function recordPendingRange(sql: SqlClient, range: BatchRange): Pro
 export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: SettledBatch): Promise<void> {
   await sql.transaction(async (tx) => {
     await outcome.state.persist(tx);
+    await persistDeadLetters(tx, outcome.deadLetters);
     await persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans);
     await tx.query(
       `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end, committed_at) VALUES ($1, $2, $3, $4, NULL, now())

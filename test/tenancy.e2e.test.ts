@@ -6,11 +6,17 @@ import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { startTestApp } from "./support/test-app.ts";
 
-/** The scope each /v1 prefix needs; a route under a prefix not listed here fails the first test. */
+/**
+ * The scope each /v1 prefix needs, the first prefix a route is under deciding (so a more specific prefix comes before
+ * the one it lies under); a route under a prefix not listed here fails the first test.
+ */
 const SCOPE_OF_PREFIX: [prefix: string, scope: Scope][] = [
   ["/v1/events", "ingest"],
   ["/v1/analytics", "read"],
   ["/v1/anomalies", "read"],
+  // A redrive appends to the log, as ingest does; listing dead letters is reading.
+  ["/v1/rejected-events/redrive", "ingest"],
+  ["/v1/rejected-events", "read"],
   ["/v1/live", "read"],
   ["/v1/reports", "reports"],
   ["/v1/admin", "admin"],

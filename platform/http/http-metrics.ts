@@ -24,6 +24,9 @@ export interface Backlog {
 /** Reads the backlog from the stores; called once per scrape, for both gauges. */
 export type ReadBacklog = () => Promise<Backlog>;
 
+/** Reads the dead letters waiting for a redrive, by reason, from the stores; called once per scrape. */
+export type ReadDeadLetters = () => Promise<ReadonlyMap<string, number>>;
+
 /** What /metrics reads of this process's processors at each scrape. */
 export interface ProcessingReadings {
   /** This process's processing failures so far, by reason. */
@@ -35,13 +38,16 @@ export interface ProcessingReadings {
 /**
  * The app's Prometheus metrics, in a registry of its own (so two apps in one process, as in the tests, never share
  * counters): request rate and latency per route, answer cache hits and misses, the processors' backlog (lag and the age of
- * its oldest event) and, where processing readings are given, failures and events by outcome.
+ * its oldest event), where a reader is given the pending dead letters by reason, and, where processing readings are
+ * given, failures and events by outcome.
  */
 export function createHttpMetrics({
   readBacklog,
+  readDeadLetters,
   processing,
 }: {
   readBacklog: ReadBacklog;
+  readDeadLetters?: ReadDeadLetters;
   processing?: ProcessingReadings;
 }): HttpMetrics {
   const registry = new Registry();
@@ -78,6 +84,17 @@ export function createHttpMetrics({
     help: "Age of the oldest accepted event not yet processed (0 when none waits), read at scrape time.",
     registers: [registry],
   });
+  // Set from one reading of the stores per scrape (see render). A reason once seen keeps its series, at 0 when no dead
+  // letter of it waits any more, so that a redrive shows as the count falling rather than as the series vanishing.
+  const deadLetters =
+    readDeadLetters &&
+    new Gauge({
+      name: "wedsync_processor_dead_letters",
+      help: "Dead letters waiting for a redrive, by reason (one with several reasons counts under each), read at scrape time.",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    });
+  const deadLetterReasons = new Set<string>();
   if (processing) {
     new Counter({
       name: "wedsync_processor_failures_total",
@@ -120,9 +137,13 @@ export function createHttpMetrics({
       answers.inc({ result: hit ? "hit" : "miss" });
     },
     async render() {
-      const backlog = await readBacklog();
+      const [backlog, pending] = await Promise.all([readBacklog(), readDeadLetters?.()]);
       lag.set(backlog.lag);
       oldestAge.set(backlog.oldestUnprocessedAgeSeconds);
+      if (deadLetters && pending) {
+        for (const reason of pending.keys()) deadLetterReasons.add(reason);
+        for (const reason of deadLetterReasons) deadLetters.set({ reason }, pending.get(reason) ?? 0);
+      }
       return { body: await registry.metrics(), contentType: registry.contentType };
     },
   };

@@ -225,6 +225,12 @@ export function describePoisonEvents(name: string, env: PoisonSuiteEnv): void {
         ]),
       );
       expect(dead).toHaveLength(8);
+      // Postgres keeps the same dead letters for their lifecycle (listing, redrive), each once whatever the attempts and
+      // halvings before its batch committed, whatever bytes its record held.
+      const kept = await app.sql.query<{ event_id: string; reasons: string[] }>(
+        "SELECT event_id, reasons FROM dead_letters WHERE redriven_at IS NULL ORDER BY log_partition, log_offset",
+      );
+      expect(kept.map((r) => [r.event_id, r.reasons])).toEqual(dead.map((r) => [r.id, r.reasons]));
 
       expect(await metricValue("wedsync_processor_failures_total", 'reason="postgres_refused"')).toBeGreaterThan(0);
       expect(await metricValue("wedsync_processor_failures_total", 'reason="clickhouse_refused"')).toBeGreaterThan(0);
