@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../bin/create-app.ts";
+import { type App, PROCESSOR_GROUP } from "../bin/create-app.ts";
 import type { LogMessage } from "../platform/event-log/event-log.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import type { Scope } from "../platform/tenants/key-access.ts";
+import { REJECTED_COLUMNS, toRejectedRow } from "../processors/clickhouse-rows.ts";
+import { persistDeadLetters, toDeadLetter } from "../processors/persist-dead-letters.ts";
 import type { RejectedEventView } from "../query-api/rejected-events-query.ts";
 import { encodeLogEnvelope, EVENTS_TOPIC } from "../schemas/index.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
@@ -104,10 +106,12 @@ async function pendingInMetrics(reason: string): Promise<number> {
 }
 
 /**
- * Produces a dead letter whose cause a later event fixes, and returns it with the event that fixes it. Today's
- * pipeline dead-letters a payment whose booking has not arrived (`unknown_booking`), so this posts such a payment.
- * It is the one place that relies on that rule: once payments that arrive before their bookings are counted rather
- * than refused, it becomes a fixture of such a dead letter written by the previous release.
+ * Produces a dead letter whose cause a later event fixes, and returns it with the event that fixes it: a payment that
+ * arrived before its booking, dead-lettered as `unknown_booking` by the previous release (which refused what the
+ * current rules count and link later). Upgraded installations hold such dead letters, and re-driving them once the
+ * booking is known is what makes them count. The fixture writes what that release left behind: the payment in the
+ * log, its dead letter in both stores, and the processors' offset past it. It does so with the app restarted without
+ * its processor role (so the current rules never see the record), then restarts it whole.
  */
 async function produceFixableDeadLetter(org: { orgId: string; apiKey: string }) {
   const bookingId = `bk-${randomUUID()}`;
@@ -140,11 +144,41 @@ async function produceFixableDeadLetter(org: { orgId: string; apiKey: string }) 
       contractValue: { amount: 100_000, currency: "GBP" },
     },
   };
-  await postEvents(app, org.apiKey, [payment]);
   await waitUntilProcessed(app);
+  await app.close();
+  app = await startTestApp(dir.path, {}, ["ingest", "api"]);
+  const receivedAt = "2026-06-10T12:00:05.000Z";
+  const [position] = await app.log.append(EVENTS_TOPIC, [
+    { key: weddingId, value: encodeLogEnvelope({ orgId: org.orgId, receivedAt, event: payment }) },
+  ]);
+  const [logged] = await app.log.read(EVENTS_TOPIC, position!.partition, position!.offset, 1);
+  const reasons = ["unknown_booking"];
+  const message = `booking ${bookingId} is not known`;
+  await app.ch.insert({
+    table: "rejected_events",
+    values: [
+      toRejectedRow(
+        { orgId: org.orgId, receivedAt, payload: logged!.value.toString("utf8"), ...position! },
+        reasons,
+        message,
+      ),
+    ],
+    columns: [...REJECTED_COLUMNS],
+    format: "JSONCompactEachRow",
+  });
+  await app.sql.transaction(async (tx) => {
+    await persistDeadLetters(tx, [toDeadLetter(logged!, org.orgId, receivedAt, reasons, message)]);
+    await tx.query(
+      `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+      [PROCESSOR_GROUP, EVENTS_TOPIC, position!.partition, position!.offset + 1],
+    );
+  });
+  await app.close();
+  app = await startTestApp(dir.path);
   const { data } = await list(org.apiKey);
   const deadLetter = data.find((item) => item.eventId === payment.id);
-  expect(deadLetter, "the payment was not dead-lettered").toBeDefined();
+  expect(deadLetter, "the payment's dead letter is not listed").toBeDefined();
   return { deadLetter: deadLetter!, amount: payment.data.amount.amount, fix: booking };
 }
 
