@@ -1,6 +1,7 @@
 import type { Logger } from "../platform/logger.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { generateWeddingData } from "../generator/generate-wedding-data.ts";
+import type { GeneratedItem } from "../generator/generated-item.ts";
 import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import type { App } from "./create-app.ts";
 import { createProgressBar } from "./progress-bar.ts";
@@ -14,6 +15,21 @@ function yearsBefore(day: string, years: number): string {
   d.setUTCFullYear(d.getUTCFullYear() - years);
   d.setUTCDate(d.getUTCDate() + 1);
   return d.toISOString().slice(0, 10);
+}
+
+/** The organisations of the demo data set. */
+export const DEMO_PROFILES = [ORG_PRESETS.venueGroup, ORG_PRESETS.soloFlorist];
+
+/**
+ * The demo data set ending on `to` (YYYY-MM-DD): a venue group and a one-person florist, two years of weddings, with a
+ * few injected anomalies; tens of thousands of events, in the order the generator emits them.
+ */
+export function demoDataSet(to: string): { from: string; to: string; items: GeneratedItem[] } {
+  const from = yearsBefore(to, 2);
+  const items = [
+    ...generateWeddingData({ seed: 2026, organisations: DEMO_PROFILES, from, to, scale: 1.2, anomalyRate: 0.01 }),
+  ];
+  return { from, to, items };
 }
 
 /**
@@ -31,11 +47,8 @@ export async function loadDemoData(app: App, logger: Logger): Promise<void> {
     console.log("Demo data is already loaded in this data directory; use the keys printed when it was loaded.");
     return;
   }
-  const to = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-  const from = yearsBefore(to, 2);
-  const profiles = [ORG_PRESETS.venueGroup, ORG_PRESETS.soloFlorist];
   const orgs = new Map<string, { orgId: string; apiKey: string; name: string }>();
-  for (const profile of profiles) {
+  for (const profile of DEMO_PROFILES) {
     const org = await createOrganisation(app.sql, `${DEMO_MARKER}${profile.name}`);
     orgs.set(profile.key, org);
   }
@@ -45,9 +58,7 @@ export async function loadDemoData(app: App, logger: Logger): Promise<void> {
   // Where processing stood before the demo's first event: the processing bar counts from here.
   const processedBefore = sum((await app.watermark()).processed);
   // Generated in full first (tens of thousands of small events), so the loading bar knows its total.
-  const items = [
-    ...generateWeddingData({ seed: 2026, organisations: profiles, from, to, scale: 1.2, anomalyRate: 0.01 }),
-  ];
+  const { from, to, items } = demoDataSet(new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
   const loading = createProgressBar("loading   ");
   const pending = new Map<string, unknown[]>();
   let posted = 0;

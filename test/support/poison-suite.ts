@@ -285,16 +285,19 @@ export function describePoisonEvents(name: string, env: PoisonSuiteEnv): void {
           amount: { amount: 10, currency: "GBP" },
         },
       };
-      // One wedding, so one partition and this order: valid for the schema, judged against the state before each.
+      const over = payment("p-60-over", "bk-60", 2_000);
+      // One wedding, so one partition and this order: valid for the schema, judged on what is known after each.
       await app.log.append(
         EVENTS_TOPIC,
         [
           booking, // ok
           deposit, // ok
           booking, // the same event again: dropped
-          payment("p-60-over", "bk-60", 2_000), // takes the booking past its contract: flagged
-          payment("p-60-lost", "bk-nowhere", 50), // no such booking: dead-lettered
-          refund, // no such payment: dead-lettered
+          over, // takes the booking past its contract: flagged
+          { ...over, id: randomUUID() }, // the same payment re-sent under a new event id: dropped
+          payment("p-60-over", "bk-60", 2_500), // the same payment id with other content: dead-lettered
+          payment("p-60-lost", "bk-nowhere", 50), // no such booking yet: counted, waits for it
+          refund, // no such payment yet: counted, waits for it
         ].map((e) => envelope(orgId, e)),
       );
       await waitUntilProcessed(app);
@@ -306,11 +309,11 @@ export function describePoisonEvents(name: string, env: PoisonSuiteEnv): void {
           .filter(([, n]) => n !== 0),
       );
       expect(added).toEqual({
-        'outcome="ok",reason=""': 2,
+        'outcome="ok",reason=""': 4,
         'outcome="dropped",reason="already_applied"': 1,
+        'outcome="dropped",reason="same_content_resent"': 1,
         'outcome="flagged",reason="overpayment"': 1,
-        'outcome="dead_lettered",reason="unknown_booking"': 1,
-        'outcome="dead_lettered",reason="unknown_payment"': 1,
+        'outcome="dead_lettered",reason="business_id_conflict"': 1,
       });
     });
   });
