@@ -178,6 +178,7 @@ export function judgeBooking(group: BookingGroup, { windowMs }: { windowMs: numb
       ratio > 0.1 ? "high" : "medium",
       round4(ratio),
       {
+        paymentId: breach.paymentId,
         contractValue: money(figures.contract, figures.currency),
         netPaid: money(figures.net, figures.currency),
         overBy: money(over, figures.currency),
@@ -191,6 +192,8 @@ export function judgeBooking(group: BookingGroup, { windowMs }: { windowMs: numb
 /** The booking's figures when it was first overpaid, walking its events in the order they occurred. */
 interface Breach {
   at: { eventId: string; occurredAt: string };
+  /** The payment that took the booking over (the latest linked payment up to that moment). */
+  paymentId: string | null;
   contract: number;
   net: number;
   currency: string;
@@ -202,6 +205,7 @@ interface Breach {
  */
 function firstOverpayment(group: BookingGroup, weddingId: string): Breach | undefined {
   type Step = { at: string; id: string; apply: () => void };
+  let lastPayment: string | null = null;
   let contract: { amount: number; currency: string } | undefined;
   const net = new Map<string, number>();
   const move = (currency: string, amount: number) => net.set(currency, (net.get(currency) ?? 0) + amount);
@@ -212,7 +216,12 @@ function firstOverpayment(group: BookingGroup, weddingId: string): Breach | unde
     steps.push({ at: change.occurredAt, id: change.eventId, apply: () => (contract = value) });
   }
   for (const p of group.payments.values()) {
-    if (p.linked) steps.push({ at: p.occurredAt, id: p.eventId, apply: () => move(p.currency, p.amount) });
+    if (!p.linked) continue;
+    const apply = () => {
+      move(p.currency, p.amount);
+      lastPayment = p.paymentId;
+    };
+    steps.push({ at: p.occurredAt, id: p.eventId, apply });
   }
   for (const r of group.refunds.values()) {
     if (!r.linked || r.occurredAt === null) continue;
@@ -226,6 +235,7 @@ function firstOverpayment(group: BookingGroup, weddingId: string): Breach | unde
     if (paid > contract.amount) {
       return {
         at: { eventId: step.id, occurredAt: step.at },
+        paymentId: lastPayment,
         contract: contract.amount,
         net: paid,
         currency: contract.currency,

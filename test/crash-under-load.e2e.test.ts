@@ -35,8 +35,13 @@ async function dumpProjections(): Promise<Record<string, unknown[]>> {
   const dump: Record<string, unknown[]> = {};
   for (const table of DERIVED_POSTGRES_TABLES) {
     const rows = await app.sql.query(`SELECT * FROM ${table}`);
+    // When an anomaly was judged, and the last event of the batch that judged it, depend on where batches were cut.
     dump[table] = rows
-      .map(({ detected_at, ...row }) => JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? String(v) : v)))
+      .map(({ detected_at, updated_at, resolved_at, log_partition, log_offset, ...row }) =>
+        JSON.stringify(table === "anomalies" ? row : { ...row, log_partition, log_offset }, (_k, v) =>
+          typeof v === "bigint" ? String(v) : v,
+        ),
+      )
       .sort();
   }
   return dump;

@@ -141,8 +141,13 @@ describe("the named analytics endpoints, against figures computed from the poste
     };
     for (const [orgKey, orgTruth] of Object.entries(truth.orgs)) {
       const totals = orgTruth.totals;
+      // A currency none of the picked figures is in (money only a mismatched payment moved) has no row to compare.
       const truthOf = (pick: (t: (typeof totals)[string]) => Record<string, number>) =>
-        Object.fromEntries(Object.entries(totals).map(([currency, t]) => [currency, pick(t)]));
+        Object.fromEntries(
+          Object.entries(totals)
+            .map(([currency, t]) => [currency, pick(t)] as const)
+            .filter(([, figures]) => Object.values(figures).some((n) => n !== 0)),
+        );
       const suppliers = (await ask<Record<string, unknown>>(orgKey, "supplier-performance", ALL)).data;
       expect(
         perCurrency(suppliers, ["bookings", "contractValue", "cancellations", "paymentsReceived", "refunds"]),
@@ -193,7 +198,7 @@ describe("the named analytics endpoints, against figures computed from the poste
     expect(all.every((f) => expectedBudgetVsActual(f, { overrunOnly: true }).length > 0)).toBe(true);
     expect(all.every((f) => f.flags.length > 0)).toBe(true);
     expect(all.some((f) => f.bookings.some((b) => b.cancelled))).toBe(true);
-    expect(all.every((f) => f.refunds.length > 0)).toBe(true);
+    expect(all.some((f) => f.refunds.length > 0)).toBe(true);
     expect(new Set(all.flatMap((f) => f.bookings.map((b) => b.currency))).size).toBeGreaterThanOrEqual(4);
   });
 
