@@ -8,6 +8,7 @@ import { REJECTED_COLUMNS, toRejectedRow } from "../processors/clickhouse-rows.t
 import { persistDeadLetters, toDeadLetter } from "../processors/persist-dead-letters.ts";
 import type { RejectedEventView } from "../query-api/rejected-events-query.ts";
 import { encodeLogEnvelope, EVENTS_TOPIC } from "../schemas/index.ts";
+import { makePgSchema, type PgSchema } from "./support/pg-schema.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { postEvents, startTestApp, waitUntilProcessed } from "./support/test-app.ts";
 
@@ -17,19 +18,17 @@ import { postEvents, startTestApp, waitUntilProcessed } from "./support/test-app
 
 let dir: TempDir;
 let app: App;
+/** The environment of the stores the app runs on (a Postgres server's schema, or none: embedded). */
+let env: Record<string, string> = {};
 
-beforeAll(async () => {
-  dir = await makeTempDir("wedsync-dead-letters");
-  app = await startTestApp(dir.path);
-});
-
-afterAll(async () => {
-  try {
-    await app?.close();
-  } finally {
-    await dir?.cleanup();
-  }
-});
+const databaseUrl = process.env.DATABASE_URL;
+if (databaseUrl === undefined) {
+  console.info("dead-letters: DATABASE_URL is not set, skipping the Postgres server variant");
+}
+const VARIANTS = [
+  { stores: "embedded engines", schema: async (): Promise<PgSchema | undefined> => undefined },
+  ...(databaseUrl === undefined ? [] : [{ stores: "a Postgres server", schema: () => makePgSchema(databaseUrl) }]),
+];
 
 /** A new organisation and a key with the scopes given (default: ingest, read, reports). */
 async function organisation(scopes?: Scope[]) {
@@ -146,7 +145,7 @@ async function produceFixableDeadLetter(org: { orgId: string; apiKey: string }) 
   };
   await waitUntilProcessed(app);
   await app.close();
-  app = await startTestApp(dir.path, {}, ["ingest", "api"]);
+  app = await startTestApp(dir.path, env, ["ingest", "api"]);
   const receivedAt = "2026-06-10T12:00:05.000Z";
   const [position] = await app.log.append(EVENTS_TOPIC, [
     { key: weddingId, value: encodeLogEnvelope({ orgId: org.orgId, receivedAt, event: payment }) },
@@ -175,14 +174,32 @@ async function produceFixableDeadLetter(org: { orgId: string; apiKey: string }) 
     );
   });
   await app.close();
-  app = await startTestApp(dir.path);
+  app = await startTestApp(dir.path, env);
   const { data } = await list(org.apiKey);
   const deadLetter = data.find((item) => item.eventId === payment.id);
   expect(deadLetter, "the payment's dead letter is not listed").toBeDefined();
   return { deadLetter: deadLetter!, amount: payment.data.amount.amount, fix: booking };
 }
 
-describe("dead letters through the API", () => {
+describe.each(VARIANTS)("dead letters through the API, on $stores", ({ schema: openSchema }) => {
+  let schema: PgSchema | undefined;
+
+  beforeAll(async () => {
+    dir = await makeTempDir("wedsync-dead-letters");
+    schema = await openSchema();
+    env = schema === undefined ? {} : { DATABASE_URL: schema.url };
+    app = await startTestApp(dir.path, env);
+  });
+
+  afterAll(async () => {
+    try {
+      await app?.close();
+    } finally {
+      await dir?.cleanup();
+      await schema?.dispose();
+    }
+  });
+
   it("lists the organisation's dead letters with the original payload and every reason, filtered and paged", async () => {
     const a = await organisation();
     const b = await organisation();
