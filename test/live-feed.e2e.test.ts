@@ -133,8 +133,11 @@ describe("GET /v1/live", () => {
     ]);
     expect(anomalies(feedA)).toEqual([]);
 
-    // Paid net 250,000 against a contract of 220,000: an overpayment.
-    await post(a, [payment("pay-a2", "bk-a1", 200_000, "GBP")]);
+    // Paid net 250,000 against a contract of 220,000: an overpayment, by the payment that occurred last (the events
+    // above share one instant, so this one is dated a moment later: occurrence, not arrival, orders them).
+    await post(a, [
+      { ...payment("pay-a2", "bk-a1", 200_000, "GBP"), occurredAt: new Date(Date.parse(startedAt) + 1).toISOString() },
+    ]);
     const [anomaly] = await waitFor(() => (anomalies(feedA).length > 0 ? anomalies(feedA) : undefined), {
       timeoutMs: 30_000,
     });
