@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { App } from "../bin/create-app.ts";
+import { arrivalOrder } from "../generator/arrival-order.ts";
 import { generateWeddingData } from "../generator/generate-wedding-data.ts";
 import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import { expectedAnomalies } from "../oracle/expected-anomalies.ts";
@@ -24,18 +25,6 @@ const SPAN: AnswerSpan = {
   asOf: ["2025-09-01", "2026-06-15"],
   months: ["2025-06", "2026-05"],
 };
-
-/** A small deterministic PRNG (mulberry32), so a failing arrival order can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * One organisation's events of two years, with the generator's injected anomalies (overpayments, double charges,
@@ -63,15 +52,12 @@ function inOccurrenceOrder(events: WedSyncEvent[]): WedSyncEvent[] {
   return [...events].sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : 1));
 }
 
-/** A random arrival order: a permutation across and within weddings. */
+/** A random arrival order: a permutation across and within weddings (the generator's random arrival order). */
 function shuffled(events: WedSyncEvent[], seed: number): WedSyncEvent[] {
-  const next = random(seed);
-  const out = [...events];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
+  return arrivalOrder(
+    events.map((event) => ({ event })),
+    { seed, shuffle: "random" },
+  ).map((item) => item.event);
 }
 
 const databaseUrl = process.env.DATABASE_URL;

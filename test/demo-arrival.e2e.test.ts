@@ -3,6 +3,7 @@ import type { App } from "../bin/create-app.ts";
 import { demoDataSet } from "../bin/load-demo-data.ts";
 import { arrivalOrder } from "../generator/arrival-order.ts";
 import type { GeneratedItem } from "../generator/generated-item.ts";
+import { Rng } from "../generator/random.ts";
 import { expectedAnomalies } from "../oracle/expected-anomalies.ts";
 import {
   expectedBudgetVsActual,
@@ -38,18 +39,6 @@ let truth: GroundTruth;
 const keys = new Map<string, string>();
 const facts = new Map<string, OrgFacts>();
 const named = new Map<string, NamedFacts>();
-
-/** A deterministic PRNG (mulberry32) for the request sizes. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 async function ask(orgKey: string, path: string, params: Record<string, string | number | boolean> = {}) {
   const rows: unknown[] = [];
@@ -144,9 +133,9 @@ beforeAll(async () => {
     named.set(orgKey, namedFacts(orgFacts, { duplicatePaymentWindowMs: DUPLICATE_WINDOW_MS }));
   }
   // Requests of 1 to 1,000 events, each of one organisation, in arrival order.
-  const next = random(7);
+  const rng = new Rng(7);
   for (let start = 0; start < arrival.length; ) {
-    const size = 1 + Math.floor(next() ** 2 * 1000);
+    const size = 1 + Math.floor(rng.next() ** 2 * 1000);
     const request = arrival.slice(start, start + size);
     for (const orgKey of keys.keys()) {
       const mine = request.filter((item) => item.orgKey === orgKey).map((item) => item.event);
