@@ -316,8 +316,6 @@ export class BookingState {
       occurredAt: isoTime(row.created_at),
       content: textOrNull(row.created_content),
     };
-    if (group.changes.has(group.creation.eventId)) return;
-    // Stored before booking_changes existed: its current values stand for its creation, its cancellation for one.
     const base = {
       orgId: group.orgId,
       bookingId: group.bookingId,
@@ -326,12 +324,27 @@ export class BookingState {
       feeCurrency: null,
       linked: true,
     };
-    group.changes.set(group.creation.eventId, {
+    const created = {
       ...base,
       eventId: group.creation.eventId,
-      type: "booking.created",
+      type: "booking.created" as const,
       occurredAt: group.creation.occurredAt,
       receivedAt: group.creation.occurredAt,
+    };
+    if (row.created_contract_currency !== null && row.created_contract_currency !== undefined) {
+      group.changes.set(group.creation.eventId, {
+        ...created,
+        weddingDate: isoDate(row.created_wedding_date),
+        guestCount: Number(row.created_guest_count),
+        contractAmount: Number(row.created_contract_amount),
+        contractCurrency: String(row.created_contract_currency),
+      });
+      return;
+    }
+    // Stored before its creation's own figures were kept: its current values stand for its creation, and its
+    // cancellation for one.
+    group.changes.set(group.creation.eventId, {
+      ...created,
       weddingDate: isoDate(row.wedding_date),
       guestCount: Number(row.guest_count),
       contractAmount: Number(row.contract_amount),
@@ -499,15 +512,27 @@ export class BookingState {
   async persist(tx: SqlQueryable): Promise<void> {
     const bookings = this.touchedGroups()
       .filter((group) => group.creation !== undefined)
-      .map((group) => ({ ...this.booking(group.orgId, group.bookingId)!, createdContent: group.creation!.content }));
+      .map((group) => {
+        const created = group.changes.get(group.creation!.eventId)!;
+        return {
+          ...this.booking(group.orgId, group.bookingId)!,
+          createdContent: group.creation!.content,
+          createdWeddingDate: created.weddingDate,
+          createdGuestCount: created.guestCount,
+          createdContractAmount: created.contractAmount,
+          createdContractCurrency: created.contractCurrency,
+        };
+      });
     if (bookings.length > 0) {
       await tx.query(
         `INSERT INTO bookings (org_id, booking_id, wedding_id, supplier_id, service, region, venue_id, wedding_date,
            guest_count, contract_amount, currency, status, paid_amount, refunded_amount, cancellation_fee,
-           cancellation_fee_currency, cancelled_at, created_event_id, created_at, updated_at, created_content)
+           cancellation_fee_currency, cancelled_at, created_event_id, created_at, updated_at, created_content,
+           created_wedding_date, created_guest_count, created_contract_amount, created_contract_currency)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
            $8::date[], $9::int[], $10::bigint[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[],
-           $16::text[], $17::timestamptz[], $18::uuid[], $19::timestamptz[], $20::timestamptz[], $21::text[])
+           $16::text[], $17::timestamptz[], $18::uuid[], $19::timestamptz[], $20::timestamptz[], $21::text[],
+           $22::date[], $23::int[], $24::bigint[], $25::text[])
          ON CONFLICT (org_id, booking_id) DO UPDATE SET
            wedding_date = excluded.wedding_date, guest_count = excluded.guest_count,
            contract_amount = excluded.contract_amount, currency = excluded.currency, status = excluded.status,
@@ -536,10 +561,15 @@ export class BookingState {
           "createdAt",
           "updatedAt",
           "createdContent",
+          "createdWeddingDate",
+          "createdGuestCount",
+          "createdContractAmount",
+          "createdContractCurrency",
         ]),
       );
     }
-    const changes = [...this.newChanges, ...this.linkedChanges];
+    // A creation's own figures are kept on its bookings row; booking_changes holds the updates and cancellations.
+    const changes = [...this.newChanges.filter((c) => c.type !== "booking.created"), ...this.linkedChanges];
     if (changes.length > 0) {
       await tx.query(
         `INSERT INTO booking_changes (org_id, booking_id, event_id, wedding_id, type, occurred_at, received_at,

@@ -7,13 +7,18 @@
 -- conflict. `content` is the canonical text of the first version (type, occurrence instant, data with sorted keys);
 -- rows written before this migration have none and are matched by event id only.
 ALTER TABLE bookings ADD COLUMN IF NOT EXISTS created_content text;
+-- What booking.created itself said of the figures later events may change: the base its updates are folded onto.
+ALTER TABLE bookings ADD COLUMN IF NOT EXISTS created_wedding_date date;
+ALTER TABLE bookings ADD COLUMN IF NOT EXISTS created_guest_count integer;
+ALTER TABLE bookings ADD COLUMN IF NOT EXISTS created_contract_amount bigint;
+ALTER TABLE bookings ADD COLUMN IF NOT EXISTS created_contract_currency text;
 ALTER TABLE bookings ADD COLUMN IF NOT EXISTS cancelled_at timestamptz;
 ALTER TABLE bookings ADD COLUMN IF NOT EXISTS cancellation_fee_currency text;
 ALTER TABLE expenses ADD COLUMN IF NOT EXISTS content text;
 ALTER TABLE inquiries ADD COLUMN IF NOT EXISTS content text;
 
--- Every accepted booking.updated and booking.cancelled, by event id: folded into the booking by occurrence (the latest
--- value of each field wins, the earliest cancellation counts), before or after the booking itself arrived.
+-- Every accepted booking.updated and booking.cancelled, by event id: folded onto the booking's creation by occurrence
+-- (the latest value of each field wins, the earliest cancellation counts), before or after the booking arrived.
 CREATE TABLE IF NOT EXISTS booking_changes (
   org_id             text NOT NULL,
   booking_id         text NOT NULL,
