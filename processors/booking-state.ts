@@ -53,7 +53,7 @@ export interface BookingCreation {
   venueId: string | null;
   eventId: string;
   occurredAt: string;
-  /** Canonical content of the creating event (null for bookings stored before contents were kept). */
+  /** The digest of the creating event's content (contentOf; null for bookings stored before contents were kept). */
   content: string | null;
 }
 

@@ -40,7 +40,7 @@ export interface Expense {
   currency: string;
   incurredOn: string;
   eventId: string;
-  /** Canonical content of its event (null for expenses stored before contents were kept). */
+  /** The digest of its event's content (contentOf; null for expenses stored before contents were kept). */
   content: string | null;
 }
 

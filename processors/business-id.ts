@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { WedSyncEvent } from "../schemas/index.ts";
 import { ok, type StepResult } from "./step-result.ts";
 
@@ -15,34 +16,24 @@ function sorted(value: unknown): unknown {
 }
 
 /**
- * The content of an event that names a business id: its type, the instant it occurred and its data, as one canonical
- * text. Two events with the same content are the same fact sent twice (a retry from another service, an offline
- * buffer flushed again), whatever their event ids; the id, source and wording of the instant play no part.
+ * The content of an event that names a business id: its type, the instant it occurred and its data (keys sorted), as
+ * a digest of their canonical text (SHA-256, 128 bits in base64url: what is kept of it, in a few bytes per row). Two
+ * events with the same content are the same fact sent twice (a retry from another service, an offline buffer flushed
+ * again), whatever their event ids; the id, source and wording of the instant play no part.
  */
 export function contentOf(event: WedSyncEvent): string {
-  return JSON.stringify({
+  const canonical = JSON.stringify({
     type: event.type,
     occurredAt: new Date(event.occurredAt).toISOString(),
     data: sorted(event.data),
   });
-}
-
-/** The top-level paths (occurredAt, data.amount, …) where two contents differ. */
-function differences(a: string, b: string): string[] {
-  const left = JSON.parse(a) as { occurredAt: string; data: Record<string, unknown> };
-  const right = JSON.parse(b) as { occurredAt: string; data: Record<string, unknown> };
-  const paths: string[] = [];
-  if (left.occurredAt !== right.occurredAt) paths.push("occurredAt");
-  for (const name of [...new Set([...Object.keys(left.data), ...Object.keys(right.data)])].sort()) {
-    if (JSON.stringify(left.data[name]) !== JSON.stringify(right.data[name])) paths.push(`data.${name}`);
-  }
-  return paths;
+  return createHash("sha256").update(canonical).digest("base64url").slice(0, 22);
 }
 
 /** The first version of a business id, as stored. */
 export interface FirstVersion {
   eventId: string;
-  /** Its canonical content; null for rows stored before contents were kept (they match by event id only). */
+  /** The digest of its content (contentOf); null for rows stored before contents were kept (they match by event id only). */
   content: string | null;
 }
 
@@ -60,10 +51,9 @@ export function checkBusinessId(
   if (first === undefined) return ok;
   if (first.eventId === event.id) return { kind: "drop", reason: "already_applied" };
   if (first.content === content) return { kind: "drop", reason: "same_content_resent" };
-  const differing = first.content === null ? "" : ` (differs in ${differences(first.content, content).join(", ")})`;
   return {
     kind: "deadLetter",
     reasons: ["business_id_conflict"],
-    message: `${what} was first sent by event ${first.eventId}; event ${event.id} sends other content under the same id${differing}`,
+    message: `${what} was first sent by event ${first.eventId}, which stands; event ${event.id} sends other content under the same id`,
   };
 }

@@ -24,7 +24,7 @@ export interface Inquiry {
   /** When the inquiry occurred. */
   receivedAt: string;
   eventId: string;
-  /** Canonical content of its event (null for inquiries stored before contents were kept). */
+  /** The digest of its event's content (contentOf; null for inquiries stored before contents were kept). */
   content: string | null;
   convertedBookingId: string | null;
   /** When the converting booking was created. */

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { contentOf } from "./business-id.ts";
+import type { WedSyncEvent } from "../schemas/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPipelineTestWorld, toRecords, type PipelineTestWorld } from "../test/support/pipeline-test-world.ts";
 
@@ -144,11 +146,7 @@ describe("inquiries projected from the log, with their conversion into bookings"
         event_id: first.id,
         converted_booking_id: null,
         converted_at: null,
-        content: JSON.stringify({
-          type: first.type,
-          occurredAt: "2026-01-08T19:42:00.000Z",
-          data: Object.fromEntries(Object.entries(first.data).sort(([a], [b]) => (a < b ? -1 : 1))),
-        }),
+        content: contentOf(first as WedSyncEvent),
       },
     ]);
   });

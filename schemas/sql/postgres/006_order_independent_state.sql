@@ -4,7 +4,7 @@
 -- arrives (an update or a payment may arrive before the booking it names, and waits there for it).
 
 -- Business ids: a re-send with the same content under a new event id counts once, one with other content is a
--- conflict. `content` is the canonical text of the first version (type, occurrence instant, data with sorted keys);
+-- conflict. `content` is a digest of the first version (type, occurrence instant, data with sorted keys: contentOf);
 -- rows written before this migration have none and are matched by event id only.
 ALTER TABLE bookings ADD COLUMN IF NOT EXISTS created_content text;
 -- What booking.created itself said of the figures later events may change: the base its updates are folded onto.
