@@ -2,9 +2,10 @@ import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
 import type { WedSyncEvent } from "../schemas/index.ts";
 import type { FirstVersion } from "./business-id.ts";
 import {
-  KEY_PAIRS,
   KeyPairs,
   columns,
+  byIndex,
+  distinctOrgs,
   isoDate,
   isoTime,
   numberOrNull,
@@ -239,38 +240,25 @@ export class BookingState {
       if (event.type === "payment.received") paymentIds.add(orgId, event.data.paymentId);
       if (event.type === "payment.refunded") refundIds.add(orgId, event.data.refundId);
     }
+    // Each table is read by index (see byIndex): `org_id = ANY(…) AND id = ANY(…)` lets the planner probe the primary
+    // key or an index for every id, where a join against the key pairs was planned as a scan of the whole table.
+    // Pairing every organisation with every id may read a row of another organisation of the batch that no event
+    // names: it joins no group the batch touches, so it changes nothing. A row found by both of a table's keys is read
+    // twice and stored once.
     const none = Promise.resolve([] as Record<string, unknown>[]);
+    const orgs = distinctOrgs(bookingIds, weddingIds, paymentIds, refundIds);
+    const booked = bookingIds.distinctIds();
     const [bookings, changes, payments, refunds] = await Promise.all([
       bookingIds.empty && weddingIds.empty
         ? none
-        : sql.query(
-            `SELECT b.* FROM bookings b JOIN (${KEY_PAIRS(1, 2)}) k ON b.org_id = k.org_id AND b.booking_id = k.id
-             UNION
-             SELECT b.* FROM bookings b JOIN (${KEY_PAIRS(3, 4)}) k ON b.org_id = k.org_id AND b.wedding_id = k.id`,
-            [bookingIds.orgs, bookingIds.ids, weddingIds.orgs, weddingIds.ids],
-          ),
+        : sql.query(byIndex("bookings", "booking_id", "wedding_id"), [orgs, booked, weddingIds.distinctIds()]),
+      bookingIds.empty ? none : sql.query(byIndex("booking_changes", "booking_id"), [orgs, booked]),
       bookingIds.empty
         ? none
-        : sql.query(
-            `SELECT c.* FROM booking_changes c JOIN (${KEY_PAIRS(1, 2)}) k ON c.org_id = k.org_id AND c.booking_id = k.id`,
-            [bookingIds.orgs, bookingIds.ids],
-          ),
+        : sql.query(byIndex("payments", "booking_id", "payment_id"), [orgs, booked, paymentIds.distinctIds()]),
       bookingIds.empty
         ? none
-        : sql.query(
-            `SELECT p.* FROM payments p JOIN (${KEY_PAIRS(1, 2)}) k ON p.org_id = k.org_id AND p.booking_id = k.id
-             UNION
-             SELECT p.* FROM payments p JOIN (${KEY_PAIRS(3, 4)}) k ON p.org_id = k.org_id AND p.payment_id = k.id`,
-            [bookingIds.orgs, bookingIds.ids, paymentIds.orgs, paymentIds.ids],
-          ),
-      bookingIds.empty
-        ? none
-        : sql.query(
-            `SELECT r.* FROM refunds r JOIN (${KEY_PAIRS(1, 2)}) k ON r.org_id = k.org_id AND r.booking_id = k.id
-             UNION
-             SELECT r.* FROM refunds r JOIN (${KEY_PAIRS(3, 4)}) k ON r.org_id = k.org_id AND r.refund_id = k.id`,
-            [bookingIds.orgs, bookingIds.ids, refundIds.orgs, refundIds.ids],
-          ),
+        : sql.query(byIndex("refunds", "booking_id", "refund_id"), [orgs, booked, refundIds.distinctIds()]),
     ]);
     const touchedIds = new Set(bookingIds.ids.map((id, i) => key(bookingIds.orgs[i]!, id)));
     for (const row of changes) {

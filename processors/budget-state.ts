@@ -1,6 +1,7 @@
 import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
 import {
-  KEY_PAIRS,
+  byIndex,
+  distinctOrgs,
   KeyPairs,
   columns,
   isoDate,
@@ -68,19 +69,17 @@ export class BudgetState {
       if (event.type === "expense.recorded") expenseIds.add(orgId, event.data.expenseId);
     }
     if (categories.orgs.length === 0) return state;
+    // Read by index (see byIndex); a category of another wedding of the batch read with them joins nothing it changes.
+    const distinct = (values: string[]) => [...new Set(values)];
     const [budgetRows, expenseRows] = await Promise.all([
       sql.query(
-        `SELECT b.* FROM budgets b
-         JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[]) AS k(org_id, wedding_id, category)) k
-           ON b.org_id = k.org_id AND b.wedding_id = k.wedding_id AND b.category = k.category`,
-        [categories.orgs, categories.weddings, categories.categories],
+        `SELECT * FROM budgets
+         WHERE org_id = ANY($1::text[]) AND wedding_id = ANY($2::text[]) AND category = ANY($3::text[])`,
+        [distinct(categories.orgs), distinct(categories.weddings), distinct(categories.categories)],
       ),
       expenseIds.empty
         ? []
-        : sql.query(
-            `SELECT e.* FROM expenses e JOIN (${KEY_PAIRS(1, 2)}) k ON e.org_id = k.org_id AND e.expense_id = k.id`,
-            [expenseIds.orgs, expenseIds.ids],
-          ),
+        : sql.query(byIndex("expenses", "expense_id"), [distinctOrgs(expenseIds), expenseIds.distinctIds()]),
     ]);
     for (const row of budgetRows) state.putBudget(budgetFromRow(row), false);
     for (const row of expenseRows) state.putExpense(expenseFromRow(row), false);

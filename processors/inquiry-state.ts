@@ -1,6 +1,7 @@
 import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
 import {
-  KEY_PAIRS,
+  byIndex,
+  distinctOrgs,
   KeyPairs,
   columns,
   isoDate,
@@ -50,12 +51,12 @@ export class InquiryState {
       if (event.type === "booking.created") weddingIds.add(orgId, event.data.weddingId);
     }
     if (inquiryIds.empty && weddingIds.empty) return state;
-    const rows = await sql.query(
-      `SELECT i.* FROM inquiries i JOIN (${KEY_PAIRS(1, 2)}) k ON i.org_id = k.org_id AND i.inquiry_id = k.id
-       UNION
-       SELECT i.* FROM inquiries i JOIN (${KEY_PAIRS(3, 4)}) k ON i.org_id = k.org_id AND i.wedding_id = k.id`,
-      [inquiryIds.orgs, inquiryIds.ids, weddingIds.orgs, weddingIds.ids],
-    );
+    // Read by index (see byIndex); an inquiry of another organisation of the batch read with them is never changed.
+    const rows = await sql.query(byIndex("inquiries", "inquiry_id", "wedding_id"), [
+      distinctOrgs(inquiryIds, weddingIds),
+      inquiryIds.distinctIds(),
+      weddingIds.distinctIds(),
+    ]);
     for (const row of rows) state.putInquiry(inquiryFromRow(row), false);
     return state;
   }

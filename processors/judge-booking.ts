@@ -32,10 +32,13 @@ const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
  * - currency_mismatch: a payment, refund or cancellation fee in another currency than the booking's, or an update
  *   that moves the contract value into another currency than the booking was created in.
  */
-export function judgeBooking(group: BookingGroup, { windowMs }: { windowMs: number }): Map<string, Judged> {
+export function judgeBooking(
+  group: BookingGroup,
+  { windowMs }: { windowMs: number },
+  booking = foldBooking(group),
+): Map<string, Judged> {
   const found = new Map<string, Judged>();
   const { orgId, bookingId } = group;
-  const booking = foldBooking(group);
   const flag = (
     kind: AnomalyKind,
     subject: string,

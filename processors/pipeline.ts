@@ -1,7 +1,14 @@
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { LogRecord } from "../platform/event-log/event-log.ts";
 import { decodeLogEnvelope, parseEvent, type WedSyncEvent } from "../schemas/index.ts";
-import { type Booking, type BookingGroup, bookingIdOf, type Payment, type Refund } from "./booking-state.ts";
+import {
+  type Booking,
+  type BookingGroup,
+  bookingIdOf,
+  foldBooking,
+  type Payment,
+  type Refund,
+} from "./booking-state.ts";
 import { contentOf } from "./business-id.ts";
 import { createCheckBookingRulesStep } from "./check-booking-rules.ts";
 import { createCheckBudgetRulesStep } from "./check-budget-rules.ts";
@@ -123,7 +130,14 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   const projectBookingState = createProjectBookingStateStep();
   const projectWeddingBudgets = createProjectWeddingBudgetsStep();
   const projectInquiries = createProjectInquiriesStep();
-  const judge = (group: BookingGroup) => judgeBooking(group, { windowMs: options.duplicatePaymentWindowMs });
+  /** What a booking id contributes to revenue and which anomalies hold, from one fold of its group. */
+  const derive = (group: BookingGroup) => {
+    const booking = foldBooking(group);
+    return {
+      revenue: revenueOf(group, booking),
+      anomalies: judgeBooking(group, { windowMs: options.duplicatePaymentWindowMs }, booking),
+    };
+  };
 
   return async function processRecords(records, { refused } = {}) {
     const tally = new EventTally();
@@ -201,13 +215,7 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
         const seen = before.get(k);
         if (seen === undefined) {
           const group = state.bookings.group(pe.orgId, bookingId);
-          before.set(k, {
-            group,
-            revenue: revenueOf(group),
-            anomalies: judge(group),
-            partition: pe.partition,
-            offset: pe.offset,
-          });
+          before.set(k, { group, ...derive(group), partition: pe.partition, offset: pe.offset });
         } else {
           seen.partition = pe.partition;
           seen.offset = pe.offset;
@@ -224,8 +232,9 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
     const { relinked, found } = state.bookings.relink();
     const anomalies: AnomalyChange[] = [];
     for (const { group, revenue, anomalies: was, partition, offset } of before.values()) {
-      state.revenue.addChange(partition, revenue, revenueOf(group));
-      const now = judge(group);
+      const after = derive(group);
+      state.revenue.addChange(partition, revenue, after.revenue);
+      const now = after.anomalies;
       for (const [id, { open, ...anomaly }] of now) {
         const previous = was.get(id);
         if (previous === undefined || JSON.stringify(previous) !== JSON.stringify({ open, ...anomaly })) {

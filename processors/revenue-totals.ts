@@ -79,7 +79,7 @@ export type Contributions = Map<string, { at: Omit<TotalKey, "partition">; figur
  * - every payment and refund counts on its own day in its own currency, under the booking's service and region once
  *   the booking has arrived (linked), under none until then.
  */
-export function revenueOf(group: BookingGroup): Contributions {
+export function revenueOf(group: BookingGroup, booking = foldBooking(group)): Contributions {
   const out: Contributions = new Map();
   const add = (at: Omit<TotalKey, "partition">, figures: Partial<Figures>) => {
     const k = key(at.orgId, at.day, at.service, at.region, at.currency);
@@ -87,7 +87,6 @@ export function revenueOf(group: BookingGroup): Contributions {
     for (const name of FIGURES) entry.figures[name] += figures[name] ?? 0;
     out.set(k, entry);
   };
-  const booking = foldBooking(group);
   const service = booking?.service ?? "";
   const region = booking?.region ?? "";
   const { orgId } = group;

@@ -1,14 +1,7 @@
 /** A map key of ids within one organisation; NUL never occurs in an id. */
 export const stateKey = (...parts: string[]) => parts.join("\u0000");
 
-/**
- * The distinct (org_id, id) pairs of two parallel text arrays, to join a table against: one statement loads every
- * row a batch needs, whatever its size, and the planner sees a relation it can hash or probe an index with.
- */
-export const KEY_PAIRS = (org: number, id: number) =>
-  `SELECT DISTINCT * FROM unnest($${org}::text[], $${id}::text[]) AS k(org_id, id)`;
-
-/** Parallel id arrays of the rows a batch needs, filled while scanning its events, for KEY_PAIRS. */
+/** The (organisation, id) pairs of the rows a batch needs, filled while scanning its events, for byIndex. */
 export class KeyPairs {
   readonly orgs: string[] = [];
   readonly ids: string[] = [];
@@ -23,7 +16,27 @@ export class KeyPairs {
   get empty(): boolean {
     return this.ids.length === 0;
   }
+
+  /** The distinct ids. */
+  distinctIds(): string[] {
+    return [...new Set(this.ids)];
+  }
 }
+
+/**
+ * The rows of a table whose organisation is any of `$1` and whose column `columns[i]` is any of `$(i + 2)`, each
+ * column asked apart (UNION ALL), so that the planner probes the index that leads with (org_id, column) for every id
+ * instead of scanning the table: one text[] parameter per column, after the organisations'. A row matching on two
+ * columns comes twice; callers store rows by key, so it is kept once.
+ */
+export function byIndex(table: string, ...columnNames: string[]): string {
+  return columnNames
+    .map((column, i) => `SELECT * FROM ${table} WHERE org_id = ANY($1::text[]) AND ${column} = ANY($${i + 2}::text[])`)
+    .join(" UNION ALL ");
+}
+
+/** The distinct organisations of several sets of pairs. */
+export const distinctOrgs = (...sets: KeyPairs[]) => [...new Set(sets.flatMap((set) => set.orgs))];
 
 /** Rows as parallel column arrays, in the given order, for a multi-row `INSERT … SELECT * FROM unnest(…)`. */
 export function columns<T>(rows: readonly T[], names: readonly (keyof T)[]): unknown[][] {
