@@ -325,6 +325,8 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
       { name: "load_events_s", value: round(loadMs.events / 1000), unit: "s" },
       { name: "load_booking_attributes_s", value: round(loadMs.bookingAttributes / 1000), unit: "s" },
     );
+    // Fewer parts than when reading began means merges ran during the reads, sharing the machine with them.
+    const eventsAfterReads = await tableSize(ch, "events");
     loadAverages.push(os.loadavg()[0]!);
 
     return {
@@ -345,6 +347,7 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
         events_parts_loaded: eventsLoaded.parts,
         events_parts_after_links: eventsAfterLinks.parts,
         events_parts_when_read: eventsSettled.parts,
+        events_parts_after_reads: eventsAfterReads.parts,
         load_average_1m_start_end: loadAverages.map((l) => l.toFixed(1)).join(" / "),
         clickhouse: "chDB (embedded)",
       },
