@@ -84,6 +84,71 @@ async function unlinkedCount(ch: ClickHouseClient, orgId: string, payments: read
   return Number((await result.json<{ n: number }>())[0]?.n);
 }
 
+/**
+ * Links each batch of late payments with the processor's `linkRowsCommand` (timed), checking that all its payments
+ * were unlinked before and none is after, then writes the batch's bookings into `booking_attributes` (timed): what
+ * the alternative writes when those bookings arrive. Resolves with the series' figures, named `link_<series>_…` and
+ * `booking_attributes_write_<series>_…`.
+ */
+async function timeLinkSeries(
+  ch: ClickHouseClient,
+  orgId: string,
+  series: string,
+  batches: readonly LatePayment[][],
+): Promise<Figure[]> {
+  const linkMs: number[] = [];
+  const attributesMs: number[] = [];
+  const bookingsLinked: number[] = [];
+  const monthsTouched: number[] = [];
+  for (const [batch, payments] of batches.entries()) {
+    // The product's settings for these inserts (insertBatchRows): a token per batch, any number of months.
+    const settings = (table: string) => ({
+      insert_deduplication_token: `${table}:late-link/${series}/${batch}`,
+      max_partitions_per_insert_block: "0",
+    });
+    if ((await unlinkedCount(ch, orgId, payments)) !== payments.length)
+      throw new Error(`${series}: not all the batch's payments are unlinked`);
+    monthsTouched.push(new Set(payments.map((p) => p.occurredAt.slice(0, 7))).size);
+
+    const command = linkRowsCommand(payments.map(toLinkedRow));
+    linkMs.push(await timed(() => ch.command({ ...command, clickhouse_settings: settings("events-links") })));
+    const unlinked = await unlinkedCount(ch, orgId, payments);
+    if (unlinked !== 0) throw new Error(`${series}: ${unlinked} payments still unlinked after the link`);
+
+    const bookingRows = [...new Map(payments.map((p) => [p.bookingRow[1], p.bookingRow])).values()];
+    bookingsLinked.push(bookingRows.length);
+    attributesMs.push(
+      await timed(() =>
+        ch.insert({
+          table: "booking_attributes",
+          values: bookingRows,
+          columns: BOOKING_ATTRIBUTE_COLUMNS as unknown as [string, ...string[]],
+          format: "JSONCompactEachRow",
+          clickhouse_settings: settings("booking_attributes"),
+        }),
+      ),
+    );
+  }
+  const linkP50 = percentile(linkMs, 50);
+  const attributesP50 = percentile(attributesMs, 50);
+  const mean = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) / values.length);
+  const rows = mean(batches.map((b) => b.length));
+  return [
+    {
+      name: `link_${series}_p50_ms`,
+      value: round(linkP50),
+      unit: "ms",
+      baseline: { name: `booking_attributes_write_${series}_p50_ms`, value: round(attributesP50) },
+      ratio: Math.round((attributesP50 / linkP50) * 1000) / 1000,
+    },
+    { name: `link_${series}_max_ms`, value: round(Math.max(...linkMs)), unit: "ms" },
+    { name: `link_${series}_rows_per_s`, value: Math.round(rows / (linkP50 / 1000)), unit: "rows/s" },
+    { name: `link_${series}_months_touched`, value: mean(monthsTouched), unit: "months (parts written)" },
+    { name: `booking_attributes_write_${series}_p50_ms`, value: round(attributesP50), unit: "ms" },
+    { name: `booking_attributes_write_${series}_bookings`, value: mean(bookingsLinked), unit: "bookings" },
+  ];
+}
+
 /** Answers one question, as the JSON text of its rows. */
 async function ask(ch: ClickHouseClient, way: ReadWay, orgId: string | undefined): Promise<string> {
   const result = await ch.query({ ...paymentsByMonthServiceCurrency(way, orgId), format: "JSONEachRow" });
@@ -107,8 +172,10 @@ const unlinkedIn = (answer: string) =>
  * size several times on fresh payments. Timed: the processor's `linkRowsCommand` with the product's insert settings
  * (it re-inserts each payment's row with the attributes filled, one new part per month the batch touches), then, for
  * the alternative, writing the same batch's bookings into `booking_attributes` (one row per booking). Each link is
- * checked: every payment of the batch unlinked before, none after. The late payments the timed batches leave are then
- * linked too, untimed, so that every payment row carries its booking's attributes.
+ * checked: every payment of the batch unlinked before, none after. Then the same for batches of payments of a single
+ * month (up to 100 each, from the month with most late payments left): a link writes one part per month it touches.
+ * The late payments the timed batches leave are then linked too, untimed, so that every payment row carries its
+ * booking's attributes.
  *
  * Read side, after the links and once merges have stopped: payments received per month × service × currency, for the
  * biggest organisation (`one_org`) and for all three (`all_orgs`), answered three ways (paymentsByMonthServiceCurrency):
@@ -191,62 +258,33 @@ export async function run(options: ScenarioOptions & { events?: number }): Promi
     options.log(`late-link: linking ${linkBatches} batches of each of ${linkSizes.join(", ")} late payments`);
     let next = 0;
     for (const size of linkSizes) {
-      const linkMs: number[] = [];
-      const attributesMs: number[] = [];
-      const bookingsLinked: number[] = [];
-      const monthsTouched: number[] = [];
-      for (let batch = 0; batch < linkBatches; batch++) {
-        const payments = late.slice(next, next + size);
-        next += size;
-        // The product's settings for these inserts (insertBatchRows): a token per batch, any number of months.
-        const settings = (table: string) => ({
-          insert_deduplication_token: `${table}:late-link/${size}/${batch}`,
-          max_partitions_per_insert_block: "0",
-        });
-        if ((await unlinkedCount(ch, orgId, payments)) !== size) throw new Error(`batch of ${size}: not all unlinked`);
-        monthsTouched.push(new Set(payments.map((p) => p.occurredAt.slice(0, 7))).size);
-
-        const command = linkRowsCommand(payments.map(toLinkedRow));
-        linkMs.push(await timed(() => ch.command({ ...command, clickhouse_settings: settings("events-links") })));
-        const unlinked = await unlinkedCount(ch, orgId, payments);
-        if (unlinked !== 0) throw new Error(`batch of ${size}: ${unlinked} payments still unlinked after the link`);
-
-        const bookingRows = [...new Map(payments.map((p) => [p.bookingRow[1], p.bookingRow])).values()];
-        bookingsLinked.push(bookingRows.length);
-        attributesMs.push(
-          await timed(() =>
-            ch.insert({
-              table: "booking_attributes",
-              values: bookingRows,
-              columns: BOOKING_ATTRIBUTE_COLUMNS as unknown as [string, ...string[]],
-              format: "JSONCompactEachRow",
-              clickhouse_settings: settings("booking_attributes"),
-            }),
-          ),
-        );
-      }
-      const linkP50 = percentile(linkMs, 50);
-      const attributesP50 = percentile(attributesMs, 50);
-      const mean = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) / values.length);
-      figures.push(
-        {
-          name: `link_${size}_payments_p50_ms`,
-          value: round(linkP50),
-          unit: "ms",
-          baseline: { name: `booking_attributes_write_${size}_p50_ms`, value: round(attributesP50) },
-          ratio: Math.round((attributesP50 / linkP50) * 1000) / 1000,
-        },
-        { name: `link_${size}_payments_max_ms`, value: round(Math.max(...linkMs)), unit: "ms" },
-        { name: `link_${size}_payments_rows_per_s`, value: Math.round(size / (linkP50 / 1000)), unit: "rows/s" },
-        { name: `link_${size}_payments_months_touched`, value: mean(monthsTouched), unit: "months (parts written)" },
-        { name: `booking_attributes_write_${size}_p50_ms`, value: round(attributesP50), unit: "ms" },
-        { name: `booking_attributes_write_${size}_bookings`, value: mean(bookingsLinked), unit: "bookings" },
-      );
+      const batches = Array.from({ length: linkBatches }, (_, i) => late.slice(next + i * size, next + (i + 1) * size));
+      next += size * linkBatches;
+      figures.push(...(await timeLinkSeries(ch, orgId, `${size}_payments`, batches)));
     }
+    // Batches of payments of one month only: a link writes a part per month it touches, whatever its payments.
+    const rest = late.slice(next);
+    const byMonth = new Map<string, LatePayment[]>();
+    for (const p of rest) {
+      const month = p.occurredAt.slice(0, 7);
+      const payments = byMonth.get(month);
+      if (payments === undefined) byMonth.set(month, [p]);
+      else payments.push(p);
+    }
+    const fullest = [...byMonth.values()].reduce((a, b) => (b.length > a.length ? b : a), []);
+    const oneMonthSize = Math.min(linkSizes[0]!, Math.floor(fullest.length / linkBatches));
+    if (oneMonthSize === 0) throw new Error("no month has late payments left for the one-month batches");
+    const oneMonth = Array.from({ length: linkBatches }, (_, i) =>
+      fullest.slice(i * oneMonthSize, (i + 1) * oneMonthSize),
+    );
+    figures.push(...(await timeLinkSeries(ch, orgId, `${oneMonthSize}_payments_one_month`, oneMonth)));
+
     // The late payments the timed batches left, linked too (untimed), so the three ways can agree.
-    for (let i = next; i < late.length; i += REST_BATCH) {
+    const linked = new Set(oneMonth.flat());
+    const left = rest.filter((p) => !linked.has(p));
+    for (let i = 0; i < left.length; i += REST_BATCH) {
       await ch.command({
-        ...linkRowsCommand(late.slice(i, i + REST_BATCH).map(toLinkedRow)),
+        ...linkRowsCommand(left.slice(i, i + REST_BATCH).map(toLinkedRow)),
         clickhouse_settings: { max_partitions_per_insert_block: "0" },
       });
     }
