@@ -18,6 +18,8 @@ export const SCENARIOS = {
   queries: "scenarios/query-latency.ts",
   "queries-10m": "scenarios/query-latency.ts",
   reports: "scenarios/report-rendering.ts",
+  "late-link": "scenarios/late-link.ts",
+  "late-link-10m": "scenarios/late-link.ts",
 } as const;
 
 type ScenarioName = keyof typeof SCENARIOS;
@@ -26,13 +28,14 @@ type ScenarioName = keyof typeof SCENARIOS;
 const SCENARIO_ARGS: Partial<Record<ScenarioName, string[]>> = {
   "ingest-postgres": ["--postgres"],
   "queries-10m": ["--events", "10000000"],
+  "late-link-10m": ["--events", "10000000"],
 };
 
 /** Scenarios that need a Postgres server (DATABASE_URL), skipped without one unless named with --only. */
 const NEEDS_POSTGRES: ReadonlySet<ScenarioName> = new Set(["ingest-postgres"]);
 
 /** Scenarios left out of --quick runs (unless named with --only): too big for a smoke test. */
-const FULL_ONLY: ReadonlySet<ScenarioName> = new Set(["queries-10m"]);
+const FULL_ONLY: ReadonlySet<ScenarioName> = new Set(["queries-10m", "late-link-10m"]);
 
 /** Runs one scenario file as a child process and parses the ScenarioResult on its last line of output. */
 async function runScenario(file: string, args: string[]): Promise<ScenarioResult> {
