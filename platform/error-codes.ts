@@ -84,6 +84,11 @@ export const ERROR_CODES = {
     description: "An adapter was given an unusable argument (a batch size, a partition count, a name).",
   },
   unknown_partition: { retriable: false, description: "A topic has no partition of that number." },
+  topic_misconfigured: {
+    retriable: false,
+    description:
+      "The events topic exists with settings that contradict the log's: another partition count than LOG_PARTITIONS, a retention limit, or compaction.",
+  },
   consumer_group_busy: {
     retriable: false,
     description: "The consumer group already consumes the topic in this process.",

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  ConfigResourceTypes,
   Kafka,
   logLevel,
   Partitioners,
@@ -27,6 +28,48 @@ export interface KafkaEventLogOptions {
 const READ_TIMEOUT_MS = 30_000;
 
 /** A consumer of this process, kept so `commit` can go through the group's live member. */
+/**
+ * The settings the events topic is created with. The log is the source of truth — every derived store is rebuilt by
+ * replaying it from offset 0 — so it is never trimmed by time or size, and never compacted (compaction keeps one
+ * message per key, and a key is a wedding). On a real cluster, create it with replication.factor 3 and
+ * min.insync.replicas 2: appends are acknowledged with acks=all, so an acknowledged event is then on two brokers.
+ */
+const TOPIC_CONFIG = [
+  { name: "retention.ms", value: "-1" },
+  { name: "retention.bytes", value: "-1" },
+  { name: "cleanup.policy", value: "delete" },
+];
+
+/** What an existing topic says that contradicts what the log needs, each in a sentence naming the fix. */
+function topicContradictions(
+  topic: string,
+  { partitions, configs }: { partitions: number; configs: Map<string, string> },
+  expectedPartitions: number,
+): string[] {
+  const found: string[] = [];
+  if (partitions !== expectedPartitions) {
+    found.push(
+      `topic ${topic} has ${partitions} partitions but LOG_PARTITIONS is ${expectedPartitions}: a wedding's events are ` +
+        "placed by the partition count, so set LOG_PARTITIONS to the topic's count (or start on a new topic)",
+    );
+  }
+  for (const name of ["retention.ms", "retention.bytes"]) {
+    const value = configs.get(name);
+    if (value !== undefined && value !== "-1") {
+      found.push(
+        `topic ${topic} has ${name}=${value}: the log is the source of truth and must keep every event; set ${name}=-1`,
+      );
+    }
+  }
+  const cleanup = configs.get("cleanup.policy");
+  if (cleanup?.includes("compact")) {
+    found.push(
+      `topic ${topic} has cleanup.policy=${cleanup}: compaction keeps one event per wedding; set cleanup.policy=delete`,
+    );
+  }
+  return found;
+}
+
 interface LiveConsumer {
   kafka: KafkaConsumer;
   consumer: Consumer;
@@ -73,17 +116,38 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
     let count = partitionCounts.get(topic);
     if (!count) {
       count = (async () => {
+        let described: { partitions: number; configs: Map<string, string> };
         try {
-          // Resolves false when the topic exists already; either way its metadata gives the real count.
-          await admin.createTopics({ topics: [{ topic, numPartitions: options.partitions }], waitForLeaders: true });
+          // Resolves false when the topic exists already; either way its metadata gives what it really is.
+          await admin.createTopics({
+            topics: [{ topic, numPartitions: options.partitions, configEntries: TOPIC_CONFIG }],
+            waitForLeaders: true,
+          });
           const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
           const found = topics.find((metadata) => metadata.name === topic);
           if (!found) throw new Error(`no metadata for topic ${topic}`);
-          return found.partitions.length;
+          const { resources } = await admin.describeConfigs({
+            resources: [
+              { type: ConfigResourceTypes.TOPIC, name: topic, configNames: TOPIC_CONFIG.map((entry) => entry.name) },
+            ],
+            includeSynonyms: false,
+          });
+          const configs = new Map(
+            (resources[0]?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]),
+          );
+          described = { partitions: found.partitions.length, configs };
         } catch (error) {
           partitionCounts.delete(topic);
           throw new InfrastructureError(`cannot create or describe topic ${topic}`, { cause: error });
         }
+        const contradictions = topicContradictions(topic, described, options.partitions);
+        if (contradictions.length > 0) {
+          partitionCounts.delete(topic);
+          throw new WedSyncError("topic_misconfigured", contradictions.join("; "), {
+            details: { topic, contradictions },
+          });
+        }
+        return described.partitions;
       })();
       partitionCounts.set(topic, count);
     }
