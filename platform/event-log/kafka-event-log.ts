@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import {
-  ConfigResourceTypes,
+import kafkajs, {
   Kafka,
   logLevel,
   Partitioners,
@@ -69,6 +68,10 @@ function topicContradictions(
   }
   return found;
 }
+
+// kafkajs is CommonJS: Node's ESM loader finds some of its exports by name but not this one, so it is read off the
+// module object.
+const { ConfigResourceTypes } = kafkajs;
 
 interface LiveConsumer {
   kafka: KafkaConsumer;
@@ -194,7 +197,11 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
         // The group is new and alone, so it gets every partition; seeking here, before the first fetch,
         // makes the first batch of `partition` start at `offset`.
         reader.on(reader.events.GROUP_JOIN, () => reader.seek({ topic, partition, offset: String(offset) }));
-        reader.on(reader.events.CRASH, (event) => reject(event.payload.error));
+        // A retriable failure (a fresh broker's group coordinator still loading, say) restarts the reader by itself;
+        // only one it gives up on ends the read.
+        reader.on(reader.events.CRASH, (event) => {
+          if (!event.payload.restart) reject(event.payload.error);
+        });
         reader
           .run({
             autoCommit: false,
