@@ -453,6 +453,9 @@ export class BookingState {
     const found: ReturnType<BookingState["relink"]>["found"] = [];
     const fresh = new Set(this.newChanges.map((c) => key(c.orgId, c.bookingId, c.eventId)));
     for (const group of this.touchedGroups()) {
+      // What is paid and refunded follows the links set here: a fold taken before (an inquiry asking for its
+      // wedding's bookings) no longer holds.
+      this.folded.delete(key(group.orgId, group.bookingId));
       for (const change of group.changes.values()) {
         const linked = linksTo(group, change.weddingId);
         if (linked === change.linked) continue;

@@ -1,14 +1,7 @@
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { LogRecord } from "../platform/event-log/event-log.ts";
 import { decodeLogEnvelope, parseEvent, type WedSyncEvent } from "../schemas/index.ts";
-import {
-  type Booking,
-  type BookingGroup,
-  bookingIdOf,
-  foldBooking,
-  type Payment,
-  type Refund,
-} from "./booking-state.ts";
+import { type Booking, type BookingGroup, bookingIdOf, type Payment, type Refund } from "./booking-state.ts";
 import { contentOf } from "./business-id.ts";
 import { createCheckBookingRulesStep } from "./check-booking-rules.ts";
 import { createCheckBudgetRulesStep } from "./check-budget-rules.ts";
@@ -130,9 +123,8 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
   const projectBookingState = createProjectBookingStateStep();
   const projectWeddingBudgets = createProjectWeddingBudgetsStep();
   const projectInquiries = createProjectInquiriesStep();
-  /** What a booking id contributes to revenue and which anomalies hold, from one fold of its group. */
-  const derive = (group: BookingGroup) => {
-    const booking = foldBooking(group);
+  /** What a booking id contributes to revenue and which anomalies hold, from its current fold. */
+  const derive = (group: BookingGroup, booking: Booking | undefined) => {
     return {
       revenue: revenueOf(group, booking),
       anomalies: judgeBooking(group, { windowMs: options.duplicatePaymentWindowMs }, booking),
@@ -215,7 +207,8 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
         const seen = before.get(k);
         if (seen === undefined) {
           const group = state.bookings.group(pe.orgId, bookingId);
-          before.set(k, { group, ...derive(group), partition: pe.partition, offset: pe.offset });
+          const folded = state.bookings.booking(pe.orgId, bookingId);
+          before.set(k, { group, ...derive(group, folded), partition: pe.partition, offset: pe.offset });
         } else {
           seen.partition = pe.partition;
           seen.offset = pe.offset;
@@ -232,7 +225,8 @@ export function createPipeline({ sql, options }: { sql: SqlClient; options: Pipe
     const { relinked, found } = state.bookings.relink();
     const anomalies: AnomalyChange[] = [];
     for (const { group, revenue, anomalies: was, partition, offset } of before.values()) {
-      const after = derive(group);
+      // The fold the batch's commit writes too (BookingState caches it until the group changes again).
+      const after = derive(group, state.bookings.booking(group.orgId, group.bookingId));
       state.revenue.addChange(partition, revenue, after.revenue);
       const now = after.anomalies;
       for (const [id, { open, ...anomaly }] of now) {
