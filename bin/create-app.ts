@@ -45,15 +45,11 @@ import { createRenderReport } from "../reports/render-report.ts";
 import { createReportJobs, type ReportJobs } from "../reports/report-jobs.ts";
 import { createReportRoutes } from "../reports/report-routes.ts";
 import { createReportScheduler, type ReportScheduler } from "../reports/report-schedules.ts";
-import { EVENTS_TOPIC } from "../schemas/index.ts";
 import { ROLES, type Role } from "./roles.ts";
 
 // The roles live in a module of their own so the CLI can list them without loading every engine this module loads;
 // re-exported here for callers that build the app.
 export { ROLES, type Role };
-
-/** The consumer group of the processors. */
-export const PROCESSOR_GROUP = "wedsync-processors";
 
 /** The wired application: stores, pipeline and HTTP app of one process. */
 export interface App {
@@ -114,10 +110,12 @@ export async function createApp(
   const cache = options.answerCache ?? (await createCache({ redisUrl: config.redisUrl }));
   const rateLimiter = await createTierRateLimiter({ limits: config.rateLimits, redisUrl: config.redisUrl });
   const authenticate = createAuthenticator(sql);
-  const watermark = () => readWatermark({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
+  const topic = config.eventsTopic;
+  const group = config.processorGroup;
+  const watermark = () => readWatermark({ log, sql, topic, group });
   const crash = Object.keys(config.testCrashPoints).length > 0 ? createCrashHook(config.testCrashPoints) : noCrash;
-  const acceptEvents = createAcceptEvents({ log, dedup, crash });
-  const processingHealth = createProcessingHealthReader({ log, sql, topic: EVENTS_TOPIC, group: PROCESSOR_GROUP });
+  const acceptEvents = createAcceptEvents({ log, topic, dedup, crash });
+  const processingHealth = createProcessingHealthReader({ log, sql, topic, group });
   const failures = new ProcessingFailures();
   const processedEvents = new EventTally();
   const metrics = createHttpMetrics({
@@ -186,7 +184,7 @@ export async function createApp(
     logger,
     // A process running the processor is not ready while it cannot move: events wait and nothing commits.
     health: createReadinessChecks({
-      ...createStoreProbes({ sql, ch, log, topic: EVENTS_TOPIC }),
+      ...createStoreProbes({ sql, ch, log, topic }),
       ...(roles.includes("process")
         ? {
             processor: createProcessorStallProbe({
@@ -204,8 +202,8 @@ export async function createApp(
     sql,
     ch,
     logger,
-    topic: EVENTS_TOPIC,
-    group: PROCESSOR_GROUP,
+    topic,
+    group,
     batchSize: config.processBatchSize,
     crash,
     onFailure: (error: unknown) => failures.record(error),

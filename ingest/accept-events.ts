@@ -1,11 +1,4 @@
-import {
-  encodeLogEnvelope,
-  EVENTS_TOPIC,
-  parseEvent,
-  partitionKey,
-  type Violation,
-  type WedSyncEvent,
-} from "../schemas/index.ts";
+import { encodeLogEnvelope, parseEvent, partitionKey, type Violation, type WedSyncEvent } from "../schemas/index.ts";
 import type { DedupStore } from "../platform/cache/dedup-store.ts";
 import { noCrash, type CrashHook } from "../platform/crash-points.ts";
 import type { EventLog, LogMessage } from "../platform/event-log/event-log.ts";
@@ -44,11 +37,14 @@ export type AcceptEvents = (orgId: string, items: BodyItem[]) => Promise<IngestR
  */
 export function createAcceptEvents({
   log,
+  topic,
   dedup,
   now = () => new Date(),
   crash = noCrash,
 }: {
   log: EventLog;
+  /** The topic accepted events are appended to. */
+  topic: string;
   dedup: DedupStore;
   now?: () => Date;
   crash?: CrashHook;
@@ -79,7 +75,7 @@ export function createAcceptEvents({
     });
     if (messages.length > 0) {
       try {
-        await log.append(EVENTS_TOPIC, messages);
+        await log.append(topic, messages);
       } catch (error) {
         await dedup.release(claimed);
         throw error;

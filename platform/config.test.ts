@@ -19,6 +19,8 @@ describe("loadConfig", () => {
       clickhouseUrl: undefined,
       databaseUrl: undefined,
       redisUrl: undefined,
+      eventsTopic: "wedsync.events.v1",
+      processorGroup: "wedsync-processors",
       logPartitions: 4,
       maxBodyBytes: 10 * 1024 * 1024,
       dedupWindowMs: 720 * 3_600_000,
@@ -37,7 +39,11 @@ describe("loadConfig", () => {
       DATABASE_URL: "postgres://db/x",
       PORT: "9000",
       REDIS_URL: "",
+      EVENTS_TOPIC: "staging.wedsync.events.v1",
+      PROCESSOR_GROUP: "staging-processors",
     });
+    expect(config.eventsTopic).toBe("staging.wedsync.events.v1");
+    expect(config.processorGroup).toBe("staging-processors");
     expect(config.kafkaBrokers).toEqual(["k1:9092", "k2:9092"]);
     expect(config.databaseUrl).toBe("postgres://db/x");
     expect(config.port).toBe(9000);
@@ -45,12 +51,14 @@ describe("loadConfig", () => {
   });
 
   it("names every bad variable in one error", () => {
-    const attempt = () => loadConfig({ CLICKHOUSE_URL: "not a url", PORT: "http", LOG_PARTITIONS: "0" });
+    const attempt = () =>
+      loadConfig({ CLICKHOUSE_URL: "not a url", PORT: "http", LOG_PARTITIONS: "0", EVENTS_TOPIC: "events/v1" });
     expect(attempt).toThrow(ConfigError);
     for (const problem of [
       '"CLICKHOUSE_URL" is not a URL',
       '"PORT" is not a number',
       '"LOG_PARTITIONS" must be at least 1',
+      '"EVENTS_TOPIC" must be 1 to 249 of the characters A-Z a-z 0-9 . _ -',
     ]) {
       expect(attempt).toThrow(problem);
     }

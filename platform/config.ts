@@ -3,6 +3,7 @@ import { z } from "zod";
 import { parseCrashPoints, type CrashPoint } from "./crash-points.ts";
 import type { HttpServerLimits } from "./http/start-http-server.ts";
 import { parseTierLimits, type TierLimits } from "./rate-limit/tier-limits.ts";
+import { EVENTS_TOPIC } from "../schemas/log-message.ts";
 
 const url = (name: string) =>
   z
@@ -35,6 +36,22 @@ const ConfigSchema = z.object({
   DATABASE_URL: url("DATABASE_URL"),
   /** Redis URL; absent means in-process cache and dedup window. */
   REDIS_URL: url("REDIS_URL"),
+  /**
+   * The topic every accepted event is appended to. Several installations (staging and production, say) can share one
+   * Kafka cluster under different topics. Default wedsync.events.v1.
+   */
+  EVENTS_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, '"EVENTS_TOPIC" must be 1 to 249 of the characters A-Z a-z 0-9 . _ -')
+    .default(EVENTS_TOPIC),
+  /**
+   * The consumer group of the processors: every processor of one installation joins it and they share the topic's
+   * partitions. Default wedsync-processors.
+   */
+  PROCESSOR_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, '"PROCESSOR_GROUP" must be 1 to 249 of the characters A-Z a-z 0-9 . _ -')
+    .default("wedsync-processors"),
   /** Partitions of the events topic (embedded log; Kafka topics are created with it). Default 4. */
   LOG_PARTITIONS: integer("LOG_PARTITIONS", 1, 256).default(4),
   /**
@@ -113,6 +130,10 @@ export interface Config {
   clickhouseUrl: string | undefined;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** The topic of accepted events. */
+  eventsTopic: string;
+  /** The processors' consumer group. */
+  processorGroup: string;
   logPartitions: number;
   maxBodyBytes: number;
   maxBatchEvents: number;
@@ -172,6 +193,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     clickhouseUrl: c.CLICKHOUSE_URL,
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
+    eventsTopic: c.EVENTS_TOPIC,
+    processorGroup: c.PROCESSOR_GROUP,
     logPartitions: c.LOG_PARTITIONS,
     maxBodyBytes: c.MAX_BODY_BYTES,
     maxBatchEvents: c.MAX_BATCH_EVENTS,

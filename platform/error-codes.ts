@@ -79,6 +79,11 @@ export const ERROR_CODES = {
     description:
       "Postgres holds offsets (processed, or a range left pending by a crash) beyond the end of the log: the database and the log do not belong together, or the log lost records. The processor stops.",
   },
+  partition_taken_over: {
+    retriable: true,
+    description:
+      "Another processor of the group moved a partition's offset in Postgres past the batch this one was writing: the partition was handed over (a rebalance). The batch is dropped uncommitted and the processor rejoins the group.",
+  },
   invalid_argument: {
     retriable: false,
     description: "An adapter was given an unusable argument (a batch size, a partition count, a name).",

@@ -49,6 +49,16 @@ export class LogUnavailableError extends WedSyncError {
 }
 
 /**
+ * A processor's batch no longer follows its partition's offset in Postgres: another member of the group took the
+ * partition over and committed past it. Retriable: the processor restarts and resumes from Postgres's offsets.
+ */
+export class PartitionTakenOverError extends WedSyncError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super("partition_taken_over", message, options);
+  }
+}
+
+/**
  * Postgres remembers offsets of a partition (processed, or a range left pending by a crash) that the log does not
  * hold: the two stores belong to different installations, or the log lost records. Fatal: no retry can bring them
  * back, so the processor stops rather than restarting on it for ever.

@@ -46,11 +46,21 @@ export function createProcessor(deps: ProcessorDeps): Processor {
         );
       }
     }
-    const pendingEnds = new Map(
-      [...offsets].filter(([, o]) => o.pendingEnd !== null).map(([p, o]) => [p, o.pendingEnd!]),
-    );
+    // Where each partition starts is read when the group hands it to this processor, not before: a partition taken
+    // over from a member that died was committed (or left pending) by that member after this one started.
+    const pendingEnds = new Map<number, number>();
     consumer = await log.consume(
-      { topic, group, maxBatchSize: deps.batchSize, startAt: async (partition) => offsets.get(partition)?.next ?? 0 },
+      {
+        topic,
+        group,
+        maxBatchSize: deps.batchSize,
+        startAt: async (partition) => {
+          const committed = (await loadOffsets(sql, group, topic)).get(partition);
+          if (committed?.pendingEnd != null) pendingEnds.set(partition, committed.pendingEnd);
+          else pendingEnds.delete(partition);
+          return committed?.next ?? 0;
+        },
+      },
       createBatchHandler(deps, pendingEnds),
     );
     if (stopped) await consumer.stop();

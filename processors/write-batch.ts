@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
+import { PartitionTakenOverError } from "../platform/errors.ts";
 import { ANOMALY_COLUMNS, EVENT_COLUMNS, REJECTED_COLUMNS, toClickHouseTime } from "./clickhouse-rows.ts";
 import { persistDeadLetters } from "./persist-dead-letters.ts";
 import type { AnomalyChange, BatchOutcome, LinkedRow } from "./pipeline.ts";
@@ -133,31 +134,56 @@ export async function discardUncommittedRows(ch: ClickHouseClient, partition: nu
  * Records, before any ClickHouse insert, the end of the range about to be written. If the process
  * dies between the inserts and the Postgres commit, the restart reads exactly this range again
  * from the same Postgres state, so it produces the same rows and the same projections.
+ *
+ * Only a processor whose range starts at the partition's committed offset may record it: when the
+ * partition was handed to another member of the group, which committed past it, this one's batch is
+ * stale and it stops with PartitionTakenOverError.
  */
 export async function recordPendingRange(sql: SqlClient, range: BatchRange): Promise<void> {
-  await sql.query(
+  const recorded = await sql.query(
     `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (group_id, topic, partition) DO UPDATE SET pending_end = excluded.pending_end, updated_at = now()`,
+     ON CONFLICT (group_id, topic, partition) DO UPDATE SET pending_end = excluded.pending_end, updated_at = now()
+       WHERE consumer_offsets.next_offset = excluded.next_offset
+     RETURNING partition`,
     [range.group, range.topic, range.partition, range.from, range.to],
   );
+  if (recorded.length === 0) throw await takenOver(sql, range);
 }
 
 /**
  * Commits the batch's Postgres side in one transaction: projected state, anomalies and the
- * consumer offset move together, so a batch is never applied twice nor skipped.
+ * consumer offset move together, so a batch is never applied twice nor skipped. The offset moves
+ * first, and only from where the batch starts: the row lock it takes makes a second member of the
+ * group that wrote the same range wait, then find the offset moved and roll back (a partition
+ * handed over while its old owner was still writing is committed once).
  */
 export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: SettledBatch): Promise<void> {
   await sql.transaction(async (tx) => {
+    const moved = await tx.query(
+      `UPDATE consumer_offsets SET next_offset = $5, pending_end = NULL, updated_at = now(), committed_at = now()
+       WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
+       RETURNING partition`,
+      [range.group, range.topic, range.partition, range.from, range.to],
+    );
+    if (moved.length === 0) throw await takenOver(tx, range);
     await outcome.state.persist(tx);
     await persistDeadLetters(tx, outcome.deadLetters);
     await persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans);
-    await tx.query(
-      `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, pending_end, committed_at) VALUES ($1, $2, $3, $4, NULL, now())
-       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, pending_end = NULL,
-         updated_at = now(), committed_at = now()`,
-      [range.group, range.topic, range.partition, range.to],
-    );
   });
+}
+
+/** The error for a range whose partition's offset in Postgres is no longer where the range starts. */
+async function takenOver(sql: SqlQueryable, range: BatchRange): Promise<PartitionTakenOverError> {
+  const [row] = await sql.query<{ next_offset: number }>(
+    "SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3",
+    [range.group, range.topic, range.partition],
+  );
+  const at = row === undefined ? "has no offset" : `is at ${Number(row.next_offset)}`;
+  return new PartitionTakenOverError(
+    `partition ${range.partition} of ${range.topic} ${at} in Postgres for group ${range.group}, not at ${range.from} ` +
+      `where this batch (${range.from}–${range.to}) starts: another processor of the group took it over`,
+    { details: { ...range, committed: row === undefined ? null : Number(row.next_offset) } },
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, PROCESSOR_GROUP } from "../bin/create-app.ts";
+import type { App } from "../bin/create-app.ts";
 import type { LogMessage } from "../platform/event-log/event-log.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import type { Scope } from "../platform/tenants/key-access.ts";
@@ -170,7 +170,7 @@ async function produceFixableDeadLetter(org: { orgId: string; apiKey: string }) 
     await tx.query(
       `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
        ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
-      [PROCESSOR_GROUP, EVENTS_TOPIC, position!.partition, position!.offset + 1],
+      [app.config.processorGroup, EVENTS_TOPIC, position!.partition, position!.offset + 1],
     );
   });
   await app.close();

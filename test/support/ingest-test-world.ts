@@ -57,7 +57,7 @@ export async function openIngestTestWorld({
         path: "/v1/events",
         scope: "ingest",
         app: createIngestRoutes({
-          acceptEvents: createAcceptEvents({ log, dedup }),
+          acceptEvents: createAcceptEvents({ log, topic: EVENTS_TOPIC, dedup }),
           limits: { maxBodyBytes, maxBatchEvents: 100 },
         }),
       },
