@@ -96,6 +96,7 @@ export async function createApp(
   await migrateClickHouse(ch, CLICKHOUSE_MIGRATIONS_DIR);
   const log = await createEventLog({
     kafkaBrokers: config.kafkaBrokers,
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
     dataDir: config.dataDir,
     partitions: config.logPartitions,
     logger,

@@ -52,6 +52,12 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/, '"PROCESSOR_GROUP" must be 1 to 249 of the characters A-Z a-z 0-9 . _ -')
     .default("wedsync-processors"),
+  /**
+   * How long the Kafka consumer group waits for a processor that stopped answering (a crash, a lost machine) before it
+   * hands that processor's partitions to the others, ms. Lower fails over sooner; it must stay within the broker's
+   * group.min.session.timeout.ms and group.max.session.timeout.ms (6000 and 1800000 by default). Default 30000.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: integer("KAFKA_SESSION_TIMEOUT_MS", 1000, 3_600_000).default(30_000),
   /** Partitions of the events topic (embedded log; Kafka topics are created with it). Default 4. */
   LOG_PARTITIONS: integer("LOG_PARTITIONS", 1, 256).default(4),
   /**
@@ -127,6 +133,8 @@ export interface Config {
   /** Timeouts and connection cap of the HTTP server. */
   httpLimits: HttpServerLimits;
   kafkaBrokers: string[] | undefined;
+  /** How long the Kafka group waits for a silent member before reassigning its partitions, ms. */
+  kafkaSessionTimeoutMs: number;
   clickhouseUrl: string | undefined;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
@@ -190,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxConnections: c.HTTP_MAX_CONNECTIONS,
     },
     kafkaBrokers: c.KAFKA_BROKERS?.split(","),
+    kafkaSessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
     clickhouseUrl: c.CLICKHOUSE_URL,
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,

@@ -13,6 +13,8 @@ export interface EventLogSettings {
   /** Partitions of a topic on first use (Kafka topics are created with it). */
   partitions: number;
   logger: Logger;
+  /** How long a Kafka group waits for a silent member before reassigning its partitions, ms. Default 30000. */
+  sessionTimeoutMs?: number;
   /** Kafka client id. Default "wedsync". */
   clientId?: string;
 }
@@ -21,7 +23,13 @@ export interface EventLogSettings {
 export async function createEventLog(settings: EventLogSettings): Promise<EventLog> {
   const { kafkaBrokers, dataDir, partitions, logger } = settings;
   if (kafkaBrokers && kafkaBrokers.length > 0) {
-    return createKafkaEventLog({ brokers: kafkaBrokers, clientId: settings.clientId ?? "wedsync", partitions, logger });
+    return createKafkaEventLog({
+      brokers: kafkaBrokers,
+      clientId: settings.clientId ?? "wedsync",
+      partitions,
+      sessionTimeoutMs: settings.sessionTimeoutMs,
+      logger,
+    });
   }
   return createLmdbEventLog({ path: path.join(dataDir, "log"), partitions, logger });
 }

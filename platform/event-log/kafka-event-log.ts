@@ -20,6 +20,11 @@ export interface KafkaEventLogOptions {
   clientId: string;
   /** Partitions a topic is created with when it does not exist yet; existing topics keep theirs. */
   partitions: number;
+  /**
+   * How long the group waits for a consumer that stopped heartbeating (a crashed process) before it hands that
+   * consumer's partitions to the others, ms. Default 30000, kafkajs's.
+   */
+  sessionTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -282,7 +287,14 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
       if (consumers.has(id)) {
         throw new WedSyncError("consumer_group_busy", `group ${group} already consumes topic ${topic} in this process`);
       }
-      const kafkaConsumer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
+      const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+      const kafkaConsumer = kafka.consumer({
+        groupId: group,
+        allowAutoTopicCreation: false,
+        sessionTimeout,
+        // Kafka's rule of thumb: a third of the session timeout, so two missed heartbeats do not end the membership.
+        heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+      });
       // Next offset to hand over per assigned partition; filters out anything a fetch returns below it.
       const positions = new Map<number, number>();
       // Per partition of the current assignment: resolves true once its startAt answer is applied.
