@@ -25,6 +25,8 @@ export interface CrashScenario {
   /** Crash points armed in the server, e.g. `process.during-clickhouse-insert=0.02,…`. */
   crashPoints: string;
   generate: Omit<GenerateOptions, "maxEvents" | "scale">;
+  /** Variables pointing the server at servers (see server-stack.ts); none means the embedded engines. */
+  env?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -54,7 +56,7 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashOutcome> 
   const started = Date.now();
   // The producer lanes post as fast as the server answers: its organisation is on a tier they cannot exhaust, so every
   // retry here is a crash's doing, never the rate limit's.
-  const env = { DATA_DIR: s.dataDir, RATE_LIMITS: "enterprise=1000000/s" };
+  const env = { ...s.env, DATA_DIR: s.dataDir, RATE_LIMITS: "enterprise=1000000/s" };
   const { apiKey } = JSON.parse(
     (await runCli(["org:create", "Crash Test Weddings", "--tier", "enterprise"], env)).trim(),
   ) as { apiKey: string };
