@@ -115,7 +115,7 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
     const { apiKey } = JSON.parse(created.trim()) as { apiKey: string };
     const cpuProfileDir = options.cpuProfileDir ?? process.env.BENCH_CPU_PROF;
     if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
-    server = await startChildApp({ ...env, LOG_LEVEL: "warn" }, 60_000, cpuProfileFlags(cpuProfileDir, "server"));
+    server = await startChildApp({ ...env, LOG_LEVEL: "warn" }, { nodeArgs: cpuProfileFlags(cpuProfileDir, "server") });
     const sampler = startProcessSampler(server.process.pid!, 250);
     let generatorSampler: ReturnType<typeof startProcessSampler> | undefined;
     const phases: Record<string, number> = {};

@@ -351,9 +351,13 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
       kafkaConsumer.on(kafkaConsumer.events.GROUP_JOIN, (event) => {
         positions.clear();
         starts.clear();
-        for (const partition of event.payload.memberAssignment[topic] ?? []) {
-          starts.set(partition, applyStart(partition));
-        }
+        const assigned = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+        // Which member reads which partition is what an operator asks first when one process lags or another dies.
+        logger?.info(
+          { event: "event_log_partitions_assigned", topic, group, memberId: event.payload.memberId, partitions: assigned },
+          `group ${group} gave this consumer partitions [${assigned.join(", ")}] of ${topic}`,
+        );
+        for (const partition of assigned) starts.set(partition, applyStart(partition));
       });
       kafkaConsumer.on(kafkaConsumer.events.CRASH, (event) => {
         if (!event.payload.restart) fail(event.payload.error);

@@ -52,17 +52,24 @@ export interface ChildApp {
   output(): string;
 }
 
-/**
- * Starts `wedsync start` and resolves once it prints where it listens. `nodeArgs` go to node before
- * the script, for flags NODE_OPTIONS refuses (such as `--cpu-prof`).
- */
+/** How a child app is started. */
+export interface ChildAppOptions {
+  /** How long it may take to print where it listens, ms. Default 60000. */
+  timeoutMs?: number;
+  /** Flags for node before the script, for those NODE_OPTIONS refuses (such as `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** The roles it plays (`--role`); default every role. */
+  roles?: string[];
+}
+
+/** Starts `wedsync start` and resolves once it prints where it listens. */
 export async function startChildApp(
   env: Record<string, string>,
-  timeoutMs = 60_000,
-  nodeArgs: string[] = [],
+  { timeoutMs = 60_000, nodeArgs = [], roles }: ChildAppOptions = {},
 ): Promise<ChildApp> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", CLI, "start"], {
+  const roleArgs = roles ? ["--role", roles.join(",")] : [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", CLI, "start", ...roleArgs], {
     cwd: ROOT,
     env: childEnv({ LOG_LEVEL: "warn", ...env, PORT: String(port), HOST: "127.0.0.1" }),
     stdio: ["ignore", "pipe", "pipe"],
