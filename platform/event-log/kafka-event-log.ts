@@ -354,7 +354,13 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
         const assigned = [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
         // Which member reads which partition is what an operator asks first when one process lags or another dies.
         logger?.info(
-          { event: "event_log_partitions_assigned", topic, group, memberId: event.payload.memberId, partitions: assigned },
+          {
+            event: "event_log_partitions_assigned",
+            topic,
+            group,
+            memberId: event.payload.memberId,
+            partitions: assigned,
+          },
           `group ${group} gave this consumer partitions [${assigned.join(", ")}] of ${topic}`,
         );
         for (const partition of assigned) starts.set(partition, applyStart(partition));
