@@ -44,7 +44,7 @@ export interface BatchHandlerDeps {
  * 2. record the batch's range in Postgres as pending (unless it is the pending range of a crash);
  * 3. insert the ClickHouse rows, with dedup tokens derived from that range;
  * 4. commit projections, revenue totals, anomalies and the new offset in one Postgres transaction;
- * 5. commit the offset to the log too (for lag tooling; Postgres is what the processor trusts).
+ * 5. commit the offset to the log too, best effort (for lag tooling; Postgres is what the processor trusts).
  * A crash before 4 re-reads exactly the same range from the same Postgres state on restart, so it
  * yields the same rows and the same totals (collapsed with any the crashed attempt kept by the
  * ReplacingMergeTree key) and applies the projections once; a crash after 4 resumes after the
@@ -76,6 +76,22 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     return out;
   }
 
+  /**
+   * Step 5. The log's committed offset only informs lag tooling (Postgres's is the one the processors trust), so a
+   * refusal is logged, not thrown: on Kafka it is refused while the group still counts a member that died without
+   * leaving (until its session times out), which a rebuild run just after a crash meets.
+   */
+  async function commitToLog(range: BatchRange): Promise<void> {
+    try {
+      await log.commit(group, topic, range.partition, range.to);
+    } catch (error) {
+      logger.warn(
+        { event: "processor.log_commit_failed", partition: range.partition, offset: range.to, err: error },
+        "the log did not take the committed offset (Postgres has it)",
+      );
+    }
+  }
+
   /** Steps 1–5 for one range of records. */
   async function writeRange(
     partition: number,
@@ -103,7 +119,7 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     await commitBatchState(sql, range, outcome);
     deps.onCommitted?.(outcome.tally);
     crash("process.after-postgres-commit");
-    await log.commit(group, topic, partition, range.to);
+    await commitToLog(range);
     logger.debug({ event: "processor.batch", ...range, ...outcome.counts }, "batch processed");
   }
 

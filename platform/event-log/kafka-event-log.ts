@@ -126,11 +126,15 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
       count = (async () => {
         let described: { partitions: number; configs: Map<string, string> };
         try {
-          // Resolves false when the topic exists already; either way its metadata gives what it really is.
-          await admin.createTopics({
-            topics: [{ topic, numPartitions: options.partitions, configEntries: TOPIC_CONFIG }],
-            waitForLeaders: true,
-          });
+          // Created only when missing: asking for an existing one makes kafkajs log an error on every start. (Two
+          // processes starting at once may both ask; the second is refused, harmlessly.) Either way the topic's
+          // metadata and configuration below say what it really is.
+          if (!(await admin.listTopics()).includes(topic)) {
+            await admin.createTopics({
+              topics: [{ topic, numPartitions: options.partitions, configEntries: TOPIC_CONFIG }],
+              waitForLeaders: true,
+            });
+          }
           const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
           const found = topics.find((metadata) => metadata.name === topic);
           if (!found) throw new Error(`no metadata for topic ${topic}`);
