@@ -14,6 +14,7 @@ const ROOT = path.resolve(HERE, "..");
 export const SCENARIOS = {
   ingest: "scenarios/ingest-throughput.ts",
   "ingest-postgres": "scenarios/ingest-throughput.ts",
+  "ingest-kafka": "scenarios/ingest-throughput.ts",
   limit: "scenarios/sink-limit.ts",
   queries: "scenarios/query-latency.ts",
   "queries-10m": "scenarios/query-latency.ts",
@@ -27,12 +28,22 @@ type ScenarioName = keyof typeof SCENARIOS;
 /** Arguments a scenario gets besides --quick and --work-dir. */
 const SCENARIO_ARGS: Partial<Record<ScenarioName, string[]>> = {
   "ingest-postgres": ["--postgres"],
+  "ingest-kafka": ["--kafka"],
   "queries-10m": ["--events", "10000000"],
   "late-link-10m": ["--events", "10000000"],
 };
 
-/** Scenarios that need a Postgres server (DATABASE_URL), skipped without one unless named with --only. */
-const NEEDS_POSTGRES: ReadonlySet<ScenarioName> = new Set(["ingest-postgres"]);
+/** Scenarios that need a server, by the variable naming it; skipped without it unless named with --only. */
+const NEEDS_SERVER: Partial<Record<ScenarioName, { variable: string; server: string }>> = {
+  "ingest-postgres": { variable: "DATABASE_URL", server: "a Postgres server" },
+  "ingest-kafka": { variable: "KAFKA_BROKERS", server: "a Kafka broker (infra/kafka/start-kafka.sh)" },
+};
+
+/** Scenarios whose figures are shown beside the same figures of another scenario of the same run. */
+const COMPARED_WITH: Partial<Record<ScenarioName, ScenarioName>> = {
+  "ingest-postgres": "ingest",
+  "ingest-kafka": "ingest",
+};
 
 /** Scenarios left out of --quick runs (unless named with --only): too big for a smoke test. */
 const FULL_ONLY: ReadonlySet<ScenarioName> = new Set(["queries-10m", "late-link-10m"]);
@@ -60,7 +71,7 @@ function addIngestShareOfLimit(results: ScenarioResult[]): void {
     .find((r) => r.scenario === "limit")
     ?.figures.find((f) => f.name === "rows_per_second_json_compact");
   if (!limit) return;
-  for (const ingest of results.filter((r) => r.scenario === "ingest" || r.scenario === "ingest-postgres")) {
+  for (const ingest of results.filter((r) => r.scenario.startsWith("ingest"))) {
     const accepted = ingest.figures.find((f) => f.name === "accepted_events_per_second");
     if (!accepted) continue;
     ingest.figures.push({
@@ -73,13 +84,40 @@ function addIngestShareOfLimit(results: ScenarioResult[]): void {
   }
 }
 
+/**
+ * Gives each figure of a compared scenario (COMPARED_WITH) the same figure of its baseline scenario in the same run
+ * as its baseline, so the report shows, say, the Kafka log's rates beside the embedded log's.
+ */
+function addBaselines(results: ScenarioResult[]): void {
+  for (const result of results) {
+    const baselineName = COMPARED_WITH[result.scenario as ScenarioName];
+    const baseline = results.find((r) => r.scenario === baselineName);
+    if (!baseline) continue;
+    for (const figure of result.figures) {
+      const same = baseline.figures.find((f) => f.name === figure.name);
+      if (!same || figure.baseline) continue;
+      figure.baseline = { name: `${baselineName}.${figure.name}`, value: same.value };
+      // Time, memory and CPU are better lower; rates better higher (see Figure.ratio).
+      const lowerIsBetter = ["ms", "MiB", "%"].includes(figure.unit);
+      const [better, worse] = lowerIsBetter ? [same.value, figure.value] : [figure.value, same.value];
+      if (worse !== 0) figure.ratio = better / worse;
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { quick: { type: "boolean", default: false }, only: { type: "string" }, out: { type: "string" } },
   });
   const all = (Object.keys(SCENARIOS) as ScenarioName[]).filter((n) => !(values.quick && FULL_ONLY.has(n)));
-  const skipped = process.env.DATABASE_URL ? [] : all.filter((n) => NEEDS_POSTGRES.has(n));
-  for (const name of skipped) console.error(`== ${name}: skipped, it needs a Postgres server (set DATABASE_URL)`);
+  const skipped = all.filter((n) => {
+    const needs = NEEDS_SERVER[n];
+    return needs !== undefined && !process.env[needs.variable];
+  });
+  for (const name of skipped) {
+    const needs = NEEDS_SERVER[name]!;
+    console.error(`== ${name}: skipped, it needs ${needs.server} (set ${needs.variable})`);
+  }
   const names = (values.only?.split(",") ?? all.filter((n) => !skipped.includes(n))) as ScenarioName[];
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (unknown.length > 0)
@@ -109,6 +147,7 @@ async function main(): Promise<void> {
   }
 
   addIngestShareOfLimit(run.results);
+  addBaselines(run.results);
   const outDir = values.out ?? path.join(HERE, "results");
   await mkdir(outDir, { recursive: true });
   const stem = path.join(outDir, run.startedAt.replace(/[:.]/g, "-"));

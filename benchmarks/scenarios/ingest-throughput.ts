@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -26,6 +27,11 @@ export interface IngestThroughputOptions extends ScenarioOptions {
    * else staying embedded. The scenario is then named `ingest-postgres`.
    */
   postgresUrl?: string;
+  /**
+   * Kafka brokers: the app's event log is a topic of its own there instead of the embedded LMDB log, everything else
+   * staying embedded. The scenario is then named `ingest-kafka`.
+   */
+  kafkaBrokers?: string;
 }
 
 /**
@@ -103,12 +109,21 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
     : undefined;
   // The benchmark measures the pipeline with the rate limiter in the path but never refusing: its organisation is on a
   // tier with a quota no load generator reaches.
+  const run = randomUUID().slice(0, 8);
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     RATE_LIMITS: "enterprise=1000000/s",
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+    // A topic and group of the run's own: an earlier run's would hold events this run's fresh Postgres never saw.
+    ...(options.kafkaBrokers
+      ? {
+          KAFKA_BROKERS: options.kafkaBrokers,
+          EVENTS_TOPIC: `wedsync-bench-${run}`,
+          PROCESSOR_GROUP: `wedsync-bench-processors-${run}`,
+        }
+      : {}),
   };
-  const scenario = scratch ? "ingest-postgres" : "ingest";
+  const scenario = scratch ? "ingest-postgres" : options.kafkaBrokers ? "ingest-kafka" : "ingest";
   let server: Awaited<ReturnType<typeof startChildApp>> | undefined;
   try {
     const created = await runCli(["org:create", "Ingest Benchmark Weddings", "--tier", "enterprise"], env);
@@ -155,6 +170,7 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
       scenario,
       setup: {
         postgres: scratch ? "Postgres server (scratch database)" : "PGlite (embedded)",
+        event_log: options.kafkaBrokers ? "Kafka (local single-node broker)" : "LMDB (embedded)",
         duration_seconds: seconds,
         connections,
         batch_size: batchSize,
@@ -187,6 +203,13 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
   }
 }
 
+/** The brokers `--kafka` runs against. */
+function requiredKafkaBrokers(): string {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error("--kafka needs KAFKA_BROKERS (infra/kafka/start-kafka.sh starts a local broker)");
+  return brokers;
+}
+
 /** The server `--postgres` runs against. */
 function requiredDatabaseUrl(): string {
   const url = process.env.DATABASE_URL;
@@ -205,6 +228,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       batch: { type: "string" },
       "cpu-prof-dir": { type: "string" },
       postgres: { type: "boolean", default: false },
+      kafka: { type: "boolean", default: false },
     },
   });
   if (!values["work-dir"]) throw new Error("--work-dir is required");
@@ -218,6 +242,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     batchSize: number(values.batch),
     cpuProfileDir: values["cpu-prof-dir"],
     postgresUrl: values.postgres ? requiredDatabaseUrl() : undefined,
+    kafkaBrokers: values.kafka ? requiredKafkaBrokers() : undefined,
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
