@@ -14,7 +14,8 @@ if (brokers.length === 0) {
 
 describe.skipIf(brokers.length === 0)("kafka event log", () => {
   // Every test uses its own random topics and groups (see the contract), so one broker serves them all.
-  // Each `read` joins a throw-away group: brokers with group.initial.rebalance.delay.ms=0 make that fast.
+  // Every consumer joins a group, and so does each log's reader of a topic, once, on its first `read`: brokers with
+  // group.initial.rebalance.delay.ms=0 make those joins fast.
   describeEventLogContract(
     "kafka",
     async () => {
