@@ -20,13 +20,12 @@ export interface KafkaEventLogOptions {
   clientId: string;
   /** Partitions a topic is created with when it does not exist yet; existing topics keep theirs. */
   partitions: number;
+  /** Longest a `read` waits for its range once its turn at the topic's reader comes, ms. Default 30 000. */
+  readTimeoutMs?: number;
   logger?: Logger;
 }
 
-/**
- * Longest a `read` waits for its range once its turn at the topic's reader comes, ms: room for a topic's first read,
- * which also joins its reader's group (seconds).
- */
+/** Default of `readTimeoutMs`: room for a topic's first read, which also joins its reader's group (seconds). */
 const READ_TIMEOUT_MS = 30_000;
 
 /** A consumer of this process, kept so `commit` can go through the group's live member. */
@@ -87,7 +86,7 @@ interface LiveConsumer {
  * replica and a retried send is written once.
  */
 export async function createKafkaEventLog(options: KafkaEventLogOptions): Promise<EventLog> {
-  const { brokers, clientId, logger } = options;
+  const { brokers, clientId, readTimeoutMs = READ_TIMEOUT_MS, logger } = options;
   const kafka = new Kafka({
     clientId,
     brokers,
@@ -196,7 +195,7 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
         kafka: readerKafka,
         topic,
         groupPrefix: `${clientId}-reader`,
-        timeoutMs: READ_TIMEOUT_MS,
+        timeoutMs: readTimeoutMs,
       });
       readers.set(topic, reader);
     }
