@@ -28,7 +28,6 @@ export interface KafkaEventLogOptions {
 /** Default of `readTimeoutMs`: room for a topic's first read, which also joins its reader's group (seconds). */
 const READ_TIMEOUT_MS = 30_000;
 
-/** A consumer of this process, kept so `commit` can go through the group's live member. */
 /**
  * The settings the events topic is created with. The log is the source of truth — every derived store is rebuilt by
  * replaying it from offset 0 — so it is never trimmed by time or size, and never compacted (compaction keeps one
@@ -75,6 +74,7 @@ function topicContradictions(
 // module object.
 const { ConfigResourceTypes } = kafkajs;
 
+/** A consumer of this process, kept so `commit` can go through the group's live member. */
 interface LiveConsumer {
   kafka: KafkaConsumer;
   consumer: Consumer;
