@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import kafkajs, {
   Kafka,
   logLevel,
@@ -10,13 +9,14 @@ import kafkajs, {
 import { InfrastructureError, LogUnavailableError, WedSyncError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Consumer, EventLog, LogRecord } from "./event-log.ts";
+import { createKafkaTopicReader, type KafkaTopicReader } from "./kafka-topic-reader.ts";
 import { partitionFor } from "./partition-for.ts";
 
 /** Options of the Kafka log. */
 export interface KafkaEventLogOptions {
   /** Bootstrap brokers, host:port. */
   brokers: string[];
-  /** Client id the brokers see; also prefixes the throw-away groups of `read`. */
+  /** Client id the brokers see; also prefixes the private groups of the readers that serve `read`. */
   clientId: string;
   /** Partitions a topic is created with when it does not exist yet; existing topics keep theirs. */
   partitions: number;
@@ -25,13 +25,14 @@ export interface KafkaEventLogOptions {
    * consumer's partitions to the others, ms. Default 30000, kafkajs's.
    */
   sessionTimeoutMs?: number;
+  /** Longest a `read` waits for its range once its turn at the topic's reader comes, ms. Default 30 000. */
+  readTimeoutMs?: number;
   logger?: Logger;
 }
 
-/** Longest a `read` waits for its throw-away consumer to fetch the range, ms. */
+/** Default of `readTimeoutMs`: room for a topic's first read, which also joins its reader's group (seconds). */
 const READ_TIMEOUT_MS = 30_000;
 
-/** A consumer of this process, kept so `commit` can go through the group's live member. */
 /**
  * The settings the events topic is created with. The log is the source of truth — every derived store is rebuilt by
  * replaying it from offset 0 — so it is never trimmed by time or size, and never compacted (compaction keeps one
@@ -78,6 +79,7 @@ function topicContradictions(
 // module object.
 const { ConfigResourceTypes } = kafkajs;
 
+/** A consumer of this process, kept so `commit` can go through the group's live member. */
 interface LiveConsumer {
   kafka: KafkaConsumer;
   consumer: Consumer;
@@ -89,11 +91,18 @@ interface LiveConsumer {
  * replica and a retried send is written once.
  */
 export async function createKafkaEventLog(options: KafkaEventLogOptions): Promise<EventLog> {
-  const { brokers, clientId, logger } = options;
+  const { brokers, clientId, readTimeoutMs = READ_TIMEOUT_MS, logger } = options;
   const kafka = new Kafka({
     clientId,
     brokers,
     logLevel: logger ? logLevel.INFO : logLevel.NOTHING,
+    logCreator: pinoLogCreator(logger),
+  });
+  // The readers' own client: kafkajs logs every pause and resume at INFO, and a reader does both on every read.
+  const readerKafka = new Kafka({
+    clientId,
+    brokers,
+    logLevel: logger ? logLevel.WARN : logLevel.NOTHING,
     logCreator: pinoLogCreator(logger),
   });
   const admin = kafka.admin();
@@ -113,6 +122,7 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
   }
   const partitionCounts = new Map<string, Promise<number>>();
   const consumers = new Map<string, LiveConsumer>();
+  const readers = new Map<string, KafkaTopicReader>();
   let closing: Promise<void> | undefined;
   logger?.info({ event: "event_log_opened", kind: "kafka", brokers }, "Kafka event log connected");
 
@@ -186,52 +196,39 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
     return ends;
   }
 
+  /** The reader of a topic, made on the topic's first read and kept until the log closes. */
+  function readerOf(topic: string): KafkaTopicReader {
+    let reader = readers.get(topic);
+    if (!reader) {
+      reader = createKafkaTopicReader({
+        kafka: readerKafka,
+        topic,
+        groupPrefix: `${clientId}-reader`,
+        timeoutMs: readTimeoutMs,
+      });
+      readers.set(topic, reader);
+    }
+    return reader;
+  }
+
   /**
-   * Kafka has no cheap "fetch this range" call in kafkajs's public API, so a read joins a throw-away group
-   * (no commits), seeks on assignment and stops once the range is fetched. That costs a group join
-   * (seconds): fine for replay tools and tests; the processors replay through `consume` with `startAt`.
+   * Kafka has no "fetch this range" call in kafkajs's public API, so a range is read through the topic's reader: one
+   * consumer, in a private group that never commits, which seeks to the range. Its group is joined once per topic and
+   * log (seconds), after which a read costs a fetch: the processors' health probe and rebuilds read through here.
    */
   async function readRange(topic: string, partition: number, offset: number, limit: number): Promise<LogRecord[]> {
     await checkedPartition(topic, partition);
     const stopAt = Math.min((await endOffsetsOf(topic))[partition] ?? 0, offset + limit);
     if (limit <= 0 || offset >= stopAt) return [];
-    const found = new Map<number, LogRecord>();
-    const reader = kafka.consumer({ groupId: `${clientId}-read-${randomUUID()}`, allowAutoTopicCreation: false });
-    let timer: NodeJS.Timeout | undefined;
+    // Checked again after the lookups: a reader made once `close` has begun would never be closed.
+    ensureOpen();
+    let messages: KafkaMessage[];
     try {
-      await reader.connect();
-      await reader.subscribe({ topics: [topic] });
-      await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`range not fetched within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
-        // The group is new and alone, so it gets every partition; seeking here, before the first fetch,
-        // makes the first batch of `partition` start at `offset`.
-        reader.on(reader.events.GROUP_JOIN, () => reader.seek({ topic, partition, offset: String(offset) }));
-        // A retriable failure (a fresh broker's group coordinator still loading, say) restarts the reader by itself;
-        // only one it gives up on ends the read.
-        reader.on(reader.events.CRASH, (event) => {
-          if (!event.payload.restart) reject(event.payload.error);
-        });
-        reader
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              if (batch.partition !== partition) return;
-              for (const message of batch.messages) {
-                const at = Number(message.offset);
-                if (at >= offset && at < stopAt) found.set(at, toRecord(topic, partition, message));
-              }
-              if (Number(batch.lastOffset()) + 1 >= stopAt) resolve();
-            },
-          })
-          .catch(reject);
-      });
+      messages = await readerOf(topic).read(partition, offset, stopAt);
     } catch (error) {
       throw new InfrastructureError(`cannot read ${topic}/${partition} from ${offset}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
-      await reader.disconnect();
     }
-    return [...found.values()].sort((a, b) => a.offset - b.offset);
+    return messages.map((message) => toRecord(topic, partition, message));
   }
 
   return {
@@ -267,7 +264,15 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
 
     async read(topic, partition, offset, limit) {
       ensureOpen();
-      return readRange(topic, partition, offset, limit);
+      try {
+        return await readRange(topic, partition, offset, limit);
+      } catch (error) {
+        // A read that `close` cut short, at whichever step, says so rather than what failed under it.
+        if (closing && !(error instanceof LogUnavailableError)) {
+          throw new LogUnavailableError("the event log closed during a read", { cause: error });
+        }
+        throw error;
+      }
     },
 
     async endOffsets(topic) {
@@ -443,7 +448,10 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
 
     close() {
       closing ??= (async () => {
-        await Promise.all([...consumers.values()].map(({ consumer }) => consumer.stop()));
+        await Promise.all([
+          ...[...consumers.values()].map(({ consumer }) => consumer.stop()),
+          ...[...readers.values()].map((reader) => reader.close()),
+        ]);
         await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
         logger?.info({ event: "event_log_closed", kind: "kafka" }, "Kafka event log disconnected");
       })();
