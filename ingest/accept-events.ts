@@ -28,8 +28,9 @@ export type AcceptEvents = (orgId: string, items: BodyItem[]) => Promise<IngestR
 /**
  * The ingest step. The order matters for the guarantees:
  * 1. every item is validated on its own, so one bad event never hurts its neighbours;
- * 2. ids are claimed in the dedup window before appending, so concurrent retries of one event
- *    cannot both be appended;
+ * 2. ids are claimed in the dedup window before appending, so a retry of an event already in the log
+ *    is answered as a duplicate; one whose first attempt is still in flight (or died mid-append) is
+ *    appended again, never answered as a duplicate of a copy that may not reach the log;
  * 3. claims are confirmed only after the append is durable — a crash before that leaves the id
  *    unclaimed, and a retry is appended (downstream stores are idempotent on the event id);
  * 4. a failed append releases the claims and throws, so the caller answers 5xx and the producer
@@ -64,13 +65,19 @@ export function createAcceptEvents({
     if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
 
     const keys = valid.map((event) => `${orgId}:${event.id}`);
-    const fresh = await dedup.claim(keys);
+    const claims = await dedup.claim(keys);
     const receivedAt = now().toISOString();
     const messages: LogMessage[] = [];
+    // Keys this request claimed (released if the append fails), and every key it appends (confirmed once durable).
     const claimed: string[] = [];
+    const appended: string[] = [];
     valid.forEach((event, i) => {
-      if (!fresh[i]) return;
-      claimed.push(keys[i]!);
+      if (claims[i] === "duplicate") return;
+      // A key in flight elsewhere is appended again rather than answered as a duplicate: that request may still fail,
+      // or its process may have died between its claim and its append, and then no copy would reach the log. Two
+      // copies of one event id count once downstream.
+      if (claims[i] === "granted") claimed.push(keys[i]!);
+      appended.push(keys[i]!);
       messages.push({ key: partitionKey(event), value: encodeLogEnvelope({ orgId, receivedAt, event }) });
     });
     if (messages.length > 0) {
@@ -81,7 +88,7 @@ export function createAcceptEvents({
         throw error;
       }
       crash("ingest.after-append");
-      await dedup.confirm(claimed);
+      await dedup.confirm(appended);
     }
     return { accepted: messages.length, duplicates: valid.length - messages.length, rejected };
   };

@@ -155,6 +155,17 @@ describe("POST /v1/events", () => {
     expect((await logged()).length).toBe(before + 1);
   });
 
+  it("appends an event whose id another request claimed and never appended, and only then calls it a duplicate", async () => {
+    const [event] = fresh();
+    // A request that claimed the id is still in flight, or its process died between its claim and its append: nothing
+    // says its copy will ever reach the log.
+    expect(await world.dedup.claim([`${orgId}:${event!.id}`])).toEqual(["granted"]);
+    const before = (await logged()).length;
+    expect(await (await post(JSON.stringify([event]))).json()).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    expect((await logged()).slice(before).map((e) => e.id)).toEqual([event!.id]);
+    expect(await (await post(JSON.stringify([event]))).json()).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
+  });
+
   it("refuses oversized bodies and batches with 413, bad keys with 401, other media with 415", async () => {
     const big = JSON.stringify(Array.from({ length: 400 }, () => fresh()[0]));
     expect(big.length).toBeGreaterThan(MAX_BODY);

@@ -15,7 +15,7 @@ describe("createDedupStore", () => {
     try {
       const store = await createDedupStore({ redisUrl: undefined, dataDir: dir.path, windowMs: 3_600_000 });
       try {
-        expect(await store.claim(["a", "b"])).toEqual([true, true]);
+        expect(await store.claim(["a", "b"])).toEqual(["granted", "granted"]);
         await store.confirm(["a", "b"]);
       } finally {
         await store.close();
@@ -23,7 +23,7 @@ describe("createDedupStore", () => {
       await expect(fs.stat(path.join(dir.path, "dedup"))).resolves.toBeDefined();
       const reopened = await createDedupStore({ redisUrl: undefined, dataDir: dir.path, windowMs: 3_600_000 });
       try {
-        expect(await reopened.claim(["a", "c"])).toEqual([false, true]);
+        expect(await reopened.claim(["a", "c"])).toEqual(["duplicate", "granted"]);
       } finally {
         await reopened.close();
       }
@@ -38,9 +38,9 @@ describe("createDedupStore", () => {
     const second = await createDedupStore(options);
     const key = `factory-${randomUUID()}`;
     try {
-      expect(await first.claim([key])).toEqual([true]);
+      expect(await first.claim([key])).toEqual(["granted"]);
       await first.confirm([key]);
-      expect(await second.claim([key])).toEqual([false]);
+      expect(await second.claim([key])).toEqual(["duplicate"]);
     } finally {
       await Promise.all([first.close(), second.close()]);
     }

@@ -34,55 +34,71 @@ export function describeDedupStoreContract(name: string, make: () => Promise<Ded
       }
     });
 
-    it("grants new keys and refuses confirmed ones", async () => {
+    it("grants new keys and finds confirmed ones duplicates", async () => {
       const store = await open();
-      expect(await store.claim(["a", "b"])).toEqual([true, true]);
+      expect(await store.claim(["a", "b"])).toEqual(["granted", "granted"]);
       await store.confirm(["a", "b"]);
-      expect(await store.claim(["a", "c", "b"])).toEqual([false, true, false]);
+      expect(await store.claim(["a", "c", "b"])).toEqual(["duplicate", "granted", "duplicate"]);
     });
 
     it("grants only the first occurrence of a key within one claim", async () => {
       const store = await open();
-      expect(await store.claim(["x", "x", "y", "x", "y"])).toEqual([true, false, true, false, false]);
+      expect(await store.claim(["x", "x", "y", "x", "y"])).toEqual([
+        "granted",
+        "duplicate",
+        "granted",
+        "duplicate",
+        "duplicate",
+      ]);
     });
 
-    it("refuses a key claimed by a request still in flight", async () => {
+    it("finds a key claimed by a request still in flight in flight, not a duplicate, until it is confirmed", async () => {
       const store = await open();
-      expect(await store.claim(["k"])).toEqual([true]);
-      expect(await store.claim(["k"])).toEqual([false]);
+      expect(await store.claim(["k"])).toEqual(["granted"]);
+      expect(await store.claim(["k", "k"])).toEqual(["in_flight", "duplicate"]);
+      // The second request appended its copy and confirms it, though another request holds the claim.
+      await store.confirm(["k"]);
+      expect(await store.claim(["k"])).toEqual(["duplicate"]);
+      // The first request's append then fails: its release leaves the confirmed key remembered.
+      await store.release(["k"]);
+      expect(await store.claim(["k"])).toEqual(["duplicate"]);
     });
 
     it("grants exactly one of many concurrent claims of one key", async () => {
       const store = await open();
       const results = await Promise.all(Array.from({ length: 25 }, () => store.claim(["contested", "other-side"])));
-      expect(results.filter(([granted]) => granted)).toHaveLength(1);
-      expect(results.filter(([, granted]) => granted)).toHaveLength(1);
+      expect(results.filter(([contested]) => contested === "granted")).toHaveLength(1);
+      expect(results.filter(([contested]) => contested === "in_flight")).toHaveLength(24);
+      expect(results.filter(([, other]) => other === "granted")).toHaveLength(1);
     });
 
     it("lets a released key be claimed again, but never forgets a confirmed one on release", async () => {
       const store = await open();
-      expect(await store.claim(["failed", "kept"])).toEqual([true, true]);
+      expect(await store.claim(["failed", "kept"])).toEqual(["granted", "granted"]);
       await store.release(["failed"]);
       await store.confirm(["kept"]);
       await store.release(["kept"]);
-      expect(await store.claim(["failed", "kept"])).toEqual([true, false]);
+      expect(await store.claim(["failed", "kept"])).toEqual(["granted", "duplicate"]);
     });
 
     it("remembers confirmed keys across close and reopen", async () => {
       const first = await open();
-      expect(await first.claim(["durable"])).toEqual([true]);
+      expect(await first.claim(["durable"])).toEqual(["granted"]);
       await first.confirm(["durable"]);
       await closeAll();
       const second = await open();
-      expect(await second.claim(["durable", "fresh"])).toEqual([false, true]);
+      expect(await second.claim(["durable", "fresh"])).toEqual(["duplicate", "granted"]);
     });
 
     it("forgets a confirmed key once the window has passed", async () => {
       const store = await open(150);
-      expect(await store.claim(["brief"])).toEqual([true]);
+      expect(await store.claim(["brief"])).toEqual(["granted"]);
       await store.confirm(["brief"]);
-      expect(await store.claim(["brief"])).toEqual([false]);
-      await waitFor(async () => (await store.claim(["brief"]))[0], { timeoutMs: 5_000, message: "key never expired" });
+      expect(await store.claim(["brief"])).toEqual(["duplicate"]);
+      await waitFor(async () => (await store.claim(["brief"]))[0] === "granted", {
+        timeoutMs: 5_000,
+        message: "key never expired",
+      });
     });
   });
 }

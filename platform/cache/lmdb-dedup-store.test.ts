@@ -30,7 +30,7 @@ describe("LMDB dedup store", () => {
       await store.claim(["live"]);
       await store.confirm(["live"]);
       expect(await store.purgeExpired()).toBe(0);
-      expect(await store.claim(["live"])).toEqual([false]);
+      expect(await store.claim(["live"])).toEqual(["duplicate"]);
     } finally {
       await store.close();
       await dir.cleanup();
@@ -62,7 +62,7 @@ describe("LMDB dedup store", () => {
     try {
       const first = await createLmdbDedupStore({ path: file, windowMs: 60_000 });
       const batch = Array.from({ length: 2_000 }, (_, i) => `org_1:${i}`);
-      expect((await first.claim(batch)).every(Boolean)).toBe(true);
+      expect((await first.claim(batch)).every((claim) => claim === "granted")).toBe(true);
       await first.confirm(batch);
       await first.claim(["org_1:late"]);
       await first.confirm(["org_1:late"]);
@@ -74,10 +74,10 @@ describe("LMDB dedup store", () => {
       const second = await createLmdbDedupStore({ path: file, windowMs: 60_000 });
       try {
         expect(await second.claim(["org_1:0", "org_1:1999", "org_1:late", "org_1:2000"])).toEqual([
-          false,
-          false,
-          false,
-          true,
+          "duplicate",
+          "duplicate",
+          "duplicate",
+          "granted",
         ]);
       } finally {
         await second.close();
@@ -113,7 +113,13 @@ describe("LMDB dedup store", () => {
 
       const store = await createLmdbDedupStore({ path: file, windowMs: 60_000, purgeIntervalMs: 3_600_000 });
       try {
-        expect(await store.claim(["a", "b", "again", "expired", "new"])).toEqual([false, false, false, true, true]);
+        expect(await store.claim(["a", "b", "again", "expired", "new"])).toEqual([
+          "duplicate",
+          "duplicate",
+          "duplicate",
+          "granted",
+          "granted",
+        ]);
         expect(await store.purgeExpired()).toBe(1);
       } finally {
         await store.close();

@@ -4,7 +4,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { InfrastructureError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { decodeJournalRecord, encodeJournalRecord } from "./dedup-journal-record.ts";
-import type { DedupStore } from "./dedup-store.ts";
+import type { Claim, DedupStore } from "./dedup-store.ts";
 import { createKeyFingerprintIndex } from "./key-fingerprint-index.ts";
 
 /** Where the embedded idempotency window lives and how long it remembers. */
@@ -126,14 +126,19 @@ export async function createLmdbDedupStore({
 
   return {
     async claim(keys) {
-      // Synchronous from here to the return: no other claim can interleave, so two requests never both get true. A
-      // key granted earlier in this call is in flight by then, so its later occurrences are refused too.
+      // Synchronous from here to the return: no other claim can interleave, so two requests are never both granted a
+      // key.
       const now = Date.now();
       const records = new Map<number, Set<string>>();
-      return keys.map((key) => {
-        if (inFlight.has(key) || remembered(key, now, records)) return false;
+      // Later occurrences of a key in this call are duplicates of the first, whatever it was found to be.
+      const seenHere = new Set<string>();
+      return keys.map((key): Claim => {
+        const repeated = seenHere.has(key);
+        seenHere.add(key);
+        if (repeated || remembered(key, now, records)) return "duplicate";
+        if (inFlight.has(key)) return "in_flight";
         inFlight.add(key);
-        return true;
+        return "granted";
       });
     },
     async confirm(keys) {

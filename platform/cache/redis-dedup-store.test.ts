@@ -31,7 +31,8 @@ describe.skipIf(redisUrl === undefined)("Redis dedup store", () => {
     );
     try {
       const results = await Promise.all(stores.flatMap((store) => [store.claim(["k"]), store.claim(["k"])]));
-      expect(results.filter(([granted]) => granted)).toHaveLength(1);
+      expect(results.filter(([claim]) => claim === "granted")).toHaveLength(1);
+      expect(results.filter(([claim]) => claim === "in_flight")).toHaveLength(7);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }
@@ -45,8 +46,10 @@ describe.skipIf(redisUrl === undefined)("Redis dedup store", () => {
       claimTtlMs: 100,
     });
     try {
-      expect(await store.claim(["abandoned"])).toEqual([true]);
-      await waitFor(async () => (await store.claim(["abandoned"]))[0], { message: "claim never expired" });
+      expect(await store.claim(["abandoned"])).toEqual(["granted"]);
+      await waitFor(async () => (await store.claim(["abandoned"]))[0] === "granted", {
+        message: "claim never expired",
+      });
     } finally {
       await store.close();
     }

@@ -1,4 +1,4 @@
-import type { DedupStore } from "./dedup-store.ts";
+import type { Claim, DedupStore } from "./dedup-store.ts";
 import { connectRedis, redisCall } from "./redis-connection.ts";
 
 /** Where the shared idempotency window lives and how long it remembers. */
@@ -18,6 +18,12 @@ export interface RedisDedupStoreOptions {
 
 const PENDING = "pending";
 const CONFIRMED = "1";
+
+// Claims the key unless it is held; answers what holds it. One script per key, so nothing runs between the SET and the
+// GET: a key seen held is either confirmed or still claimed.
+const CLAIM = `
+  if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 'granted' end
+  return redis.call('GET', KEYS[1])`;
 
 // Deletes the key only while it is still a claim: a release arriving after a confirm (or after the claim expired and
 // another request claimed and confirmed it) must not erase a remembered key.
@@ -53,11 +59,16 @@ export async function createRedisDedupStore({
     async claim(keys) {
       const unique = [...new Set(keys)];
       const replies = await redisCall(() =>
-        perKey<string | null>(unique, (pipeline, key) => pipeline.set(key, PENDING, "PX", claimTtlMs, "NX")),
+        perKey<string | null>(unique, (pipeline, key) => pipeline.eval(CLAIM, 1, key, PENDING, claimTtlMs)),
       );
-      const granted = new Set(unique.filter((_, index) => replies[index] === "OK"));
-      // Only a key's first occurrence in this call can be true.
-      return keys.map((key) => granted.delete(key));
+      const found = new Map(unique.map((key, index) => [key, replies[index]]));
+      return keys.map((key): Claim => {
+        const reply = found.get(key);
+        // Later occurrences of a key in this call are duplicates of the first, whatever it was found to be.
+        found.set(key, CONFIRMED);
+        if (reply === "granted") return "granted";
+        return reply === PENDING ? "in_flight" : "duplicate";
+      });
     },
     async confirm(keys) {
       await redisCall(() =>
