@@ -111,7 +111,15 @@ describe.skipIf(!CAN_RUN)("two processors in one Kafka consumer group", () => {
       items.map((item) => item.event),
       50,
     );
-    expect(await died).toBe("SIGKILL");
+    // One batch in five dies, so it all but surely did; if it met no crash point (it lost its partitions to a
+    // rebalance on a very busy machine, say), it is killed from outside, and the rest of the test holds the same.
+    const signal = await Promise.race([died, new Promise<"alive">((resolve) => setTimeout(resolve, 60_000, "alive"))]);
+    if (signal === "alive") {
+      console.info("the first processor met no crash point in 60 s: SIGKILLed from outside");
+      await killHard(doomed);
+    } else {
+      expect(signal).toBe("SIGKILL");
+    }
 
     // The survivor is given every partition and catches up: nothing waits in the log, nothing is left pending.
     await waitFor(async () => latest(survivor).length === 4, { timeoutMs: 60_000, message: "no takeover" });
