@@ -98,7 +98,7 @@ function addBaselines(results: ScenarioResult[]): void {
       if (!same || figure.baseline) continue;
       figure.baseline = { name: `${baselineName}.${figure.name}`, value: same.value };
       // Time, memory and CPU are better lower; rates better higher (see Figure.ratio).
-      const lowerIsBetter = ["ms", "MiB", "%"].includes(figure.unit);
+      const lowerIsBetter = ["ms", "µs", "MiB", "%"].includes(figure.unit);
       const [better, worse] = lowerIsBetter ? [same.value, figure.value] : [figure.value, same.value];
       if (worse !== 0) figure.ratio = better / worse;
     }

@@ -99,6 +99,7 @@ export async function createApp(
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
     dataDir: config.dataDir,
     partitions: config.logPartitions,
+    minFreeBytes: config.logMinFreeBytes,
     logger,
   });
   const dedup = await createDedupStore({

@@ -58,6 +58,11 @@ const ConfigSchema = z.object({
    * group.min.session.timeout.ms and group.max.session.timeout.ms (6000 and 1800000 by default). Default 30000.
    */
   KAFKA_SESSION_TIMEOUT_MS: integer("KAFKA_SESSION_TIMEOUT_MS", 1000, 3_600_000).default(30_000),
+  /**
+   * Embedded log: appends are refused with 503 and Retry-After while the data directory's disk has less free space
+   * than this, MiB, so a filling disk never fails a write half-way. 0 turns it off. Default 256.
+   */
+  LOG_MIN_FREE_MB: integer("LOG_MIN_FREE_MB", 0, 1_000_000_000).default(256),
   /** Partitions of the events topic (embedded log; Kafka topics are created with it). Default 4. */
   LOG_PARTITIONS: integer("LOG_PARTITIONS", 1, 256).default(4),
   /**
@@ -143,6 +148,8 @@ export interface Config {
   /** The processors' consumer group. */
   processorGroup: string;
   logPartitions: number;
+  /** The embedded log's free-space floor, bytes. */
+  logMinFreeBytes: number;
   maxBodyBytes: number;
   maxBatchEvents: number;
   dedupWindowMs: number;
@@ -205,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     eventsTopic: c.EVENTS_TOPIC,
     processorGroup: c.PROCESSOR_GROUP,
     logPartitions: c.LOG_PARTITIONS,
+    logMinFreeBytes: c.LOG_MIN_FREE_MB * 2 ** 20,
     maxBodyBytes: c.MAX_BODY_BYTES,
     maxBatchEvents: c.MAX_BATCH_EVENTS,
     dedupWindowMs: c.DEDUP_WINDOW_HOURS * 3_600_000,

@@ -92,8 +92,10 @@ async function stopServer(child: ChildProcess): Promise<void> {
  * freshness = that poll's answer time − t, an upper bound by up to one poll interval plus its latency.
  * The parent reads the server's VmRSS, RssFile and utime+stime from /proc every 250 ms: peak RSS, peak
  * anonymous RSS (VmRSS − RssFile: what is left once the log's mapped file pages are set aside), and the
- * average CPU (% of one core) from the start of the load until lag 0. It samples the load generator
- * too: on a 2-core machine the two share the cores, so a busy generator caps what the server is offered.
+ * average CPU (% of one core) from the start of the load until lag 0, and that CPU time per acknowledged
+ * event (every thread of the server: ingest, processors, PGlite, chDB, LMDB), so growth in the cost of an
+ * event shows. It samples the load generator too: on a 2-core machine the two share the cores, so a busy
+ * generator caps what the server is offered.
  *
  * `BENCH_CPU_PROF=dir` (or `cpuProfileDir`) makes the server and the load generator write V8 CPU
  * profiles into dir; profiling slows both, so figures of such a run are not comparable to others.
@@ -195,6 +197,12 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
         { name: "server_rss_peak_mib", value: round(rssPeak, 1), unit: "MiB" },
         { name: "server_rss_anonymous_peak_mib", value: round(anonymousPeak, 1), unit: "MiB" },
         { name: "server_cpu_avg_percent", value: round(cpuAverage, 1), unit: "%" },
+        // The server's CPU time from the start of the load until lag 0, over the events it took and processed.
+        {
+          name: "server_cpu_us_per_event",
+          value: round(((cpuAverage / 100) * (endedAt - loadStart) * 1_000) / report.eventsAcknowledged),
+          unit: "µs",
+        },
       ],
     };
   } finally {

@@ -15,6 +15,8 @@ export interface EventLogSettings {
   logger: Logger;
   /** How long a Kafka group waits for a silent member before reassigning its partitions, ms. Default 30000. */
   sessionTimeoutMs?: number;
+  /** Embedded log: appends are refused while its disk has less free space than this, bytes. Default 0 (no floor). */
+  minFreeBytes?: number;
   /** Kafka client id. Default "wedsync". */
   clientId?: string;
 }
@@ -31,5 +33,10 @@ export async function createEventLog(settings: EventLogSettings): Promise<EventL
       logger,
     });
   }
-  return createLmdbEventLog({ path: path.join(dataDir, "log"), partitions, logger });
+  return createLmdbEventLog({
+    path: path.join(dataDir, "log"),
+    partitions,
+    minFreeBytes: settings.minFreeBytes,
+    logger,
+  });
 }

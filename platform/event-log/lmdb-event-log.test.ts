@@ -187,3 +187,34 @@ describe("lmdb event log", () => {
     });
   });
 });
+
+describe("the embedded log's free-space floor", () => {
+  it("refuses appends as log_unavailable while the disk has less free than the floor, keeping what it holds", async () => {
+    await withTempDir(async (dir) => {
+      const before = await createLmdbEventLog({ path: dir, partitions: 2 });
+      await before.append("t", [{ key: "w-1", value: Buffer.from("kept") }]);
+      await before.close();
+
+      // No disk this test runs on has a petabyte free.
+      const full = await createLmdbEventLog({ path: dir, partitions: 2, minFreeBytes: 2 ** 50 });
+      try {
+        const refused = full.append("t", [{ key: "w-2", value: Buffer.from("refused") }]);
+        await expect(refused).rejects.toBeInstanceOf(LogUnavailableError);
+        await expect(refused).rejects.toThrow(/free, below LOG_MIN_FREE_MB \(1073741824 MiB\)/);
+        expect((await full.endOffsets("t")).reduce((a, b) => a + b, 0)).toBe(1);
+        const [kept] = (await readAll(full, "t")).flat();
+        expect(kept?.value.toString()).toBe("kept");
+      } finally {
+        await full.close();
+      }
+
+      const roomy = await createLmdbEventLog({ path: dir, partitions: 2, minFreeBytes: 1 });
+      try {
+        await roomy.append("t", [{ key: "w-2", value: Buffer.from("taken") }]);
+        expect((await roomy.endOffsets("t")).reduce((a, b) => a + b, 0)).toBe(2);
+      } finally {
+        await roomy.close();
+      }
+    });
+  });
+});

@@ -2,6 +2,7 @@ import { open } from "lmdb";
 import { InfrastructureError, LogUnavailableError, WedSyncError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { createAppendSignal } from "./append-signal.ts";
+import { createDiskFloor } from "./disk-floor.ts";
 import type { Consumer, EventLog, LogPosition, LogRecord } from "./event-log.ts";
 import { decodeRecord, encodeRecord } from "./lmdb-record-codec.ts";
 import { partitionFor } from "./partition-for.ts";
@@ -13,6 +14,8 @@ export interface LmdbEventLogOptions {
   path: string;
   /** Partitions a topic gets on first use; a topic that already exists keeps its stored count. */
   partitions: number;
+  /** Appends are refused (log_unavailable) while the log's disk has less free space than this, bytes; 0: no floor. */
+  minFreeBytes?: number;
   logger?: Logger;
 }
 
@@ -46,6 +49,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
   const records = env.openDB<Buffer, RecordKey>({ name: "records", encoding: "binary" });
   const meta = env.openDB<number, MetaKey>({ name: "meta" });
   const signal = createAppendSignal();
+  const floor = createDiskFloor(path, options.minFreeBytes ?? 0);
   const partitionCounts = new Map<string, number>();
   const consumers = new Map<string, Consumer>();
   let closing: Promise<void> | undefined;
@@ -109,6 +113,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     async append(topic, messages) {
       ensureOpen();
       if (messages.length === 0) return [];
+      await floor.check();
       const count = await partitionsOf(topic);
       const timestamp = Date.now();
       // Encode before the transaction so the write lock is held only for the puts.

@@ -223,6 +223,8 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
       return c.json(new ApiError(mapped, message, [{ path: "$", message }]).toBody(), httpStatusOf(mapped));
     }
     if (error instanceof LogUnavailableError) {
+      // The producer learns only to retry; the operator needs the reason (a closed log, a full disk, a lost broker).
+      logger.warn({ event: "http.log_unavailable", err: error, path: c.req.path }, error.message);
       c.header("Retry-After", "5");
       return c.json(
         new ApiError("log_unavailable", "the event log cannot take more right now").toBody(),
