@@ -5,7 +5,7 @@ import type { GeneratedItem } from "../generator/generated-item.ts";
 import { computeGroundTruth } from "../oracle/ground-truth.ts";
 import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import { killHard, runCli, startChildApp, type ChildApp } from "./support/child-app.ts";
-import { embeddedStack, KAFKA_BROKERS, kafkaStack, type ServerStack } from "./support/server-stack.ts";
+import { describeOnEachStack, type ServerStack } from "./support/server-stack.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { waitFor } from "./support/wait-for.ts";
 
@@ -121,8 +121,4 @@ function describeCrashRecovery(title: string, openStack: () => Promise<ServerSta
   });
 }
 
-describeCrashRecovery("on embedded engines", embeddedStack);
-if (!KAFKA_BROKERS) console.info("KAFKA_BROKERS not set: the crash test with the log on Kafka skipped");
-describe.skipIf(!KAFKA_BROKERS)("on Kafka", () => {
-  describeCrashRecovery("with the log on Kafka", () => kafkaStack("crash"));
-});
+describeOnEachStack("the crash test", "crash", describeCrashRecovery);

@@ -6,7 +6,7 @@ import { ORG_PRESETS } from "../generator/org-profiles.ts";
 import { DERIVED_POSTGRES_TABLES } from "../processors/rebuild-from-log.ts";
 import type { RevenueRow } from "../query-api/revenue-query.ts";
 import { runCrashScenario, type CrashOutcome } from "./support/crash-harness.ts";
-import { embeddedStack, KAFKA_BROKERS, kafkaStack, type ServerStack } from "./support/server-stack.ts";
+import { describeOnEachStack, type ServerStack } from "./support/server-stack.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { startTestApp, waitUntilProcessed } from "./support/test-app.ts";
 
@@ -143,8 +143,4 @@ function describeCrashUnderLoad(title: string, openStack: () => Promise<ServerSt
   });
 }
 
-describeCrashUnderLoad("on embedded engines", embeddedStack);
-if (!KAFKA_BROKERS) console.info("KAFKA_BROKERS not set: the crash run with the log on Kafka skipped");
-describe.skipIf(!KAFKA_BROKERS)("on Kafka", () => {
-  describeCrashUnderLoad("with the log on Kafka", () => kafkaStack("crash-load"));
-});
+describeOnEachStack("the crash run", "crash-load", describeCrashUnderLoad);

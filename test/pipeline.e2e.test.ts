@@ -14,7 +14,7 @@ import { Rng } from "../generator/random.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import type { RevenueRow } from "../query-api/revenue-query.ts";
 import { formatMoney, toMajorUnits } from "../reports/format-money.ts";
-import { embeddedStack, KAFKA_BROKERS, kafkaStack, type ServerStack } from "./support/server-stack.ts";
+import { describeOnEachStack, type ServerStack } from "./support/server-stack.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { startTestApp, waitUntilProcessed } from "./support/test-app.ts";
 import { waitFor } from "./support/wait-for.ts";
@@ -424,8 +424,4 @@ function describePipeline(title: string, openStack: () => Promise<ServerStack>):
   });
 }
 
-describePipeline("on embedded engines", embeddedStack);
-if (!KAFKA_BROKERS) console.info("KAFKA_BROKERS not set: the pipeline test with the log on Kafka skipped");
-describe.skipIf(!KAFKA_BROKERS)("on Kafka", () => {
-  describePipeline("with the log on Kafka", () => kafkaStack("pipeline"));
-});
+describeOnEachStack("the pipeline test", "pipeline", describePipeline);

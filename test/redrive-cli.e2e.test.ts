@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../bin/create-app.ts";
 import { createOrganisation } from "../platform/tenants/organisations.ts";
 import { encodeLogEnvelope } from "../schemas/index.ts";
-import { embeddedStack, KAFKA_BROKERS, kafkaStack, type ServerStack } from "./support/server-stack.ts";
+import { describeOnEachStack, type ServerStack } from "./support/server-stack.ts";
 import { makeTempDir, type TempDir } from "./support/temp-dir.ts";
 import { startTestApp, waitUntilProcessed } from "./support/test-app.ts";
 
@@ -134,8 +134,4 @@ function describeRedriveCli(title: string, openStack: () => Promise<ServerStack>
   });
 }
 
-describeRedriveCli("on embedded engines", embeddedStack);
-if (!KAFKA_BROKERS) console.info("KAFKA_BROKERS not set: the redrive CLI test with the log on Kafka skipped");
-describe.skipIf(!KAFKA_BROKERS)("on Kafka", () => {
-  describeRedriveCli("with the log on Kafka", () => kafkaStack("redrive"));
-});
+describeOnEachStack("the redrive CLI test", "redrive", describeRedriveCli);

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { describe } from "vitest";
 import { makePgSchema } from "./pg-schema.ts";
 
 /** Kafka brokers CI exports (infra/kafka/start-kafka.sh); empty when none runs. */
@@ -35,4 +36,20 @@ export async function kafkaStack(name: string): Promise<ServerStack> {
   const schema = process.env.DATABASE_URL ? await makePgSchema(process.env.DATABASE_URL) : undefined;
   if (schema) env.DATABASE_URL = schema.url;
   return { env, dispose: async () => schema?.dispose() };
+}
+
+/**
+ * Defines a suite once on the embedded engines, and once more with the log on Kafka when KAFKA_BROKERS is set (saying
+ * so when it is not). `what` names the suite in that line; `name` names its Kafka topic and consumer group.
+ */
+export function describeOnEachStack(
+  what: string,
+  name: string,
+  define: (title: string, openStack: () => Promise<ServerStack>) => void,
+): void {
+  define("on embedded engines", embeddedStack);
+  if (!KAFKA_BROKERS) console.info(`KAFKA_BROKERS not set: ${what} with the log on Kafka skipped`);
+  describe.skipIf(!KAFKA_BROKERS)("on Kafka", () => {
+    define("with the log on Kafka", () => kafkaStack(name));
+  });
 }
