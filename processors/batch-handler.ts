@@ -6,6 +6,7 @@ import type { Logger } from "../platform/logger.ts";
 import type { SqlClient } from "../platform/sql/sql-client.ts";
 import type { EventTally } from "./event-tally.ts";
 import type { ProcessRecords } from "./pipeline.ts";
+import { createPlannerStatistics } from "./planner-statistics.ts";
 import { describeRefusal, storeRefusalOf } from "./store-refusal.ts";
 import {
   commitBatchState,
@@ -44,7 +45,8 @@ export interface BatchHandlerDeps {
  * 2. record the batch's range in Postgres as pending (unless it is the pending range of a crash);
  * 3. insert the ClickHouse rows, with dedup tokens derived from that range;
  * 4. commit projections, revenue totals, anomalies and the new offset in one Postgres transaction;
- * 5. commit the offset to the log too, best effort (for lag tooling; Postgres is what the processor trusts).
+ * 5. commit the offset to the log too, best effort (for lag tooling; Postgres is what the processor trusts);
+ * 6. refresh the planner statistics of the state tables when enough has been written since the last time.
  * A crash before 4 re-reads exactly the same range from the same Postgres state on restart, so it
  * yields the same rows and the same totals (collapsed with any the crashed attempt kept by the
  * ReplacingMergeTree key) and applies the projections once; a crash after 4 resumes after the
@@ -58,6 +60,7 @@ export interface BatchHandlerDeps {
  */
 export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<number, number>) {
   const { log, sql, ch, logger, topic, group, crash } = deps;
+  const statistics = createPlannerStatistics(sql, logger);
 
   async function readRange(partition: number, from: number, to: number): Promise<LogRecord[]> {
     const out: LogRecord[] = [];
@@ -92,7 +95,7 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     }
   }
 
-  /** Steps 1–5 for one range of records. */
+  /** Steps 1–6 for one range of records. */
   async function writeRange(
     partition: number,
     chunk: LogRecord[],
@@ -120,6 +123,7 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     deps.onCommitted?.(outcome.tally);
     crash("process.after-postgres-commit");
     await commitToLog(range);
+    await statistics.afterCommit(chunk.length);
     logger.debug({ event: "processor.batch", ...range, ...outcome.counts }, "batch processed");
   }
 
