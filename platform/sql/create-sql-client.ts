@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Logger } from "../logger.ts";
 import { createPgClient } from "./pg-client.ts";
-import { createPgliteClient } from "./pglite-client.ts";
+import { createPgliteWorkerClient } from "./pglite-worker-client.ts";
 import type { SqlClient } from "./sql-client.ts";
 
 /** What decides between Postgres and PGlite. */
@@ -14,9 +14,12 @@ export interface SqlClientOptions {
   logger?: Logger;
 }
 
-/** The SQL store from configuration: pg when a database URL is given, otherwise PGlite at `<dataDir>/postgres`. */
+/**
+ * The SQL store from configuration: pg when a database URL is given, otherwise PGlite at `<dataDir>/postgres`, in a
+ * worker thread of its own (see pglite-worker-client.ts).
+ */
 export function createSqlClient({ databaseUrl, dataDir, logger }: SqlClientOptions): Promise<SqlClient> {
   return databaseUrl === undefined
-    ? createPgliteClient({ dataDir: path.join(dataDir, "postgres") })
+    ? createPgliteWorkerClient({ dataDir: path.join(dataDir, "postgres") })
     : createPgClient({ url: databaseUrl, ...(logger === undefined ? {} : { logger }) });
 }

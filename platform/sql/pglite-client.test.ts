@@ -4,10 +4,10 @@ import { makeTempDir } from "../../test/support/temp-dir.ts";
 import { waitFor } from "../../test/support/wait-for.ts";
 import { describeSqlClientContract, type SqlClientFixture } from "./sql-client.contract.ts";
 
-/** A fresh, empty PGlite database cloned from the template. */
-async function makeEmptyPglite(): Promise<SqlClientFixture> {
+/** A fresh, empty PGlite database cloned from the template, in this thread or in a worker thread. */
+async function makeEmptyPglite(inWorker: boolean): Promise<SqlClientFixture> {
   const dir = await makeTempDir("wedsync-pglite");
-  const sql = await createTestPglite(dir.path, { migrationsDir: null });
+  const sql = await createTestPglite(dir.path, { migrationsDir: null, inWorker });
   return {
     sql,
     async dispose() {
@@ -17,11 +17,16 @@ async function makeEmptyPglite(): Promise<SqlClientFixture> {
   };
 }
 
-describeSqlClientContract("PGlite", makeEmptyPglite);
+describeSqlClientContract("PGlite", () => makeEmptyPglite(false));
+describeSqlClientContract("PGlite in a worker thread", () => makeEmptyPglite(true));
 
-describe("PGlite client", () => {
+describe.each([
+  { where: "in this thread", inWorker: false },
+  { where: "in a worker thread", inWorker: true },
+])("PGlite client $where", ({ inWorker }) => {
+  const makeEmpty = () => makeEmptyPglite(inWorker);
   it("keeps a query issued while a transaction is open out of that transaction", async () => {
-    const { sql, dispose } = await makeEmptyPglite();
+    const { sql, dispose } = await makeEmpty();
     try {
       await sql.exec("CREATE TABLE t (x int)");
       let insideStarted = false;
@@ -55,7 +60,7 @@ describe("PGlite client", () => {
   });
 
   it("refuses a call on the client from inside a transaction instead of deadlocking", async () => {
-    const { sql, dispose } = await makeEmptyPglite();
+    const { sql, dispose } = await makeEmpty();
     try {
       await expect(sql.transaction(() => sql.query("SELECT 1"))).rejects.toMatchObject({
         code: "sql_client_used_in_transaction",

@@ -6,12 +6,15 @@ import path from "node:path";
 import { POSTGRES_MIGRATIONS_DIR, migrateSql } from "../../platform/sql/migrate.ts";
 import { readMigrationFiles } from "../../platform/sql/migration-files.ts";
 import { createPgliteClient } from "../../platform/sql/pglite-client.ts";
+import { createPgliteWorkerClient } from "../../platform/sql/pglite-worker-client.ts";
 import type { SqlClient } from "../../platform/sql/sql-client.ts";
 
 /** Which template a test database is cloned from. */
 export interface TestPgliteOptions {
   /** Migrations the template has applied; null for an empty database. Default: the product's Postgres migrations. */
   migrationsDir?: string | null;
+  /** Open it in a worker thread, as the product does (pglite-worker-client.ts), rather than in this thread. */
+  inWorker?: boolean;
 }
 
 const building = new Map<string, Promise<string>>();
@@ -25,7 +28,7 @@ export async function createTestPglite(dataDir: string, options: TestPgliteOptio
   const template = await ensureTemplate(migrationsDir);
   await fs.rm(dataDir, { recursive: true, force: true });
   await copyTree(template, dataDir);
-  return createPgliteClient({ dataDir });
+  return options.inWorker ? createPgliteWorkerClient({ dataDir }) : createPgliteClient({ dataDir });
 }
 
 /**
