@@ -501,6 +501,7 @@ export class BookingState {
 
   /** Writes every change of the batch inside the caller's transaction. */
   async persist(tx: SqlQueryable): Promise<void> {
+    const writes: Promise<unknown>[] = [];
     const bookings = this.touchedGroups()
       .filter((group) => group.creation !== undefined)
       .map((group) => {
@@ -515,8 +516,9 @@ export class BookingState {
         };
       });
     if (bookings.length > 0) {
-      await tx.query(
-        `INSERT INTO bookings (org_id, booking_id, wedding_id, supplier_id, service, region, venue_id, wedding_date,
+      writes.push(
+        tx.query(
+          `INSERT INTO bookings (org_id, booking_id, wedding_id, supplier_id, service, region, venue_id, wedding_date,
            guest_count, contract_amount, currency, status, paid_amount, refunded_amount, cancellation_fee,
            cancellation_fee_currency, cancelled_at, created_event_id, created_at, updated_at, created_content,
            created_wedding_date, created_guest_count, created_contract_amount, created_contract_currency)
@@ -530,111 +532,119 @@ export class BookingState {
            paid_amount = excluded.paid_amount, refunded_amount = excluded.refunded_amount,
            cancellation_fee = excluded.cancellation_fee, cancellation_fee_currency = excluded.cancellation_fee_currency,
            cancelled_at = excluded.cancelled_at, updated_at = excluded.updated_at`,
-        columns(bookings, [
-          "orgId",
-          "bookingId",
-          "weddingId",
-          "supplierId",
-          "service",
-          "region",
-          "venueId",
-          "weddingDate",
-          "guestCount",
-          "contractAmount",
-          "currency",
-          "status",
-          "paidAmount",
-          "refundedAmount",
-          "cancellationFee",
-          "cancellationFeeCurrency",
-          "cancelledAt",
-          "createdEventId",
-          "createdAt",
-          "updatedAt",
-          "createdContent",
-          "createdWeddingDate",
-          "createdGuestCount",
-          "createdContractAmount",
-          "createdContractCurrency",
-        ]),
+          columns(bookings, [
+            "orgId",
+            "bookingId",
+            "weddingId",
+            "supplierId",
+            "service",
+            "region",
+            "venueId",
+            "weddingDate",
+            "guestCount",
+            "contractAmount",
+            "currency",
+            "status",
+            "paidAmount",
+            "refundedAmount",
+            "cancellationFee",
+            "cancellationFeeCurrency",
+            "cancelledAt",
+            "createdEventId",
+            "createdAt",
+            "updatedAt",
+            "createdContent",
+            "createdWeddingDate",
+            "createdGuestCount",
+            "createdContractAmount",
+            "createdContractCurrency",
+          ]),
+        ),
       );
     }
     // A creation's own figures are kept on its bookings row; booking_changes holds the updates and cancellations.
     const changes = [...this.newChanges.filter((c) => c.type !== "booking.created"), ...this.linkedChanges];
     if (changes.length > 0) {
-      await tx.query(
-        `INSERT INTO booking_changes (org_id, booking_id, event_id, wedding_id, type, occurred_at, received_at,
+      writes.push(
+        tx.query(
+          `INSERT INTO booking_changes (org_id, booking_id, event_id, wedding_id, type, occurred_at, received_at,
            wedding_date, guest_count, contract_amount, contract_currency, fee_amount, fee_currency, linked)
          SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[],
            $7::timestamptz[], $8::date[], $9::int[], $10::bigint[], $11::text[], $12::bigint[], $13::text[],
            $14::boolean[])
          ON CONFLICT (org_id, booking_id, event_id) DO UPDATE SET linked = excluded.linked`,
-        columns(changes, [
-          "orgId",
-          "bookingId",
-          "eventId",
-          "weddingId",
-          "type",
-          "occurredAt",
-          "receivedAt",
-          "weddingDate",
-          "guestCount",
-          "contractAmount",
-          "contractCurrency",
-          "feeAmount",
-          "feeCurrency",
-          "linked",
-        ]),
+          columns(changes, [
+            "orgId",
+            "bookingId",
+            "eventId",
+            "weddingId",
+            "type",
+            "occurredAt",
+            "receivedAt",
+            "weddingDate",
+            "guestCount",
+            "contractAmount",
+            "contractCurrency",
+            "feeAmount",
+            "feeCurrency",
+            "linked",
+          ]),
+        ),
       );
     }
     const payments = [...this.newPayments].map((k) => this.paymentsById.get(k)!);
     if (payments.length > 0) {
-      await tx.query(
-        `INSERT INTO payments (org_id, payment_id, booking_id, wedding_id, amount, currency, occurred_at, received_at,
+      writes.push(
+        tx.query(
+          `INSERT INTO payments (org_id, payment_id, booking_id, wedding_id, amount, currency, occurred_at, received_at,
            event_id, content, linked)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],
            $7::timestamptz[], $8::timestamptz[], $9::uuid[], $10::text[], $11::boolean[])
          ON CONFLICT (org_id, payment_id) DO UPDATE SET linked = excluded.linked`,
-        columns(payments, [
-          "orgId",
-          "paymentId",
-          "bookingId",
-          "weddingId",
-          "amount",
-          "currency",
-          "occurredAt",
-          "receivedAt",
-          "eventId",
-          "content",
-          "linked",
-        ]),
+          columns(payments, [
+            "orgId",
+            "paymentId",
+            "bookingId",
+            "weddingId",
+            "amount",
+            "currency",
+            "occurredAt",
+            "receivedAt",
+            "eventId",
+            "content",
+            "linked",
+          ]),
+        ),
       );
     }
     const refunds = [...this.newRefunds].map((k) => this.refundsById.get(k)!);
     if (refunds.length > 0) {
-      await tx.query(
-        `INSERT INTO refunds (org_id, refund_id, payment_id, booking_id, wedding_id, amount, currency, occurred_at,
+      writes.push(
+        tx.query(
+          `INSERT INTO refunds (org_id, refund_id, payment_id, booking_id, wedding_id, amount, currency, occurred_at,
            received_at, event_id, content, linked, payment_known)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
            $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::text[], $12::boolean[], $13::boolean[])
          ON CONFLICT (org_id, refund_id) DO UPDATE SET linked = excluded.linked, payment_known = excluded.payment_known`,
-        columns(refunds, [
-          "orgId",
-          "refundId",
-          "paymentId",
-          "bookingId",
-          "weddingId",
-          "amount",
-          "currency",
-          "occurredAt",
-          "receivedAt",
-          "eventId",
-          "content",
-          "linked",
-          "paymentKnown",
-        ]),
+          columns(refunds, [
+            "orgId",
+            "refundId",
+            "paymentId",
+            "bookingId",
+            "weddingId",
+            "amount",
+            "currency",
+            "occurredAt",
+            "receivedAt",
+            "eventId",
+            "content",
+            "linked",
+            "paymentKnown",
+          ]),
+        ),
       );
     }
+    await Promise.all(writes);
   }
 }
 

@@ -122,12 +122,14 @@ export class BudgetState {
    * (its category was re-allocated in another currency) is deleted rather than kept as noise.
    */
   async persist(tx: SqlQueryable): Promise<void> {
+    const writes: Promise<unknown>[] = [];
     const changed = [...this.changedBudgets.values()];
     const empty = changed.filter((b) => b.allocatedEventId === null && b.spentAmount === 0);
     const kept = changed.filter((b) => b.allocatedEventId !== null || b.spentAmount !== 0);
     if (kept.length > 0) {
-      await tx.query(
-        `INSERT INTO budgets (org_id, wedding_id, category, currency, allocated_amount, allocated_at, allocated_offset,
+      writes.push(
+        tx.query(
+          `INSERT INTO budgets (org_id, wedding_id, category, currency, allocated_amount, allocated_at, allocated_offset,
            allocated_event_id, spent_amount)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
            $7::bigint[], $8::uuid[], $9::bigint[])
@@ -135,47 +137,53 @@ export class BudgetState {
            allocated_amount = excluded.allocated_amount, allocated_at = excluded.allocated_at,
            allocated_offset = excluded.allocated_offset, allocated_event_id = excluded.allocated_event_id,
            spent_amount = excluded.spent_amount`,
-        columns(kept, [
-          "orgId",
-          "weddingId",
-          "category",
-          "currency",
-          "allocatedAmount",
-          "allocatedAt",
-          "allocatedOffset",
-          "allocatedEventId",
-          "spentAmount",
-        ]),
+          columns(kept, [
+            "orgId",
+            "weddingId",
+            "category",
+            "currency",
+            "allocatedAmount",
+            "allocatedAt",
+            "allocatedOffset",
+            "allocatedEventId",
+            "spentAmount",
+          ]),
+        ),
       );
     }
     if (empty.length > 0) {
-      await tx.query(
-        `DELETE FROM budgets b
+      writes.push(
+        tx.query(
+          `DELETE FROM budgets b
          USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(org_id, wedding_id, category, currency)
          WHERE b.org_id = k.org_id AND b.wedding_id = k.wedding_id AND b.category = k.category
            AND b.currency = k.currency`,
-        columns(empty, ["orgId", "weddingId", "category", "currency"]),
+          columns(empty, ["orgId", "weddingId", "category", "currency"]),
+        ),
       );
     }
     if (this.newExpenses.length > 0) {
-      await tx.query(
-        `INSERT INTO expenses (org_id, expense_id, wedding_id, category, amount, currency, incurred_on, event_id, content)
+      writes.push(
+        tx.query(
+          `INSERT INTO expenses (org_id, expense_id, wedding_id, category, amount, currency, incurred_on, event_id, content)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::date[],
            $8::uuid[], $9::text[])
          ON CONFLICT DO NOTHING`,
-        columns(this.newExpenses, [
-          "orgId",
-          "expenseId",
-          "weddingId",
-          "category",
-          "amount",
-          "currency",
-          "incurredOn",
-          "eventId",
-          "content",
-        ]),
+          columns(this.newExpenses, [
+            "orgId",
+            "expenseId",
+            "weddingId",
+            "category",
+            "amount",
+            "currency",
+            "incurredOn",
+            "eventId",
+            "content",
+          ]),
+        ),
       );
     }
+    await Promise.all(writes);
   }
 }
 

@@ -34,11 +34,17 @@ export class ProjectionState {
     return new ProjectionState(bookings, budgets, inquiries, new RevenueTotals());
   }
 
-  /** Writes every change of the batch inside the caller's transaction: the one call that writes projected state. */
+  /**
+   * Writes every change of the batch inside the caller's transaction: the one call that writes projected state. Every
+   * statement is issued before the first answer is awaited (each persist issues all of its own before it awaits), so
+   * they run in this order on the transaction's one connection without a round trip between them.
+   */
   async persist(tx: SqlQueryable): Promise<void> {
-    await this.bookings.persist(tx);
-    await this.budgets.persist(tx);
-    await this.inquiries.persist(tx);
-    await this.revenue.persist(tx);
+    await Promise.all([
+      this.bookings.persist(tx),
+      this.budgets.persist(tx),
+      this.inquiries.persist(tx),
+      this.revenue.persist(tx),
+    ]);
   }
 }

@@ -159,16 +159,21 @@ export async function recordPendingRange(sql: SqlClient, range: BatchRange): Pro
  */
 export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: SettledBatch): Promise<void> {
   await sql.transaction(async (tx) => {
-    const moved = await tx.query(
-      `UPDATE consumer_offsets SET next_offset = $5, pending_end = NULL, updated_at = now(), committed_at = now()
-       WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
-       RETURNING partition`,
-      [range.group, range.topic, range.partition, range.from, range.to],
-    );
+    // Every statement is issued at once and runs in this order on the transaction's connection: a round trip per
+    // statement would hold the transaction (and, on PGlite, every other caller) open while this thread is busy
+    // elsewhere. The offset's statement runs first; if it moved nothing, the writes after it are rolled back.
+    const [moved] = await Promise.all([
+      tx.query(
+        `UPDATE consumer_offsets SET next_offset = $5, pending_end = NULL, updated_at = now(), committed_at = now()
+         WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
+         RETURNING partition`,
+        [range.group, range.topic, range.partition, range.from, range.to],
+      ),
+      outcome.state.persist(tx),
+      persistDeadLetters(tx, outcome.deadLetters),
+      persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans),
+    ]);
     if (moved.length === 0) throw await takenOver(tx, range);
-    await outcome.state.persist(tx);
-    await persistDeadLetters(tx, outcome.deadLetters);
-    await persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans);
   });
 }
 
@@ -196,12 +201,14 @@ async function takenOver(sql: SqlQueryable, range: BatchRange): Promise<Partitio
  * never disagree about an orphan.
  */
 async function persistAnomalies(tx: SqlQueryable, changes: AnomalyChange[], foundOrphans: string[]): Promise<void> {
+  const writes: Promise<unknown>[] = [];
   const judged = changes.filter((c) => !c.retracted);
   const retracted = changes.filter((c) => c.retracted).map((c) => c.anomaly.id);
   if (judged.length > 0) {
     const column = <T>(pick: (c: AnomalyChange) => T) => judged.map(pick);
-    await tx.query(
-      `INSERT INTO anomalies (id, org_id, kind, subject, severity, score, event_id, booking_id, wedding_id, evidence,
+    writes.push(
+      tx.query(
+        `INSERT INTO anomalies (id, org_id, kind, subject, severity, score, event_id, booking_id, wedding_id, evidence,
          occurred_at, log_partition, log_offset, status, resolved_at, updated_at)
        SELECT *, CASE WHEN k.status = 'resolved' THEN now() END, now()
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::uuid[], $8::text[],
@@ -219,39 +226,47 @@ async function persistAnomalies(tx: SqlQueryable, changes: AnomalyChange[], foun
            WHEN excluded.status = 'open' AND anomalies.status = 'resolved' THEN NULL
            WHEN excluded.status = 'resolved' AND anomalies.status IN ('open', 'acknowledged') THEN now()
            ELSE anomalies.resolved_at END`,
-      [
-        column((c) => c.anomaly.id),
-        column((c) => c.anomaly.orgId),
-        column((c) => c.anomaly.kind),
-        column((c) => c.anomaly.subject),
-        column((c) => c.anomaly.severity),
-        column((c) => c.anomaly.score),
-        column((c) => c.anomaly.eventId),
-        column((c) => c.anomaly.bookingId),
-        column((c) => c.anomaly.weddingId),
-        column((c) => JSON.stringify(c.anomaly.evidence)),
-        column((c) => c.anomaly.occurredAt),
-        column((c) => c.partition),
-        column((c) => c.offset),
-        column((c) => (c.open ? "open" : "resolved")),
-      ],
+        [
+          column((c) => c.anomaly.id),
+          column((c) => c.anomaly.orgId),
+          column((c) => c.anomaly.kind),
+          column((c) => c.anomaly.subject),
+          column((c) => c.anomaly.severity),
+          column((c) => c.anomaly.score),
+          column((c) => c.anomaly.eventId),
+          column((c) => c.anomaly.bookingId),
+          column((c) => c.anomaly.weddingId),
+          column((c) => JSON.stringify(c.anomaly.evidence)),
+          column((c) => c.anomaly.occurredAt),
+          column((c) => c.partition),
+          column((c) => c.offset),
+          column((c) => (c.open ? "open" : "resolved")),
+        ],
+      ),
     );
   }
   if (retracted.length > 0) {
-    await tx.query("DELETE FROM anomalies WHERE id = ANY($1::text[]) AND status IN ('open', 'resolved')", [retracted]);
-    await tx.query(
-      `UPDATE anomalies SET status = 'resolved', resolved_at = now(), updated_at = now()
+    writes.push(
+      tx.query("DELETE FROM anomalies WHERE id = ANY($1::text[]) AND status IN ('open', 'resolved')", [retracted]),
+    );
+    writes.push(
+      tx.query(
+        `UPDATE anomalies SET status = 'resolved', resolved_at = now(), updated_at = now()
        WHERE id = ANY($1::text[]) AND status = 'acknowledged'`,
-      [retracted],
+        [retracted],
+      ),
     );
   }
   if (foundOrphans.length > 0) {
-    await tx.query(
-      `UPDATE anomalies SET status = 'resolved', resolved_at = now(), updated_at = now()
+    writes.push(
+      tx.query(
+        `UPDATE anomalies SET status = 'resolved', resolved_at = now(), updated_at = now()
        WHERE id = ANY($1::text[]) AND status IN ('open', 'acknowledged')`,
-      [foundOrphans],
+        [foundOrphans],
+      ),
     );
   }
+  await Promise.all(writes);
 }
 
 /** The group's offsets in Postgres: where each partition resumes, and any range left pending. */
