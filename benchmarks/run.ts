@@ -13,6 +13,7 @@ const ROOT = path.resolve(HERE, "..");
 /** The scenarios `npm run bench` knows, each run in a process of its own (chDB binds one directory per process). */
 export const SCENARIOS = {
   ingest: "scenarios/ingest-throughput.ts",
+  "ingest-10k": "scenarios/ingest-throughput.ts",
   "ingest-postgres": "scenarios/ingest-throughput.ts",
   "ingest-kafka": "scenarios/ingest-throughput.ts",
   limit: "scenarios/sink-limit.ts",
@@ -27,6 +28,7 @@ type ScenarioName = keyof typeof SCENARIOS;
 
 /** Arguments a scenario gets besides --quick and --work-dir. */
 const SCENARIO_ARGS: Partial<Record<ScenarioName, string[]>> = {
+  "ingest-10k": ["--rate", "10000"],
   "ingest-postgres": ["--postgres"],
   "ingest-kafka": ["--kafka"],
   "queries-10m": ["--events", "10000000"],
@@ -43,6 +45,7 @@ const NEEDS_SERVER: Partial<Record<ScenarioName, { variable: string; server: str
 const COMPARED_WITH: Partial<Record<ScenarioName, ScenarioName>> = {
   "ingest-postgres": "ingest",
   "ingest-kafka": "ingest",
+  "ingest-10k": "ingest",
 };
 
 /** Scenarios left out of --quick runs (unless named with --only): too big for a smoke test. */

@@ -17,6 +17,11 @@ export interface IngestLoadOptions {
   seconds: number;
   connections: number;
   batchSize: number;
+  /**
+   * Events per second offered, over all lanes together: each lane sends its next batch when its share of the rate is
+   * due (never early, as soon as it can when late). Absent: as fast as the server answers.
+   */
+  offeredPerSecond?: number;
   /** Events generated at most: far more than can be sent in `seconds`. */
   maxEvents: number;
   pollMs: number;
@@ -166,8 +171,16 @@ export async function runIngestLoad(
   await Promise.all(
     Array.from({ length: o.connections }, async (_, lane) => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const laneRate = o.offeredPerSecond === undefined ? undefined : o.offeredPerSecond / o.connections;
+      let laneSent = 0;
       while (now() < deadline) {
+        // Lanes are staggered by a share of one batch's period, so that the offered load is smooth, not one burst of
+        // every lane's batch at once.
+        const stagger = (lane / o.connections) * o.batchSize;
+        if (laneRate !== undefined) await sleep(Math.max(0, ((laneSent + stagger) / laneRate) * 1000 - now()));
+        if (now() >= deadline) break;
         const batch = nextBatch(lane);
+        laneSent += batch.length;
         if (batch.length === 0) {
           report.exhausted = true;
           break;
@@ -213,6 +226,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       seconds: { type: "string", default: "10" },
       connections: { type: "string", default: "4" },
       batch: { type: "string", default: "1000" },
+      rate: { type: "string" },
       "max-events": { type: "string" },
       "poll-ms": { type: "string", default: "250" },
       "drain-cap-seconds": { type: "string", default: "120" },
@@ -226,6 +240,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     seconds,
     connections: Number(values.connections),
     batchSize: Number(values.batch),
+    ...(values.rate === undefined ? {} : { offeredPerSecond: Number(values.rate) }),
     // 100,000 events/s is several times what a 2-core machine accepts; generation is lazy, so the margin is free.
     maxEvents: Number(values["max-events"] ?? seconds * 100_000),
     pollMs: Number(values["poll-ms"]),

@@ -20,6 +20,11 @@ export interface IngestThroughputOptions extends ScenarioOptions {
   seconds?: number;
   connections?: number;
   batchSize?: number;
+  /**
+   * Events per second the load generator offers (paced), instead of as many as the server takes: the scenario is then
+   * named `ingest-<n>k`, and its freshness is the freshness at that rate.
+   */
+  offeredPerSecond?: number;
   /** When set, the server and the load generator each write a V8 CPU profile into this directory. */
   cpuProfileDir?: string;
   /**
@@ -125,7 +130,13 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
         }
       : {}),
   };
-  const scenario = scratch ? "ingest-postgres" : options.kafkaBrokers ? "ingest-kafka" : "ingest";
+  const scenario = scratch
+    ? "ingest-postgres"
+    : options.kafkaBrokers
+      ? "ingest-kafka"
+      : options.offeredPerSecond !== undefined
+        ? `ingest-${options.offeredPerSecond / 1000}k`
+        : "ingest";
   let server: Awaited<ReturnType<typeof startChildApp>> | undefined;
   try {
     const created = await runCli(["org:create", "Ingest Benchmark Weddings", "--tier", "enterprise"], env);
@@ -140,6 +151,7 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
     const args = [
       ...["--base-url", server.baseUrl, "--api-key", apiKey, "--seed", "1"],
       ...["--seconds", String(seconds), "--connections", String(connections), "--batch", String(batchSize)],
+      ...(options.offeredPerSecond === undefined ? [] : ["--rate", String(options.offeredPerSecond)]),
     ];
     const report = await runLoadGenerator(
       args,
@@ -174,6 +186,7 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
         postgres: scratch ? "Postgres server (scratch database)" : "PGlite (embedded)",
         event_log: options.kafkaBrokers ? "Kafka (local single-node broker)" : "LMDB (embedded)",
         duration_seconds: seconds,
+        ...(options.offeredPerSecond === undefined ? {} : { offered_events_per_second: options.offeredPerSecond }),
         connections,
         batch_size: batchSize,
         events_acknowledged: report.eventsAcknowledged,
@@ -234,6 +247,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       seconds: { type: "string" },
       connections: { type: "string" },
       batch: { type: "string" },
+      rate: { type: "string" },
       "cpu-prof-dir": { type: "string" },
       postgres: { type: "boolean", default: false },
       kafka: { type: "boolean", default: false },
@@ -248,6 +262,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     seconds: number(values.seconds),
     connections: number(values.connections),
     batchSize: number(values.batch),
+    offeredPerSecond: number(values.rate),
     cpuProfileDir: values["cpu-prof-dir"],
     postgresUrl: values.postgres ? requiredDatabaseUrl() : undefined,
     kafkaBrokers: values.kafka ? requiredKafkaBrokers() : undefined,
