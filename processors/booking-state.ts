@@ -11,6 +11,7 @@ import {
   numberOrNull,
   stateKey as key,
   textOrNull,
+  selectRows,
 } from "./state-sql.ts";
 import type { ProcessedEvent } from "./step-result.ts";
 
@@ -208,6 +209,11 @@ const linksTo = (group: BookingGroup, weddingId: string) => group.creation?.wedd
  */
 export class BookingState {
   private readonly groups = new Map<string, BookingGroup>();
+  /**
+   * The groups given a creation, by the creation's (organisation, wedding): what bookingsOfWedding looks through, so an
+   * inquiry costs the bookings of its wedding, not every group of the batch (which made a batch quadratic).
+   */
+  private readonly createdInWedding = new Map<string, Set<BookingGroup>>();
   /** Stored bookings of weddings the batch's inquiries name that the batch does not otherwise touch. */
   private readonly bookingsOfWeddings = new Map<string, Map<string, Booking>>();
   private readonly paymentsById = new Map<string, Payment>();
@@ -251,14 +257,14 @@ export class BookingState {
     const [bookings, changes, payments, refunds] = await Promise.all([
       bookingIds.empty && weddingIds.empty
         ? none
-        : sql.query(byIndex("bookings", "booking_id", "wedding_id"), [orgs, booked, weddingIds.distinctIds()]),
-      bookingIds.empty ? none : sql.query(byIndex("booking_changes", "booking_id"), [orgs, booked]),
+        : selectRows(sql, byIndex("bookings", "booking_id", "wedding_id"), [orgs, booked, weddingIds.distinctIds()]),
+      bookingIds.empty ? none : selectRows(sql, byIndex("booking_changes", "booking_id"), [orgs, booked]),
       bookingIds.empty
         ? none
-        : sql.query(byIndex("payments", "booking_id", "payment_id"), [orgs, booked, paymentIds.distinctIds()]),
+        : selectRows(sql, byIndex("payments", "booking_id", "payment_id"), [orgs, booked, paymentIds.distinctIds()]),
       bookingIds.empty
         ? none
-        : sql.query(byIndex("refunds", "booking_id", "refund_id"), [orgs, booked, refundIds.distinctIds()]),
+        : selectRows(sql, byIndex("refunds", "booking_id", "refund_id"), [orgs, booked, refundIds.distinctIds()]),
     ]);
     const touchedIds = new Set(bookingIds.ids.map((id, i) => key(bookingIds.orgs[i]!, id)));
     for (const row of changes) {
@@ -292,6 +298,7 @@ export class BookingState {
   /** A booking's stored row becomes its group's creation; a booking stored before changes were kept gets them back. */
   private restoreCreation(row: Record<string, unknown>): void {
     const group = this.group(String(row.org_id), String(row.booking_id));
+    this.indexCreation(group, String(row.wedding_id));
     group.creation = {
       orgId: group.orgId,
       bookingId: group.bookingId,
@@ -355,6 +362,14 @@ export class BookingState {
     }
   }
 
+  /** Files a group under the wedding its creation names (see createdInWedding). */
+  private indexCreation(group: BookingGroup, weddingId: string): void {
+    const k = key(group.orgId, weddingId);
+    const groups = this.createdInWedding.get(k) ?? new Set<BookingGroup>();
+    groups.add(group);
+    this.createdInWedding.set(k, groups);
+  }
+
   /** The group of a booking id (created empty when nothing is known of it yet). */
   group(orgId: string, bookingId: string): BookingGroup {
     const k = key(orgId, bookingId);
@@ -407,8 +422,9 @@ export class BookingState {
   /** Every known created booking of a wedding; complete for the weddings the batch's inquiries name. */
   bookingsOfWedding(orgId: string, weddingId: string): Booking[] {
     const found = new Map(this.bookingsOfWeddings.get(key(orgId, weddingId)) ?? []);
-    for (const group of this.groups.values()) {
-      if (group.orgId !== orgId || group.creation?.weddingId !== weddingId) continue;
+    for (const group of this.createdInWedding.get(key(orgId, weddingId)) ?? []) {
+      // A group whose creation was replaced by one naming another wedding stays indexed under this one too.
+      if (group.creation?.weddingId !== weddingId) continue;
       found.set(group.bookingId, this.booking(orgId, group.bookingId)!);
     }
     return [...found.values()];
@@ -417,7 +433,10 @@ export class BookingState {
   /** Adds an accepted booking event (creation, update or cancellation) to its group. */
   addChange(change: BookingChange, creation?: BookingCreation): void {
     const group = this.touch(change.orgId, change.bookingId);
-    if (creation !== undefined) group.creation = creation;
+    if (creation !== undefined) {
+      this.indexCreation(group, creation.weddingId);
+      group.creation = creation;
+    }
     group.changes.set(change.eventId, change);
     this.newChanges.push(change);
   }
