@@ -9,6 +9,7 @@ import {
   numberOrNull,
   stateKey as key,
   textOrNull,
+  selectRows,
 } from "./state-sql.ts";
 import type { ProcessedEvent } from "./step-result.ts";
 
@@ -72,14 +73,15 @@ export class BudgetState {
     // Read by index (see byIndex); a category of another wedding of the batch read with them joins nothing it changes.
     const distinct = (values: string[]) => [...new Set(values)];
     const [budgetRows, expenseRows] = await Promise.all([
-      sql.query(
+      selectRows(
+        sql,
         `SELECT * FROM budgets
          WHERE org_id = ANY($1::text[]) AND wedding_id = ANY($2::text[]) AND category = ANY($3::text[])`,
         [distinct(categories.orgs), distinct(categories.weddings), distinct(categories.categories)],
       ),
       expenseIds.empty
         ? []
-        : sql.query(byIndex("expenses", "expense_id"), [distinctOrgs(expenseIds), expenseIds.distinctIds()]),
+        : selectRows(sql, byIndex("expenses", "expense_id"), [distinctOrgs(expenseIds), expenseIds.distinctIds()]),
     ]);
     for (const row of budgetRows) state.putBudget(budgetFromRow(row), false);
     for (const row of expenseRows) state.putExpense(expenseFromRow(row), false);

@@ -9,6 +9,7 @@ import {
   numberOrNull,
   stateKey as key,
   textOrNull,
+  selectRows,
 } from "./state-sql.ts";
 import type { ProcessedEvent } from "./step-result.ts";
 
@@ -52,7 +53,7 @@ export class InquiryState {
     }
     if (inquiryIds.empty && weddingIds.empty) return state;
     // Read by index (see byIndex); an inquiry of another organisation of the batch read with them is never changed.
-    const rows = await sql.query(byIndex("inquiries", "inquiry_id", "wedding_id"), [
+    const rows = await selectRows(sql, byIndex("inquiries", "inquiry_id", "wedding_id"), [
       distinctOrgs(inquiryIds, weddingIds),
       inquiryIds.distinctIds(),
       weddingIds.distinctIds(),

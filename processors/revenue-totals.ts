@@ -1,6 +1,6 @@
 import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
 import { type BookingGroup, foldBooking } from "./booking-state.ts";
-import { columns, isoDate, stateKey as key } from "./state-sql.ts";
+import { columns, isoDate, selectRows, stateKey as key } from "./state-sql.ts";
 
 /** Column order of ClickHouse `revenue_daily` rows. */
 export const REVENUE_COLUMNS = [
@@ -167,7 +167,8 @@ export class RevenueTotals {
     const touched = [...this.deltas.values()];
     const stored = new Map<string, Figures>();
     if (touched.length > 0) {
-      const rows = await sql.query<Record<string, unknown>>(
+      const rows = await selectRows(
+        sql,
         `SELECT r.* FROM revenue_daily r
          JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::int[])
                AS k(org_id, day, service, region, currency, log_partition)) k

@@ -1,3 +1,5 @@
+import type { Row, SqlQueryable } from "../platform/sql/sql-client.ts";
+
 /** A map key of ids within one organisation; NUL never occurs in an id. */
 export const stateKey = (...parts: string[]) => parts.join("\u0000");
 
@@ -33,6 +35,21 @@ export function byIndex(table: string, ...columnNames: string[]): string {
   return columnNames
     .map((column, i) => `SELECT * FROM ${table} WHERE org_id = ANY($1::text[]) AND ${column} = ANY($${i + 2}::text[])`)
     .join(" UNION ALL ");
+}
+
+/**
+ * The rows of a SELECT, aggregated into one JSON text by the database and parsed here with JSON.parse. A batch's state
+ * loads return thousands of wide rows, and the Postgres clients turn each value of each row into JavaScript one by one
+ * (in PGlite, in JavaScript outside its WebAssembly): for 2,400 bookings rows ~96 ms, against ~41 ms as one JSON text.
+ * Values come as JSON gives them: timestamps and dates as ISO text, bigints as numbers (amounts in minor units stay far
+ * below 2^53), so callers read them through isoTime, isoDate and Number, which take either form.
+ */
+export async function selectRows(sql: SqlQueryable, select: string, params: unknown[]): Promise<Row[]> {
+  const [result] = await sql.query<{ rows: string }>(
+    `SELECT coalesce(json_agg(t), '[]')::text AS rows FROM (${select}) t`,
+    params,
+  );
+  return JSON.parse(result!.rows) as Row[];
 }
 
 /** The distinct organisations of several sets of pairs. */
