@@ -188,6 +188,30 @@ describe("lmdb event log", () => {
   });
 });
 
+describe("the embedded log's map", () => {
+  it("grows a tiny map as the log fills, keeping every acknowledged append", async () => {
+    await withTempDir(async (dir) => {
+      // 64 KiB to start with, then 16 MiB of appends: every one must be acknowledged and read back, none refused.
+      const log = await createLmdbEventLog({ path: dir, partitions: 2, initialMapBytes: 64 * 1024 });
+      try {
+        const payload = "x".repeat(4096);
+        const values: string[] = [];
+        for (let batch = 0; batch < 64; batch++) {
+          const messages = Array.from({ length: 64 }, (_, i) => {
+            const value = `${batch}-${i}-${payload}`;
+            values.push(value);
+            return { key: `wedding-${i % 7}`, value: Buffer.from(value) };
+          });
+          expect(await log.append("events", messages)).toHaveLength(64);
+        }
+        expectEachOnceAndDense(await readAll(log, "events"), values);
+      } finally {
+        await log.close();
+      }
+    });
+  });
+});
+
 describe("the embedded log's free-space floor", () => {
   it("refuses appends as log_unavailable while the disk has less free than the floor, keeping what it holds", async () => {
     await withTempDir(async (dir) => {

@@ -16,6 +16,11 @@ export interface LmdbEventLogOptions {
   partitions: number;
   /** Appends are refused (log_unavailable) while the log's disk has less free space than this, bytes; 0: no floor. */
   minFreeBytes?: number;
+  /**
+   * The LMDB map's size when the environment opens, bytes (default: lmdb-js's). The map is not a limit: lmdb-js grows
+   * it as the log fills, so the only way the log runs out of room is its disk, which the free-space floor guards.
+   */
+  initialMapBytes?: number;
   logger?: Logger;
 }
 
@@ -42,7 +47,12 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
     // transaction is committed and visible but before it is flushed. Turning it off makes every commit
     // fsync before its promise resolves, so an append that resolved survives a power cut, not only a
     // process crash. Writes issued in one event turn still share one transaction (and one fsync).
-    env = open({ path, overlappingSync: false, maxDbs: 4 });
+    env = open({
+      path,
+      overlappingSync: false,
+      maxDbs: 4,
+      ...(options.initialMapBytes === undefined ? {} : { mapSize: options.initialMapBytes }),
+    });
   } catch (error) {
     throw new InfrastructureError(`cannot open the event log at ${path}`, { cause: error });
   }
