@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createTestPglite } from "../../test/support/pglite-template.ts";
 import { makeTempDir } from "../../test/support/temp-dir.ts";
@@ -70,4 +72,23 @@ describe.each([
       await dispose();
     }
   });
+});
+
+describe("PGlite in a worker thread, in a process of its own", () => {
+  it("keeps a process that does nothing else alive through its calls and its close", async () => {
+    const dir = await makeTempDir("wedsync-pglite-exit");
+    try {
+      const fixture = fileURLToPath(new URL("./fixtures/open-query-close.ts", import.meta.url));
+      const child = spawn(process.execPath, ["--import", "tsx", fixture, dir.path], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (chunk) => (out += chunk));
+      child.stderr.on("data", (chunk) => (out += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect({ code, out }).toEqual({ code: 0, out: "answer 42, closed\n" });
+    } finally {
+      await dir.cleanup();
+    }
+  }, 60_000);
 });

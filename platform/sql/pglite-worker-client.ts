@@ -121,6 +121,8 @@ export async function createPgliteWorkerClient({ dataDir }: PgliteWorkerClientOp
       if (gone !== undefined) return;
       const exited = new Promise((resolve) => worker.once("exit", resolve));
       await call({ op: "close" });
+      // Waiting for the exit is waiting on the worker too: unreferenced, the process could end before it, mid-close.
+      worker.ref();
       await exited;
     },
   };
