@@ -1,20 +1,11 @@
 import { createBatchHandler, type BatchHandlerDeps } from "./batch-handler.ts";
+import { STATE_TABLES } from "./planner-statistics.ts";
 
 /** ClickHouse tables derived from the log; a rebuild empties and refills them. */
 export const DERIVED_CLICKHOUSE_TABLES = ["events", "rejected_events", "anomalies", "revenue_daily"] as const;
 
 /** Postgres tables derived from the log; a rebuild empties and refills them. */
-export const DERIVED_POSTGRES_TABLES = [
-  "bookings",
-  "booking_changes",
-  "payments",
-  "refunds",
-  "budgets",
-  "expenses",
-  "inquiries",
-  "anomalies",
-  "revenue_daily",
-] as const;
+export const DERIVED_POSTGRES_TABLES = [...STATE_TABLES, "anomalies"] as const;
 
 /** Reports progress of a rebuild: events replayed so far and in all. */
 export type RebuildProgress = (done: number, total: number) => void;

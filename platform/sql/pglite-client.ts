@@ -12,6 +12,25 @@ export interface PgliteClientOptions {
 }
 
 /**
+ * Because PGlite is one connection, a call on the client (not on the transaction's handle) made from inside a
+ * transaction callback would wait for that transaction, which waits for the callback: a silent deadlock. pg would run
+ * it on another connection instead. The guard refuses it loudly rather than hang: run each callback in
+ * `insideTransaction`, and call `refuseInsideTransaction` first in every method of the client.
+ */
+export function createTransactionGuard() {
+  const insideTransaction = new AsyncLocalStorage<true>();
+  const refuseInsideTransaction = (what: string) => {
+    if (insideTransaction.getStore() === true) {
+      throw new WedSyncError(
+        "sql_client_used_in_transaction",
+        `${what} on the client inside a transaction callback would deadlock on PGlite; use the transaction's handle`,
+      );
+    }
+  };
+  return { insideTransaction, refuseInsideTransaction };
+}
+
+/**
  * Opens PGlite at dataDir as a SqlClient. PGlite is one connection: it queues every call, and a call made outside a
  * transaction waits until the open transaction ends, so it never runs inside it.
  */
@@ -27,18 +46,7 @@ export async function createPgliteClient({ dataDir }: PgliteClientOptions): Prom
     throw new InfrastructureError(`could not open PGlite at ${dataDir}`, { cause: error, retriable: false });
   }
 
-  // Because PGlite is one connection, a call on the client (not on the transaction's handle) made from inside a
-  // transaction callback would wait for that transaction, which waits for the callback: a silent deadlock. pg would
-  // run it on another connection instead. Refuse it loudly rather than hang.
-  const insideTransaction = new AsyncLocalStorage<true>();
-  const refuseInsideTransaction = (what: string) => {
-    if (insideTransaction.getStore() === true) {
-      throw new WedSyncError(
-        "sql_client_used_in_transaction",
-        `${what} on the client inside a transaction callback would deadlock on PGlite; use the transaction's handle`,
-      );
-    }
-  };
+  const { insideTransaction, refuseInsideTransaction } = createTransactionGuard();
 
   return {
     async query<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]> {

@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { Worker } from "node:worker_threads";
-import { InfrastructureError, WedSyncError } from "../errors.ts";
+import { InfrastructureError } from "../errors.ts";
+import { createTransactionGuard } from "./pglite-client.ts";
 import type { PgliteAnswer, PgliteRequest } from "./pglite-thread.ts";
 import type { Row, SqlClient, SqlQueryable } from "./sql-client.ts";
 
@@ -10,8 +10,8 @@ export interface PgliteWorkerClientOptions {
   dataDir: string;
 }
 
-/** What the worker answers a request with, spread without `id`. */
-type Request = PgliteRequest extends infer R ? (R extends PgliteRequest ? Omit<R, "id"> : never) : never;
+/** Each kind of request, before `call` gives it its id. */
+type Request = PgliteRequest extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;
 
 /**
  * The worker's entry, loaded through tsx so that the worker runs the same TypeScript as the process that starts it
@@ -68,17 +68,8 @@ export async function createPgliteWorkerClient({ dataDir }: PgliteWorkerClientOp
     });
   };
 
-  // The same guard as the in-process client: a call on the client from inside a transaction callback would wait for
-  // that transaction, which waits for the callback.
-  const insideTransaction = new AsyncLocalStorage<true>();
-  const refuseInsideTransaction = (what: string) => {
-    if (insideTransaction.getStore() === true) {
-      throw new WedSyncError(
-        "sql_client_used_in_transaction",
-        `${what} on the client inside a transaction callback would deadlock on PGlite; use the transaction's handle`,
-      );
-    }
-  };
+  // The same guard as the in-process client, for the same deadlock.
+  const { insideTransaction, refuseInsideTransaction } = createTransactionGuard();
 
   try {
     // The first answer comes once the database is open (initdb on a fresh directory).
