@@ -44,7 +44,9 @@ export interface BatchHandlerDeps {
  *    both read nothing that steps 2–4 of this batch write;
  * 2. record the batch's range in Postgres as pending (unless it is the pending range of a crash);
  * 3. insert the ClickHouse rows, with dedup tokens derived from that range;
- * 4. commit projections, revenue totals, anomalies and the new offset in one Postgres transaction;
+ * 4. commit projections, revenue totals, anomalies and the new offset in one Postgres transaction. Its statements run
+ *    while step 3 does, and it commits only once the insert has succeeded (see commitBatchState), so Postgres never
+ *    holds a batch whose ClickHouse rows failed;
  * 5. commit the offset to the log too, best effort (for lag tooling; Postgres is what the processor trusts);
  * 6. refresh the planner statistics of the state tables when enough has been written since the last time.
  * A crash before 4 re-reads exactly the same range from the same Postgres state on restart, so it
@@ -114,12 +116,13 @@ export function createBatchHandler(deps: BatchHandlerDeps, pendingEnds: Map<numb
     };
     const outcome = await settleRevenue(sql, await deps.processRecords(chunk, { refused }));
     if (!alreadyPending) await recordPendingRange(sql, range);
-    crash("process.before-clickhouse-insert");
-    crash("process.during-clickhouse-insert");
-    await insertBatchRows(ch, range, outcome, { freshToken });
-    crash("process.after-clickhouse-insert");
-    crash("process.during-postgres-commit");
-    await commitBatchState(sql, range, outcome);
+    await commitBatchState(sql, range, outcome, async () => {
+      crash("process.before-clickhouse-insert");
+      crash("process.during-clickhouse-insert");
+      await insertBatchRows(ch, range, outcome, { freshToken });
+      crash("process.after-clickhouse-insert");
+      crash("process.during-postgres-commit");
+    });
     deps.onCommitted?.(outcome.tally);
     crash("process.after-postgres-commit");
     await commitToLog(range);

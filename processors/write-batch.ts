@@ -156,25 +156,50 @@ export async function recordPendingRange(sql: SqlClient, range: BatchRange): Pro
  * first, and only from where the batch starts: the row lock it takes makes a second member of the
  * group that wrote the same range wait, then find the offset moved and roll back (a partition
  * handed over while its old owner was still writing is committed once).
+ *
+ * `beforeCommit` (the batch's ClickHouse insert) is started first and runs while the transaction's
+ * statements do; the transaction commits only once both have succeeded, so the two stores work at
+ * once and a failure of either rolls the transaction back, as if the insert had come first. The
+ * insert is always waited for before a failure is thrown, so nothing of the attempt is still in
+ * flight when the caller retries or discards its rows; when both fail, the insert's error is the
+ * one thrown. It runs outside the transaction's callback, so what it calls may use `sql` freely.
  */
-export async function commitBatchState(sql: SqlClient, range: BatchRange, outcome: SettledBatch): Promise<void> {
-  await sql.transaction(async (tx) => {
-    // Every statement is issued at once and runs in this order on the transaction's connection: a round trip per
-    // statement would hold the transaction (and, on PGlite, every other caller) open while this thread is busy
-    // elsewhere. The offset's statement runs first; if it moved nothing, the writes after it are rolled back.
-    const [moved] = await Promise.all([
-      tx.query(
-        `UPDATE consumer_offsets SET next_offset = $5, pending_end = NULL, updated_at = now(), committed_at = now()
-         WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
-         RETURNING partition`,
-        [range.group, range.topic, range.partition, range.from, range.to],
-      ),
-      outcome.state.persist(tx),
-      persistDeadLetters(tx, outcome.deadLetters),
-      persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans),
-    ]);
-    if (moved.length === 0) throw await takenOver(tx, range);
-  });
+export async function commitBatchState(
+  sql: SqlClient,
+  range: BatchRange,
+  outcome: SettledBatch,
+  beforeCommit: () => Promise<void> = async () => {},
+): Promise<void> {
+  const inserted = beforeCommit().then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+  try {
+    await sql.transaction(async (tx) => {
+      // Every statement is issued at once and runs in this order on the transaction's connection: a round trip per
+      // statement would hold the transaction (and, on PGlite, every other caller) open while this thread is busy
+      // elsewhere. The offset's statement runs first; if it moved nothing, the writes after it are rolled back.
+      const [written, insert] = await Promise.allSettled([
+        Promise.all([
+          tx.query(
+            `UPDATE consumer_offsets SET next_offset = $5, pending_end = NULL, updated_at = now(), committed_at = now()
+             WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
+             RETURNING partition`,
+            [range.group, range.topic, range.partition, range.from, range.to],
+          ),
+          outcome.state.persist(tx),
+          persistDeadLetters(tx, outcome.deadLetters),
+          persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans),
+        ]),
+        inserted,
+      ]);
+      if (insert.status === "fulfilled" && insert.value !== undefined) throw insert.value.error;
+      if (written.status === "rejected") throw written.reason;
+      if (written.value[0].length === 0) throw await takenOver(tx, range);
+    });
+  } finally {
+    await inserted;
+  }
 }
 
 /** The error for a range whose partition's offset in Postgres is no longer where the range starts. */

@@ -31,7 +31,8 @@ export interface PipelineTestWorld {
   openSql(): Promise<SqlClient>;
   /**
    * Runs one batch the way the processor runtime does: process, settle the revenue totals, record the range as pending,
-   * insert the ClickHouse rows (unless `clickHouse` is false), commit the Postgres state and offset in one transaction.
+   * then insert the ClickHouse rows (unless `clickHouse` is false) while the Postgres state and offset are written in one
+   * transaction, committed once the insert has succeeded.
    */
   runBatch(batch: LogRecord[], options?: { sql?: SqlClient; group?: string; clickHouse?: boolean }): Promise<BatchRun>;
   /** Closes the stores and removes the directory. */
@@ -69,8 +70,7 @@ export async function openPipelineTestWorld(prefix: string): Promise<PipelineTes
       const range: BatchRange = { group, topic, partition, from, to: batch.at(-1)!.offset + 1 };
       const outcome = await settleRevenue(db, await processRecords(batch));
       await recordPendingRange(db, range);
-      if (clickHouse) await insertBatchRows(ch, range, outcome);
-      await commitBatchState(db, range, outcome);
+      await commitBatchState(db, range, outcome, clickHouse ? () => insertBatchRows(ch, range, outcome) : undefined);
       return { outcome, range };
     },
     async close() {
