@@ -21,23 +21,30 @@ async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-describeEventLogContract("lmdb", async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "wedsync-lmdb-log-"));
-  const opened: EventLog[] = [];
-  const openLog = async () => {
-    const log = await createLmdbEventLog({ path: dir, partitions: 4 });
-    opened.push(log);
-    return log;
-  };
-  return {
-    log: await openLog(),
-    reopen: openLog,
-    cleanup: async () => {
-      await Promise.all(opened.map((log) => log.close()));
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+// Once as configured by default, where readers mostly get the latest appends from memory, and once holding none in
+// memory, so that every read goes through LMDB.
+for (const [name, recentBytesPerPartition] of [
+  ["lmdb", undefined],
+  ["lmdb, every read from the map", 0],
+] as const) {
+  describeEventLogContract(name, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "wedsync-lmdb-log-"));
+    const opened: EventLog[] = [];
+    const openLog = async () => {
+      const log = await createLmdbEventLog({ path: dir, partitions: 4, recentBytesPerPartition });
+      opened.push(log);
+      return log;
+    };
+    return {
+      log: await openLog(),
+      reopen: openLog,
+      cleanup: async () => {
+        await Promise.all(opened.map((log) => log.close()));
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
 
 /** Starts the fixture; `onValues` gets the values of every acknowledged append, as soon as it is printed. */
 function startAppender(dir: string, topic: string, prefix: string, onValues: (values: string[]) => void) {
@@ -184,6 +191,44 @@ describe("lmdb event log", () => {
       await expect(log.append("events", [{ key: "k", value: Buffer.from("v") }])).rejects.toBeInstanceOf(
         LogUnavailableError,
       );
+    });
+  });
+});
+
+describe("the embedded log's recent appends in memory", () => {
+  it("serves exactly what the log holds, whether a read falls inside what it keeps or before it", async () => {
+    await withTempDir(async (dir) => {
+      // Room for some 40 of these records per partition: most of what is appended has been let go again.
+      const log = await createLmdbEventLog({ path: dir, partitions: 3, recentBytesPerPartition: 40 * 300 });
+      const fromMap = await createLmdbEventLog({ path: dir, partitions: 3, recentBytesPerPartition: 0 });
+      try {
+        for (let batch = 0; batch < 30; batch++) {
+          const messages = Array.from({ length: 1 + (batch % 7) * 5 }, (_, i) => ({
+            key: `wedding-${(batch * 13 + i) % 17}`,
+            value: Buffer.from(`${batch}-${i}-${"v".repeat((batch * 31 + i * 7) % 150)}`),
+          }));
+          await log.append("events", messages);
+        }
+        const ends = await log.endOffsets("events");
+        for (let partition = 0; partition < 3; partition++) {
+          const end = ends[partition]!;
+          expect(end).toBeGreaterThan(60);
+          for (const [offset, limit] of [
+            [0, 10],
+            [end - 50, 30],
+            [end - 20, 100],
+            [end - 1, 5],
+            [end, 5],
+          ] as const) {
+            const served = await log.read("events", partition, offset, limit);
+            const stored = await fromMap.read("events", partition, offset, limit);
+            expect(served, `partition ${partition} from ${offset}`).toEqual(stored);
+          }
+        }
+      } finally {
+        await fromMap.close();
+        await log.close();
+      }
     });
   });
 });

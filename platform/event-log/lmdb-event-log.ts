@@ -7,6 +7,7 @@ import type { Consumer, EventLog, LogPosition, LogRecord } from "./event-log.ts"
 import { decodeRecord, encodeRecord } from "./lmdb-record-codec.ts";
 import { partitionFor } from "./partition-for.ts";
 import { startPollingConsumer } from "./polling-consumer.ts";
+import { createRecentRecords } from "./recent-records.ts";
 
 /** Options of the embedded log. */
 export interface LmdbEventLogOptions {
@@ -21,8 +22,17 @@ export interface LmdbEventLogOptions {
    * it as the log fills, so the only way the log runs out of room is its disk, which the free-space floor guards.
    */
   initialMapBytes?: number;
+  /**
+   * How much of each partition's latest appends this process keeps in memory for its readers, bytes (default 16 MiB):
+   * a consumer that keeps up reads from there, so the log's pages do not pile up in the process's memory (see
+   * recent-records.ts). A consumer further behind reads the log itself.
+   */
+  recentBytesPerPartition?: number;
   logger?: Logger;
 }
+
+/** Default of `recentBytesPerPartition`: some ten seconds of appends at 10,000 events/s over four partitions. */
+const RECENT_BYTES_PER_PARTITION = 4 * 1024 * 1024;
 
 /** How long a caught-up consumer waits before looking for appends made by another process on the path, ms. */
 const CROSS_PROCESS_POLL_MS = 200;
@@ -62,6 +72,7 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
   const floor = createDiskFloor(path, options.minFreeBytes ?? 0);
   const partitionCounts = new Map<string, number>();
   const consumers = new Map<string, Consumer>();
+  const recent = createRecentRecords(options.recentBytesPerPartition ?? RECENT_BYTES_PER_PARTITION);
   let closing: Promise<void> | undefined;
   logger?.info({ event: "event_log_opened", kind: "lmdb", path }, "embedded event log opened");
 
@@ -81,6 +92,8 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
   }
 
   function readRecords(topic: string, partition: number, offset: number, limit: number): LogRecord[] {
+    const held = recent.read(topic, partition, offset, limit);
+    if (held !== undefined) return held;
     const found: LogRecord[] = [];
     if (limit <= 0) return found;
     const range = records.getRange({ start: [topic, partition, offset], end: [topic, partition + 1], limit });
@@ -149,6 +162,14 @@ export async function createLmdbEventLog(options: LmdbEventLogOptions): Promise<
       } catch (error) {
         throw new LogUnavailableError(`cannot append to topic ${topic}`, { cause: error });
       }
+      const appended = new Map<number, LogRecord[]>();
+      positions.forEach(({ partition, offset }, i) => {
+        const record = { topic, partition, offset, ...decodeRecord(entries[i]!.value) };
+        const ofPartition = appended.get(partition);
+        if (ofPartition === undefined) appended.set(partition, [record]);
+        else ofPartition.push(record);
+      });
+      for (const [partition, added] of appended) recent.add(topic, partition, added);
       signal.notify(topic);
       return positions;
     },
