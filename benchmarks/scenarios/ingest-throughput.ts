@@ -180,6 +180,10 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
     // The generator's own load phase only: while it drains it merely polls.
     const loadEnd = phases.drain ?? endedAt;
     const generatorCpu = averageCpuPercent(generatorSampler?.samples ?? [], loadStart, loadEnd);
+    // Whether memory is flat under steady load: the peak of each half of the load phase.
+    const halfway = (loadStart + loadEnd) / 2;
+    const rssPeakOf = (from: number, to: number) =>
+      Math.max(...sampler.samples.filter((s) => s.atMs >= from && s.atMs < to).map((s) => s.rssMiB));
     return {
       scenario,
       setup: {
@@ -209,6 +213,8 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
         { name: "freshness_p99_ms", value: round(percentile(freshness, 99)), unit: "ms" },
         { name: "server_rss_peak_mib", value: round(rssPeak, 1), unit: "MiB" },
         { name: "server_rss_anonymous_peak_mib", value: round(anonymousPeak, 1), unit: "MiB" },
+        { name: "server_rss_peak_first_half_mib", value: round(rssPeakOf(loadStart, halfway), 1), unit: "MiB" },
+        { name: "server_rss_peak_second_half_mib", value: round(rssPeakOf(halfway, loadEnd), 1), unit: "MiB" },
         { name: "server_cpu_avg_percent", value: round(cpuAverage, 1), unit: "%" },
         // The server's CPU time from the start of the load until lag 0, over the events it took and processed.
         {
