@@ -120,4 +120,46 @@ describe("a batch's commit beside its ClickHouse insert", () => {
     expect(insertSettled).toBe(true);
     expect(await bookingsOf(orgId)).toBe(0);
   });
+
+  it("lets go of its connection while a slow insert runs, and commits once the insert has succeeded", async () => {
+    const { orgId, range, outcome } = await pendingBatch();
+    let release!: () => void;
+    const slowInsert = () => new Promise<void>((resolve) => (release = resolve));
+    const committing = commitBatchState(world.sql, range, outcome, slowInsert, { holdMs: 50 });
+    // PGlite has one connection: this query could not run while the batch's transaction held it, and the insert is
+    // released only after it ran.
+    const [row] = await world.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM bookings WHERE org_id = $1", [
+      orgId,
+    ]);
+    expect(row!.n).toBe(0);
+    release();
+    await committing;
+    expect(await bookingsOf(orgId)).toBe(1);
+    expect((await loadOffsets(world.sql, range.group, range.topic)).get(0)).toEqual({ next: 1, pendingEnd: null });
+  });
+
+  it("commits nothing when a slow insert fails after the transaction let go, and throws the insert's error", async () => {
+    const { orgId, range, outcome } = await pendingBatch();
+    let fail!: (error: Error) => void;
+    const slowInsert = () => new Promise<void>((_, reject) => (fail = reject));
+    const committing = commitBatchState(world.sql, range, outcome, slowInsert, { holdMs: 50 });
+    await world.sql.query("SELECT 1");
+    fail(new Error("ClickHouse went away"));
+    await expect(committing).rejects.toThrow("ClickHouse went away");
+    expect(await bookingsOf(orgId)).toBe(0);
+    expect((await loadOffsets(world.sql, range.group, range.topic)).get(0)).toEqual({ next: 0, pendingEnd: 1 });
+  });
+
+  it("refuses the commit when another member committed the range while a slow insert ran", async () => {
+    const { range, outcome } = await pendingBatch();
+    let release!: () => void;
+    const slowInsert = () => new Promise<void>((resolve) => (release = resolve));
+    const committing = commitBatchState(world.sql, range, outcome, slowInsert, { holdMs: 50 });
+    await world.sql.query(
+      "UPDATE consumer_offsets SET next_offset = 1, pending_end = NULL WHERE group_id = $1 AND topic = $2",
+      [range.group, range.topic],
+    );
+    release();
+    await expect(committing).rejects.toBeInstanceOf(PartitionTakenOverError);
+  });
 });

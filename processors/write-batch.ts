@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { SqlClient, SqlQueryable } from "../platform/sql/sql-client.ts";
 import { PartitionTakenOverError } from "../platform/errors.ts";
@@ -159,16 +160,21 @@ export async function recordPendingRange(sql: SqlClient, range: BatchRange): Pro
  *
  * `beforeCommit` (the batch's ClickHouse insert) is started first and runs while the transaction's
  * statements do; the transaction commits only once both have succeeded, so the two stores work at
- * once and a failure of either rolls the transaction back, as if the insert had come first. The
- * insert is always waited for before a failure is thrown, so nothing of the attempt is still in
- * flight when the caller retries or discards its rows; when both fail, the insert's error is the
- * one thrown. It runs outside the transaction's callback, so what it calls may use `sql` freely.
+ * once and a failure of either rolls the transaction back, as if the insert had come first. An open
+ * transaction holds its connection (on PGlite, the only one, which every other caller then waits
+ * for), so once its statements are done it waits at most `holdMs` for the insert: an insert still
+ * running then (a slow or unreachable ClickHouse) has the transaction rolled back, and written
+ * again and committed once the insert has succeeded. The insert is always waited for before a
+ * failure is thrown, so nothing of the attempt is still in flight when the caller retries or
+ * discards its rows; when both fail, the insert's error is the one thrown. It runs outside the
+ * transaction's callback, so what it calls may use `sql` freely.
  */
 export async function commitBatchState(
   sql: SqlClient,
   range: BatchRange,
   outcome: SettledBatch,
   beforeCommit: () => Promise<void> = async () => {},
+  { holdMs = COMMIT_HOLD_MS }: { holdMs?: number } = {},
 ): Promise<void> {
   const inserted = beforeCommit().then(
     () => undefined,
@@ -176,30 +182,52 @@ export async function commitBatchState(
   );
   try {
     await sql.transaction(async (tx) => {
-      // Every statement is issued at once and runs in this order on the transaction's connection: a round trip per
-      // statement would hold the transaction (and, on PGlite, every other caller) open while this thread is busy
-      // elsewhere. The offset's statement runs first; if it moved nothing, the writes after it are rolled back.
-      const [written, insert] = await Promise.allSettled([
-        Promise.all([
-          tx.query(
-            `UPDATE consumer_offsets SET next_offset = $5, pending_end = NULL, updated_at = now(), committed_at = now()
-             WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
-             RETURNING partition`,
-            [range.group, range.topic, range.partition, range.from, range.to],
-          ),
-          outcome.state.persist(tx),
-          persistDeadLetters(tx, outcome.deadLetters),
-          persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans),
-        ]),
-        inserted,
-      ]);
-      if (insert.status === "fulfilled" && insert.value !== undefined) throw insert.value.error;
-      if (written.status === "rejected") throw written.reason;
-      if (written.value[0].length === 0) throw await takenOver(tx, range);
+      const moved = await writeBatchState(tx, range, outcome);
+      const wait = new AbortController();
+      const insert = await Promise.race([
+        inserted.then((failure) => ({ failure })),
+        delay(holdMs, "held" as const, { signal: wait.signal }).catch(() => "held" as const),
+      ]).finally(() => wait.abort());
+      if (insert === "held") throw INSERT_OUTLASTED_HOLD;
+      if (insert.failure !== undefined) throw insert.failure.error;
+      if (!moved) throw await takenOver(tx, range);
     });
-  } finally {
-    await inserted;
+  } catch (error) {
+    const failure = await inserted;
+    if (failure !== undefined) throw failure.error;
+    if (error !== INSERT_OUTLASTED_HOLD) throw error;
+    // The insert succeeded after the transaction let go of its connection: the same writes, committed now.
+    await sql.transaction(async (tx) => {
+      if (!(await writeBatchState(tx, range, outcome))) throw await takenOver(tx, range);
+    });
   }
+}
+
+/** How long a batch's transaction, its statements done, waits for the batch's ClickHouse insert before letting go, ms. */
+const COMMIT_HOLD_MS = 1000;
+
+/** Thrown inside the transaction to roll it back when the insert outlasts the hold (never leaves commitBatchState). */
+const INSERT_OUTLASTED_HOLD = new Error("the ClickHouse insert outlasted the transaction's hold");
+
+/**
+ * Issues every statement of the batch's commit in the transaction and resolves once all have run; true when the
+ * offset moved. Every statement is issued at once and runs in this order on the transaction's connection: a round trip
+ * per statement would hold the transaction (and, on PGlite, every other caller) open while this thread is busy
+ * elsewhere. The offset's statement runs first; if it moved nothing, the caller rolls the writes after it back.
+ */
+async function writeBatchState(tx: SqlQueryable, range: BatchRange, outcome: SettledBatch): Promise<boolean> {
+  const [moved] = await Promise.all([
+    tx.query(
+      `UPDATE consumer_offsets SET next_offset = $5, pending_end = NULL, updated_at = now(), committed_at = now()
+       WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4
+       RETURNING partition`,
+      [range.group, range.topic, range.partition, range.from, range.to],
+    ),
+    outcome.state.persist(tx),
+    persistDeadLetters(tx, outcome.deadLetters),
+    persistAnomalies(tx, outcome.anomalies, outcome.foundOrphans),
+  ]);
+  return moved.length > 0;
 }
 
 /** The error for a range whose partition's offset in Postgres is no longer where the range starts. */
