@@ -16,6 +16,8 @@ export const SCENARIOS = {
   "ingest-10k": "scenarios/ingest-throughput.ts",
   "ingest-postgres": "scenarios/ingest-throughput.ts",
   "ingest-kafka": "scenarios/ingest-throughput.ts",
+  "ingest-10k-postgres": "scenarios/ingest-throughput.ts",
+  "ingest-10k-kafka": "scenarios/ingest-throughput.ts",
   limit: "scenarios/sink-limit.ts",
   queries: "scenarios/query-latency.ts",
   "queries-10m": "scenarios/query-latency.ts",
@@ -31,6 +33,8 @@ const SCENARIO_ARGS: Partial<Record<ScenarioName, string[]>> = {
   "ingest-10k": ["--rate", "10000"],
   "ingest-postgres": ["--postgres"],
   "ingest-kafka": ["--kafka"],
+  "ingest-10k-postgres": ["--rate", "10000", "--postgres"],
+  "ingest-10k-kafka": ["--rate", "10000", "--kafka"],
   "queries-10m": ["--events", "10000000"],
   "late-link-10m": ["--events", "10000000"],
 };
@@ -39,6 +43,8 @@ const SCENARIO_ARGS: Partial<Record<ScenarioName, string[]>> = {
 const NEEDS_SERVER: Partial<Record<ScenarioName, { variable: string; server: string }>> = {
   "ingest-postgres": { variable: "DATABASE_URL", server: "a Postgres server" },
   "ingest-kafka": { variable: "KAFKA_BROKERS", server: "a Kafka broker (infra/kafka/start-kafka.sh)" },
+  "ingest-10k-postgres": { variable: "DATABASE_URL", server: "a Postgres server" },
+  "ingest-10k-kafka": { variable: "KAFKA_BROKERS", server: "a Kafka broker (infra/kafka/start-kafka.sh)" },
 };
 
 /** Scenarios whose figures are shown beside the same figures of another scenario of the same run. */
@@ -46,6 +52,8 @@ const COMPARED_WITH: Partial<Record<ScenarioName, ScenarioName>> = {
   "ingest-postgres": "ingest",
   "ingest-kafka": "ingest",
   "ingest-10k": "ingest",
+  "ingest-10k-postgres": "ingest-10k",
+  "ingest-10k-kafka": "ingest-10k",
 };
 
 /** Scenarios left out of --quick runs (unless named with --only): too big for a smoke test. */

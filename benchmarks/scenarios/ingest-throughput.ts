@@ -130,13 +130,12 @@ export async function run(options: IngestThroughputOptions): Promise<ScenarioRes
         }
       : {}),
   };
-  const scenario = scratch
-    ? "ingest-postgres"
-    : options.kafkaBrokers
-      ? "ingest-kafka"
-      : options.offeredPerSecond !== undefined
-        ? `ingest-${options.offeredPerSecond / 1000}k`
-        : "ingest";
+  // ingest, ingest-10k (paced), ingest-postgres, ingest-10k-postgres, ingest-kafka, ingest-10k-kafka …
+  const scenario = [
+    "ingest",
+    ...(options.offeredPerSecond === undefined ? [] : [`${options.offeredPerSecond / 1000}k`]),
+    ...(scratch ? ["postgres"] : options.kafkaBrokers ? ["kafka"] : []),
+  ].join("-");
   let server: Awaited<ReturnType<typeof startChildApp>> | undefined;
   try {
     const created = await runCli(["org:create", "Ingest Benchmark Weddings", "--tier", "enterprise"], env);
