@@ -406,6 +406,9 @@ function describePipeline(title: string, openStack: () => Promise<ServerStack>):
       expect(
         sample("wedsync_http_request_duration_seconds_bucket", 'le="+Inf",method="GET",route="/v1/analytics/revenue"'),
       ).toBe(revenueAll);
+      // The process's own figures, for watching memory under load.
+      expect(sample("process_resident_memory_bytes", "")).toBeGreaterThan(0);
+      expect(sample("nodejs_heap_size_used_bytes", "")).toBeGreaterThan(0);
       // The same question three times at one watermark: one miss, then hits.
       expect(sample("wedsync_answer_cache_requests_total", 'result="hit"')).toBeGreaterThanOrEqual(2);
       expect(sample("wedsync_answer_cache_requests_total", 'result="miss"')).toBeGreaterThanOrEqual(1);

@@ -84,7 +84,7 @@ const metricsRoute = createRoute({
   operationId: "metrics",
   summary: "Prometheus metrics",
   description:
-    "Request rate and latency per route, answer-cache hits and misses, the processors' consumer lag, the age of the oldest unprocessed event, the dead letters waiting for a redrive by reason, processing failures by reason and processed events by outcome and reason, in the Prometheus text format.",
+    "The process's resident memory, heap, CPU, event loop delay and GC time (Prometheus's standard process and Node.js metrics), request rate and latency per route, answer-cache hits and misses, the processors' consumer lag, the age of the oldest unprocessed event, the dead letters waiting for a redrive by reason, processing failures by reason and processed events by outcome and reason, in the Prometheus text format.",
   ...PUBLIC,
   responses: {
     200: {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AppEnv } from "./app-env.ts";
 
 /** What /metrics reports and how the app feeds it. */
@@ -37,7 +37,7 @@ export interface ProcessingReadings {
 
 /**
  * The app's Prometheus metrics, in a registry of its own (so two apps in one process, as in the tests, never share
- * counters): request rate and latency per route, answer cache hits and misses, the processors' backlog (lag and the age of
+ * counters): the process's memory, CPU, event loop delay and GC, request rate and latency per route, answer cache hits and misses, the processors' backlog (lag and the age of
  * its oldest event), where a reader is given the pending dead letters by reason, and, where processing readings are
  * given, failures and events by outcome.
  */
@@ -51,6 +51,9 @@ export function createHttpMetrics({
   processing?: ProcessingReadings;
 }): HttpMetrics {
   const registry = new Registry();
+  // The process's own: resident memory, heap and external memory, event loop delay, GC time, CPU. Resident memory counts
+  // every thread (the PGlite worker's too) and the store files mapped in.
+  collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: "wedsync_http_requests_total",
     help: "HTTP requests answered, by method, route pattern and status.",
