@@ -39,12 +39,15 @@ const SCENARIO_ARGS: Partial<Record<ScenarioName, string[]>> = {
   "late-link-10m": ["--events", "10000000"],
 };
 
+const POSTGRES_SERVER = { variable: "DATABASE_URL", server: "a Postgres server" };
+const KAFKA_BROKER = { variable: "KAFKA_BROKERS", server: "a Kafka broker (infra/kafka/start-kafka.sh)" };
+
 /** Scenarios that need a server, by the variable naming it; skipped without it unless named with --only. */
 const NEEDS_SERVER: Partial<Record<ScenarioName, { variable: string; server: string }>> = {
-  "ingest-postgres": { variable: "DATABASE_URL", server: "a Postgres server" },
-  "ingest-kafka": { variable: "KAFKA_BROKERS", server: "a Kafka broker (infra/kafka/start-kafka.sh)" },
-  "ingest-10k-postgres": { variable: "DATABASE_URL", server: "a Postgres server" },
-  "ingest-10k-kafka": { variable: "KAFKA_BROKERS", server: "a Kafka broker (infra/kafka/start-kafka.sh)" },
+  "ingest-postgres": POSTGRES_SERVER,
+  "ingest-kafka": KAFKA_BROKER,
+  "ingest-10k-postgres": POSTGRES_SERVER,
+  "ingest-10k-kafka": KAFKA_BROKER,
 };
 
 /** Scenarios whose figures are shown beside the same figures of another scenario of the same run. */

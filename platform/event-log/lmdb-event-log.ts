@@ -23,7 +23,7 @@ export interface LmdbEventLogOptions {
    */
   initialMapBytes?: number;
   /**
-   * How much of each partition's latest appends this process keeps in memory for its readers, bytes (default 16 MiB):
+   * How much of each partition's latest appends this process keeps in memory for its readers, bytes (default 4 MiB):
    * a consumer that keeps up reads from there, so the log's pages do not pile up in the process's memory (see
    * recent-records.ts). A consumer further behind reads the log itself.
    */
@@ -31,7 +31,7 @@ export interface LmdbEventLogOptions {
   logger?: Logger;
 }
 
-/** Default of `recentBytesPerPartition`: some ten seconds of appends at 10,000 events/s over four partitions. */
+/** Default of `recentBytesPerPartition`: some two seconds of appends at 10,000 events/s over four partitions. */
 const RECENT_BYTES_PER_PARTITION = 4 * 1024 * 1024;
 
 /** How long a caught-up consumer waits before looking for appends made by another process on the path, ms. */
